@@ -1,0 +1,41 @@
+# ccagent — build, test and demo. `make test` and `make lab` work from a fresh clone on Debian.
+SWIFT ?= swift
+CONFIG ?= debug
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+.PHONY: all deps toolchain build test unit-test integration-test lint format mib-check lab clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+toolchain:
+	@command -v $(SWIFT) >/dev/null || { echo "swift not found: install Swift 6.3 (https://swift.org) into /opt/swift" >&2; exit 1; }
+
+build: deps toolchain
+	$(SWIFT) build -c $(CONFIG)
+
+lint: toolchain
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+
+format: toolchain
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+mib-check: deps
+	./scripts/check-mib.sh
+
+unit-test: build
+	$(SWIFT) test
+
+integration-test: build
+	@if [ -d tests/integration ]; then ./tests/integration/run.sh; fi
+
+test: deps build lint mib-check unit-test integration-test
+	@echo "make test: all checks passed"
+
+lab: deps build
+	./scripts/lab.sh
+
+clean:
+	rm -rf .build

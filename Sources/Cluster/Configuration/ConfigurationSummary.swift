@@ -1,0 +1,39 @@
+/// Checks and summaries shared by `ccctl check-config` and `ccagentd`.
+public enum DaemonRequirements {
+  /// Settings only a running daemon needs: warnings for `check-config`, errors for `ccagentd`.
+  public static func warnings(for c: ClusterConfiguration, file: String)
+    -> [ConfigurationDiagnostic]
+  {
+    var out: [ConfigurationDiagnostic] = []
+    for node in 0...1 {
+      if c.nodes[node].controlAddress == nil {
+        out.append(
+          ConfigurationDiagnostic(
+            file: file, line: 1, column: 1, severity: .warning,
+            message: "node \(node) has no control-address "
+              + "('set chassis cluster node \(node) control-address <ip>'): ccagentd needs it"))
+      }
+      if c.nodes[node].fabricAddress == nil {
+        out.append(
+          ConfigurationDiagnostic(
+            file: file, line: 1, column: 1, severity: .warning,
+            message: "node \(node) has no fabric-address "
+              + "('set chassis cluster node \(node) fabric-address <ip>'): ccagentd needs it"))
+      }
+    }
+    return out
+  }
+}
+
+public enum ConfigurationSummary {
+  /// `ccagent.conf: cluster-id 1, 2 redundancy groups, 2 interface monitors, 0 ip monitors, …`
+  public static func line(_ c: ClusterConfiguration, file: String) -> String {
+    let groups = c.redundancyGroups.values
+    let interfaces = groups.reduce(0) { $0 + $1.interfaceMonitors.count }
+    let addresses = groups.reduce(0) { $0 + ($1.ipMonitoring?.addresses.count ?? 0) }
+    return "\(file): OK: cluster-id \(c.clusterID), \(groups.count) redundancy groups, "
+      + "\(interfaces) interface monitors, \(addresses) ip monitors, "
+      + "\(c.redundantEthernets.count) reth, heartbeat \(c.heartbeatIntervalMilliseconds) ms x "
+      + "\(c.heartbeatThreshold)"
+  }
+}

@@ -1,0 +1,393 @@
+extension ClusterStateMachine {
+  /// Re-evaluates every rule, sends what must be announced, and hands the actions over.
+  mutating func finish(now: ClusterTime) -> [ClusterAction] {
+    lastEvaluatedAt = now
+    evaluateLinks(now: now)
+    // Roles feed back into node conditions (RG0 primary decides who goes ineligible), so settle.
+    for _ in 0..<4 {
+      let before = groups.mapValues(\.state)
+      evaluateNodeConditions(now: now)
+      for id in groups.keys.sorted() { evaluateGroup(id, now: now) }
+      evaluateSplitBrain(now: now)
+      if groups.mapValues(\.state) == before { break }
+    }
+    announce(now: now)
+    defer { actions.removeAll(keepingCapacity: true) }
+    return actions
+  }
+
+  /// The earliest time at which time alone can change something; the shell calls `tick` then.
+  public var nextDeadline: ClusterTime? {
+    var deadlines: [ClusterTime?] = [nextHeartbeatAt]
+    let timeout = configuration.linkFailureTimeout
+    if peerStatus == .up {
+      if control.status == .up { deadlines.append(control.lastReceivedAt.map { $0 + timeout }) }
+      if fabric.status == .up { deadlines.append(fabric.lastReceivedAt.map { $0 + timeout }) }
+    }
+    if let bootedAt, groups.values.contains(where: { $0.state == .hold }) {
+      deadlines.append(bootedAt + timeout)
+    }
+    for group in groups.values {
+      deadlines.append(group.secondaryHoldUntil)
+      deadlines.append(group.pendingFailoverAt)
+      if let since = group.preemptConditionSince, let preempt = group.configuration.preempt {
+        deadlines.append(since + .seconds(preempt.delaySeconds))
+      }
+    }
+    if let ineligibleSince {
+      deadlines.append(ineligibleSince + .seconds(configuration.controlLinkFailureTimeoutSeconds))
+    }
+    // Deadlines already passed have been acted on (or wait for a message): never spin on them.
+    let after = lastEvaluatedAt ?? .zero
+    return deadlines.compactMap { $0 }.filter { $0 > after }.min()
+  }
+
+  // MARK: - Links and the peer
+
+  private mutating func evaluateLinks(now: ClusterTime) {
+    guard peerStatus == .up else { return }
+    let timeout = configuration.linkFailureTimeout
+    let controlSilent = control.lastReceivedAt.map { now - $0 >= timeout } ?? true
+    let fabricSilent = fabric.lastReceivedAt.map { now - $0 >= timeout } ?? true
+    let interval = configuration.heartbeatIntervalMilliseconds
+    if controlSilent && fabricSilent {
+      let last = [control.lastReceivedAt, fabric.lastReceivedAt].compactMap { $0 }.max()
+      peerStatus = .lost
+      peer = nil
+      control.status = .down
+      control.goodSinceDown = 0
+      fabric.status = .down
+      fabric.goodSinceDown = 0
+      actions.append(
+        .emit(.peerLost(lastMessageAgeMilliseconds: last.map { (now - $0).millisecondsClamped })))
+    } else if controlSilent, control.status == .up, fabric.lastSequence > control.lastSequence {
+      // Legitimate control-link failure: probes carry the sequence numbers heartbeats missed.
+      control.status = .down
+      control.goodSinceDown = 0
+      let age = control.lastReceivedAt.map { (now - $0).millisecondsClamped }
+      actions.append(
+        .emit(
+          .controlLinkDown(
+            missedHeartbeats: Self.missed(age: age, interval: interval),
+            lastHeartbeatAgeMilliseconds: age)))
+    } else if fabricSilent, fabric.status == .up, control.lastSequence > fabric.lastSequence {
+      fabric.status = .down
+      fabric.goodSinceDown = 0
+      let age = fabric.lastReceivedAt.map { (now - $0).millisecondsClamped }
+      actions.append(
+        .emit(
+          .fabricLinkDown(
+            missedProbes: Self.missed(age: age, interval: interval),
+            lastProbeAgeMilliseconds: age)))
+    }
+  }
+
+  private static func missed(age: Int64?, interval: Int) -> Int {
+    guard let age, interval > 0 else { return 0 }
+    return Int(clamping: age / Int64(interval))
+  }
+
+  // MARK: - Node conditions: control-link failure, disabled, fabric failure
+
+  private mutating func evaluateNodeConditions(now: ClusterTime) {
+    let isRG0Primary = groups[0]?.state == .primary
+    if peerStatus == .up, control.status == .down, fabric.status == .up, ineligibleSince == nil,
+      !disabled, !isRG0Primary
+    {
+      ineligibleSince = now
+      setAllGroups(.ineligible, reason: "control link failure", now: now)
+    }
+    if let since = ineligibleSince {
+      if control.status == .up {
+        ineligibleSince = nil
+        setAllGroups(.secondary, reason: "control link recovered", now: now)
+      } else if now >= since + .seconds(configuration.controlLinkFailureTimeoutSeconds) {
+        ineligibleSince = nil
+        disabled = true
+        setAllGroups(.disabled, reason: "control link failure timeout", now: now)
+      }
+    }
+    if disabled, configuration.controlLinkRecovery, control.status == .up,
+      control.goodSinceDown >= 3
+    {
+      disabled = false
+      setAllGroups(.secondary, reason: "control link recovered", now: now)
+    }
+    // FL: the RG0-secondary node gives up its data RGs while the fabric is down.
+    let wantFabricFailure =
+      peerStatus == .up && fabric.status == .down && control.status == .up && !isRG0Primary
+    if wantFabricFailure != fabricFailure { fabricFailure = wantFabricFailure }
+  }
+
+  private mutating func setAllGroups(
+    _ state: RedundancyGroupState, reason: String, now: ClusterTime
+  ) {
+    for id in groups.keys.sorted() where groups[id]?.state != state {
+      if groups[id]?.state == .primary { groups[id]?.lastFailoverAt = now }
+      transition(id, to: state, reason: reason, now: now)
+    }
+  }
+
+  // MARK: - One redundancy group
+
+  private mutating func evaluateGroup(_ id: Int, now: ClusterTime) {
+    failBackManualIfNeeded(id, now: now)
+    guard let group = groups[id] else { return }
+    let me = candidate(node: localNode, group: id)
+    let other = candidate(node: peerNode, group: id)
+    let peerState: RedundancyGroupState? = peerStatus == .up ? peer?.groups[id]?.state : nil
+
+    switch group.state {
+    case .disabled, .ineligible, .lost:
+      return
+    case .hold:
+      if peerState == .primary {
+        transition(id, to: .secondary, reason: "peer is primary", now: now)
+        return
+      }
+      guard let bootedAt, now >= bootedAt + configuration.linkFailureTimeout else { return }
+      switch peerState {
+      case nil:
+        transition(id, to: .primary, reason: "hold timer expired", now: now)
+      case .hold?:
+        // Both came up within the window: the better candidate takes it, the other waits.
+        if me.beats(other) {
+          transition(
+            id, to: .primary, reason: electionReason(winner: me, loser: other, group: id), now: now)
+        }
+      case .ineligible?, .disabled?, .lost?:
+        transition(id, to: .primary, reason: "hold timer expired", now: now)
+      case .secondary?, .secondaryHold?, .primary?:
+        return  // the peer was up first and takes it
+      }
+    case .primary:
+      evaluatePrimary(id, me: me, other: other, now: now)
+    case .secondaryHold, .secondary:
+      if peerStatus != .up {
+        transition(id, to: .primary, reason: "peer lost", now: now)
+        return
+      }
+      if peerState != .primary, me.available,
+        !other.available || other.state == .hold || me.beats(other)
+      {
+        let reason =
+          other.state == .hold
+          ? "peer restarted" : electionReason(winner: me, loser: other, group: id)
+        transition(id, to: .primary, reason: reason, now: now)
+        return
+      }
+      if group.state == .secondaryHold, let until = group.secondaryHoldUntil, now >= until {
+        transition(id, to: .secondary, reason: "ready to become secondary", now: now)
+      }
+    }
+  }
+
+  private mutating func evaluatePrimary(
+    _ id: Int, me: Candidate, other: Candidate, now: ClusterTime
+  ) {
+    guard var group = groups[id] else { return }
+    guard let reason = giveUpReason(&group, me: me, other: other, now: now) else {
+      group.pendingFailoverAt = nil
+      groups[id] = group
+      return
+    }
+    if let remaining = holdDownRemaining(group, now: now) {
+      group.pendingFailoverAt = now + remaining
+      groups[id] = group
+      return
+    }
+    group.pendingFailoverAt = nil
+    group.preemptConditionSince = nil
+    if reason == "preempt" { group.preemptHistory.append(now) }
+    group.lastFailoverAt = now
+    group.secondaryHoldUntil = now + group.holdDown
+    groups[id] = group
+    transition(id, to: .secondaryHold, reason: reason, now: now)
+  }
+
+  /// Why the primary should hand the RG to its peer, or nil to keep it.
+  private mutating func giveUpReason(
+    _ group: inout GroupRuntime, me: Candidate, other: Candidate, now: ClusterTime
+  ) -> String? {
+    guard other.available, other.state == .secondary || other.state == .secondaryHold else {
+      group.preemptConditionSince = nil
+      return nil
+    }
+    if !me.healthy && (other.healthy || other.node == 0) {
+      group.preemptConditionSince = nil
+      let codes = failureCodes(of: group.id).subtracting(.configSync)
+      return codes == .fabric ? "fabric link failure" : "monitor failure (\(codes))"
+    }
+    if group.manual.target == other.node && other.healthy {
+      group.preemptConditionSince = nil
+      return "manual failover"
+    }
+    guard let preempt = group.configuration.preempt, group.manual.target == nil,
+      !group.preemptSuspended, me.healthy, other.healthy, other.state == .secondary,
+      other.configuredPriority > me.configuredPriority
+    else {
+      group.preemptConditionSince = nil
+      return nil
+    }
+    let since = group.preemptConditionSince ?? now
+    group.preemptConditionSince = since
+    guard now >= since + .seconds(preempt.delaySeconds) else { return nil }
+    if let limit = preempt.limit, let period = preempt.periodSeconds {
+      group.preemptHistory.removeAll { now - $0 >= .seconds(period) }
+      if group.preemptHistory.count >= limit {
+        group.preemptSuspended = true
+        group.preemptConditionSince = nil
+        actions.append(
+          .emit(.preemptLimitReached(group: group.id, limit: limit, periodSeconds: period)))
+        return nil
+      }
+    }
+    return "preempt"
+  }
+
+  /// Manual failover ends when its target fails: its weight reaches 0 or it is lost.
+  private mutating func failBackManualIfNeeded(_ id: Int, now: ClusterTime) {
+    guard var group = groups[id], let target = group.manual.target else { return }
+    let why: String
+    if target == peerNode && peerStatus != .up {
+      why = "failback: node\(target) lost"
+    } else if state(of: id, on: target) == .primary && !candidate(node: target, group: id).healthy {
+      why = "failback: node\(target) weight reached 0"
+    } else {
+      return
+    }
+    group.manual = ManualFailover(
+      target: nil, generation: group.manual.generation &+ 1, author: localNode)
+    groups[id] = group
+    actions.append(.emit(.manualFailoverReset(group: id, requestedBy: nil, reason: why)))
+  }
+
+  // MARK: - Split brain
+
+  private mutating func evaluateSplitBrain(now: ClusterTime) {
+    guard peerStatus == .up, let peer else {
+      if !splitBrainGroups.isEmpty {
+        let groups = splitBrainGroups.sorted()
+        splitBrainGroups.removeAll()
+        actions.append(
+          .emit(
+            .splitBrainResolved(
+              SplitBrainResolution(groups: groups, winner: localNode, reason: "peer lost"))))
+      }
+      return
+    }
+    let dual = groups.keys.sorted().filter {
+      groups[$0]?.state == .primary && peer.groups[$0]?.state == .primary
+    }
+    let fresh = dual.filter { !splitBrainGroups.contains($0) }
+    if !fresh.isEmpty {
+      if splitBrainGroups.isEmpty { splitBrainCount += 1 }
+      splitBrainGroups.formUnion(fresh)
+      lastSplitBrainAt = now
+      actions.append(
+        .emit(
+          .splitBrainDetected(
+            SplitBrain(
+              groups: fresh, localPriorities: fresh.map { effectivePriority(of: $0) },
+              peerPriorities: fresh.map { Int(peer.groups[$0]?.effectivePriority ?? 0) }))))
+    }
+    for id in dual {
+      let me = candidate(node: localNode, group: id)
+      let other = candidate(node: peerNode, group: id)
+      if other.beats(me), var group = groups[id] {
+        group.secondaryHoldUntil = now + group.holdDown
+        groups[id] = group
+        transition(id, to: .secondaryHold, reason: "split brain resolved", now: now)
+      }
+    }
+    let resolved = splitBrainGroups.filter { !dual.contains($0) }.sorted()
+    guard !resolved.isEmpty else { return }
+    splitBrainGroups.subtract(resolved)
+    var byWinner: [Int: [Int]] = [:]
+    for id in resolved {
+      let winner = state(of: id, on: localNode) == .primary ? localNode : peerNode
+      byWinner[winner, default: []].append(id)
+    }
+    for (winner, ids) in byWinner.sorted(by: { $0.key < $1.key }) {
+      let w = candidate(node: winner, group: ids[0])
+      let l = candidate(node: 1 - winner, group: ids[0])
+      actions.append(
+        .emit(
+          .splitBrainResolved(
+            SplitBrainResolution(
+              groups: ids, winner: winner,
+              reason: electionReason(winner: w, loser: l, group: ids[0])))))
+    }
+  }
+
+  // MARK: - Transitions
+
+  mutating func transition(
+    _ id: Int, to state: RedundancyGroupState, reason: String, now: ClusterTime
+  ) {
+    guard var group = groups[id], group.state != state else { return }
+    let from = group.state
+    group.state = state
+    group.lastTransitionAt = now
+    if state == .primary {
+      group.failoverCount += 1
+      group.lastFailoverReason = reason
+      if from != .hold { group.lastFailoverAt = now }
+      group.secondaryHoldUntil = nil
+    }
+    if state == .secondary { group.secondaryHoldUntil = nil }
+    group.history.append(TransitionRecord(time: now, from: from, to: state, reason: reason))
+    if group.history.count > GroupRuntime.historyLimit {
+      group.history.removeFirst(group.history.count - GroupRuntime.historyLimit)
+    }
+    groups[id] = group
+    let peerPriority: Int? =
+      peerStatus == .up ? peer?.groups[id].map { Int($0.effectivePriority) } : nil
+    actions.append(
+      .emit(
+        .groupStateChanged(
+          GroupStateChange(
+            group: id, from: from, to: state, reason: reason, failoverCount: group.failoverCount,
+            localPriority: effectivePriority(of: id), peerPriority: peerPriority))))
+  }
+
+  // MARK: - Heartbeats
+
+  private mutating func announce(now: ClusterTime) {
+    let content = announcement()
+    let periodic = nextHeartbeatAt.map { now >= $0 } ?? false
+    guard periodic || announceNow || content != lastAnnounced else { return }
+    announceNow = false
+    if periodic, let next = nextHeartbeatAt {
+      let following = next + configuration.heartbeatInterval
+      // After a stall, resume the rhythm from now instead of sending a burst.
+      nextHeartbeatAt = following > now ? following : now + configuration.heartbeatInterval
+    }
+    lastAnnounced = content
+    sequence &+= 1
+    control.sent &+= 1
+    fabric.sent &+= 1
+    actions.append(
+      .sendHeartbeat(
+        HeartbeatMessage(
+          link: .control, clusterID: UInt8(clamping: configuration.clusterID),
+          nodeID: UInt8(localNode), bootEpoch: bootEpoch, sequence: sequence,
+          configDigest: configDigest, counterGeneration: counterGeneration, groups: content)))
+  }
+
+  func announcement() -> [GroupAnnouncement] {
+    groups.keys.sorted().compactMap { id in
+      guard let group = groups[id] else { return nil }
+      return GroupAnnouncement(
+        id: UInt8(clamping: id),
+        configuredPriority: UInt8(clamping: group.configuration.priority[localNode]),
+        effectivePriority: UInt8(clamping: effectivePriority(of: id)),
+        weight: Int16(clamping: health(of: id).weight), state: group.state,
+        healthy: isLocallyHealthy(id), failureCodes: failureCodes(of: id),
+        failoverCount: UInt32(clamping: group.failoverCount),
+        manualTarget: group.manual.target.map { UInt8(clamping: $0) },
+        manualGeneration: group.manual.generation,
+        manualAuthor: UInt8(clamping: group.manual.author))
+    }
+  }
+}

@@ -1,0 +1,107 @@
+extension ClusterStateMachine {
+  mutating func countError(_ link: HeartbeatMessage.Link) {
+    switch link {
+    case .control: control.errors &+= 1
+    case .fabric: fabric.errors &+= 1
+    }
+  }
+
+  mutating func receive(_ message: HeartbeatMessage, now: ClusterTime) {
+    guard Int(message.nodeID) == peerNode else {
+      countError(message.link)
+      actions.append(
+        .emit(
+          .datagramRejected(
+            link: message.link,
+            reason: "message claims to come from node\(message.nodeID), expected node\(peerNode)")))
+      return
+    }
+    if replay.accept(epoch: message.bootEpoch, sequence: message.sequence, link: message.link)
+      == .replayed
+    {
+      countError(message.link)
+      actions.append(
+        .emit(
+          .datagramRejected(
+            link: message.link, reason: "replayed sequence \(message.sequence)")))
+      return
+    }
+
+    let restarted = peer.map { $0.epoch != message.bootEpoch } ?? false
+    if restarted {
+      announceNow = true
+      // A new epoch: the peer's agent restarted; forget what the old one said.
+      peer = nil
+      control.lastSequence = 0
+      fabric.lastSequence = 0
+    }
+    var tracker = message.link == .control ? control : fabric
+    tracker.received &+= 1
+    tracker.lastReceivedAt = now
+    let isNewest = message.sequence > max(control.lastSequence, fabric.lastSequence) || peer == nil
+    tracker.lastSequence = max(tracker.lastSequence, message.sequence)
+    tracker.goodSinceDown += 1
+    let cameUp = tracker.status == .down
+    tracker.status = .up
+    if message.link == .control { control = tracker } else { fabric = tracker }
+    if cameUp && peerStatus == .up {
+      actions.append(.emit(message.link == .control ? .controlLinkUp : .fabricLinkUp))
+    }
+    if peerStatus != .up || restarted {
+      peerStatus = .up
+      // Links count as up with the peer; the other link proves itself within a timeout.
+      if message.link == .control {
+        fabric.status = .up
+        fabric.lastReceivedAt = fabric.lastReceivedAt.map { max($0, now) } ?? now
+      } else {
+        control.status = .up
+        control.lastReceivedAt = control.lastReceivedAt.map { max($0, now) } ?? now
+      }
+      announceNow = true
+      actions.append(.emit(.peerFound(restarted: restarted)))
+    }
+    guard isNewest else { return }  // a late copy of older content on the slower link
+
+    var view = PeerView(
+      nodeID: Int(message.nodeID), epoch: message.bootEpoch, configDigest: message.configDigest,
+      counterGeneration: message.counterGeneration, groups: [:])
+    for group in message.groups { view.groups[Int(group.id)] = group }
+    peer = view
+    adoptReplicatedState(from: view)
+
+    let mismatch = view.configDigest != configDigest
+    if mismatch != configMismatch {
+      configMismatch = mismatch
+      actions.append(
+        .emit(
+          mismatch
+            ? .configMismatch(localDigest: configDigest, peerDigest: view.configDigest)
+            : .configMatch))
+    }
+  }
+
+  /// Failover counts, their generation and manual failover are cluster-wide: adopt newer ones.
+  private mutating func adoptReplicatedState(from view: PeerView) {
+    if view.counterGeneration > counterGeneration {
+      counterGeneration = view.counterGeneration
+      for id in groups.keys {
+        groups[id]?.failoverCount = Int(view.groups[id]?.failoverCount ?? 0)
+      }
+    } else if view.counterGeneration == counterGeneration {
+      for (id, announcement) in view.groups {
+        guard let local = groups[id]?.failoverCount else { continue }
+        groups[id]?.failoverCount = max(local, Int(announcement.failoverCount))
+      }
+    }
+    for (id, announcement) in view.groups {
+      guard var group = groups[id] else { continue }
+      let theirs = ManualFailover(
+        target: announcement.manualTarget.map(Int.init),
+        generation: announcement.manualGeneration, author: Int(announcement.manualAuthor))
+      if theirs.isNewer(than: group.manual) {
+        group.manual = theirs
+        groups[id] = group
+      }
+    }
+  }
+}

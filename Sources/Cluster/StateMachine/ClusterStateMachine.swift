@@ -1,0 +1,207 @@
+/// The chassis-cluster state machine of one node (DESIGN §3): a value type that takes events with
+/// the current time and returns actions. No I/O, no clock, no threads.
+///
+/// Every event method ends by re-evaluating all rules (`evaluate`), so the order in which facts
+/// arrive never matters, and `nextDeadline` tells the shell when time alone can change something.
+public struct ClusterStateMachine: Sendable {
+  public let configuration: ClusterConfiguration
+  public let localNode: Int
+  public var peerNode: Int { 1 - localNode }
+  public let bootEpoch: UInt64
+  public let configDigest: UInt64
+
+  var groups: [Int: GroupRuntime] = [:]
+  var monitors = MonitorRuntime()
+  var peer: PeerView?
+  var peerStatus: PeerStatus = .unknown
+  var control = LinkTracker()
+  var fabric = LinkTracker()
+  var replay = ReplayGuard()
+  var bootedAt: ClusterTime?
+  var sequence: UInt64 = 0
+  var nextHeartbeatAt: ClusterTime?
+  var lastAnnounced: [GroupAnnouncement]?
+  /// A peer appeared or restarted: tell it everything now rather than at the next interval.
+  var announceNow = false
+  var counterGeneration: UInt32 = 0
+  var ineligibleSince: ClusterTime?
+  var disabled = false
+  var fabricFailure = false
+  var configMismatch = false
+  var splitBrainGroups: Set<Int> = []
+  var splitBrainCount = 0
+  var lastSplitBrainAt: ClusterTime?
+  var actions: [ClusterAction] = []
+  var lastEvaluatedAt: ClusterTime?
+
+  public init(
+    configuration: ClusterConfiguration, localNode: Int, bootEpoch: UInt64, configDigest: UInt64
+  ) {
+    precondition(localNode == 0 || localNode == 1, "node id must be 0 or 1")
+    self.configuration = configuration
+    self.localNode = localNode
+    self.bootEpoch = bootEpoch
+    self.configDigest = configDigest
+    for (id, group) in configuration.redundancyGroups {
+      groups[id] = GroupRuntime(configuration: group)
+    }
+  }
+
+  // MARK: - Events
+
+  /// The agent starts: every RG enters `hold` and the first heartbeat goes out at once.
+  /// `interfaces` is the initial link state of every monitored interface the shell could read.
+  public mutating func start(now: ClusterTime, interfaces: [String: LinkState] = [:])
+    -> [ClusterAction]
+  {
+    bootedAt = now
+    monitors.interfaces = interfaces
+    nextHeartbeatAt = now
+    refreshInterfaceMonitors(now: now, emitChanges: false)
+    for id in groups.keys { groups[id]?.lastTransitionAt = now }
+    return finish(now: now)
+  }
+
+  /// Time passed: timers may have expired.
+  public mutating func tick(now: ClusterTime) -> [ClusterAction] {
+    finish(now: now)
+  }
+
+  /// A monitored interface changed (from rtnetlink, or the simulation).
+  public mutating func interfaceChanged(_ name: String, state: LinkState, now: ClusterTime)
+    -> [ClusterAction]
+  {
+    monitors.interfaces[name] = state
+    refreshInterfaceMonitors(now: now, emitChanges: true)
+    return finish(now: now)
+  }
+
+  /// The result of one ICMP echo to an ip-monitoring address (one per `retry-interval`).
+  public mutating func pingResult(address: String, replied: Bool, now: ClusterTime)
+    -> [ClusterAction]
+  {
+    for key in ipMonitorKeys(address: address) {
+      guard var entry = monitors.ip[key], let group = groups[key.group],
+        let ip = group.configuration.ipMonitoring
+      else { continue }
+      let wasReachable = entry.reachable
+      if replied {
+        entry.consecutiveFailures = 0
+        entry.reachable = true
+      } else {
+        entry.consecutiveFailures += 1
+        if entry.consecutiveFailures >= ip.retryCount { entry.reachable = false }
+      }
+      if entry.reachable != wasReachable { entry.lastChangeAt = now }
+      monitors.ip[key] = entry
+      if entry.reachable != wasReachable {
+        let health = self.health(of: key.group)
+        actions.append(
+          .emit(
+            .ipMonitorChanged(
+              IPMonitorChange(
+                group: key.group, index: key.index, address: address, reachable: entry.reachable,
+                monitorWeight: ip.addresses[key.index - 1].weight, groupWeight: health.weight,
+                remainingThreshold: health.ipRemainingThreshold))))
+      }
+    }
+    return finish(now: now)
+  }
+
+  /// A heartbeat or probe arrived, already decoded and authenticated by the codec.
+  public mutating func messageReceived(_ message: HeartbeatMessage, now: ClusterTime)
+    -> [ClusterAction]
+  {
+    receive(message, now: now)
+    return finish(now: now)
+  }
+
+  /// A datagram on a heartbeat port failed to decode or authenticate.
+  public mutating func datagramRejected(
+    link: HeartbeatMessage.Link, reason: String, now: ClusterTime
+  ) -> [ClusterAction] {
+    countError(link)
+    actions.append(.emit(.datagramRejected(link: link, reason: reason)))
+    return finish(now: now)
+  }
+
+  /// `request failover redundancy-group N node M`.
+  public mutating func requestManualFailover(
+    group id: Int, node: Int, requestedBy: Int? = nil, now: ClusterTime
+  ) -> Result<[ClusterAction], RequestRefusal> {
+    guard var group = groups[id] else {
+      return .failure(RequestRefusal("redundancy-group \(id) is not configured"))
+    }
+    guard node == 0 || node == 1 else {
+      return .failure(RequestRefusal("node \(node) does not exist (0 or 1)"))
+    }
+    if state(of: id, on: node) == .primary {
+      return .failure(
+        RequestRefusal("node\(node) is already primary for redundancy-group \(id)"))
+    }
+    if node == peerNode && peerStatus != .up {
+      return .failure(RequestRefusal("node\(node) is not reachable (peer \(peerStatus.rawValue))"))
+    }
+    let candidate = self.candidate(node: node, group: id)
+    guard candidate.available, candidate.healthy else {
+      let why =
+        candidate.available
+        ? "its weight is \(weight(of: id, on: node))" : "it is \(state(of: id, on: node))"
+      return .failure(
+        RequestRefusal("node\(node) is not eligible for redundancy-group \(id): \(why)"))
+    }
+    if let remaining = holdDownRemaining(group, now: now) {
+      return .failure(
+        RequestRefusal(
+          "redundancy-group \(id) hold-down interval has not expired: "
+            + "\(Self.secondsText(remaining)) remaining"))
+    }
+    group.manual = ManualFailover(
+      target: node, generation: group.manual.generation &+ 1, author: localNode)
+    groups[id] = group
+    actions.append(.emit(.manualFailoverRequested(group: id, node: node, requestedBy: requestedBy)))
+    return .success(finish(now: now))
+  }
+
+  /// `request failover reset redundancy-group N`: clears manual failover and a stopped preempt.
+  public mutating func resetManualFailover(group id: Int, requestedBy: Int? = nil, now: ClusterTime)
+    -> Result<[ClusterAction], RequestRefusal>
+  {
+    guard var group = groups[id] else {
+      return .failure(RequestRefusal("redundancy-group \(id) is not configured"))
+    }
+    guard group.manual.target != nil || group.preemptSuspended else {
+      return .failure(RequestRefusal("redundancy-group \(id) is not in manual failover"))
+    }
+    group.preemptSuspended = false
+    group.preemptHistory.removeAll()
+    if group.manual.target != nil {
+      group.manual = ManualFailover(
+        target: nil, generation: group.manual.generation &+ 1, author: localNode)
+    }
+    groups[id] = group
+    actions.append(
+      .emit(.manualFailoverReset(group: id, requestedBy: requestedBy, reason: "operator request")))
+    return .success(finish(now: now))
+  }
+
+  /// `clear failover-count`: on both nodes, through the counter generation in heartbeats.
+  public mutating func clearFailoverCount(requestedBy: Int? = nil, now: ClusterTime)
+    -> [ClusterAction]
+  {
+    counterGeneration &+= 1
+    for id in groups.keys { groups[id]?.failoverCount = 0 }
+    actions.append(.emit(.failoverCountCleared(requestedBy: requestedBy)))
+    return finish(now: now)
+  }
+
+  static func secondsText(_ duration: Duration) -> String {
+    let ms = duration.millisecondsClamped
+    return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms / 1000).\(String(format3(ms % 1000))) s"
+  }
+
+  private static func format3(_ value: Int64) -> String {
+    let text = String(value)
+    return String(repeating: "0", count: max(0, 3 - text.count)) + text
+  }
+}

@@ -1,0 +1,68 @@
+/// Manual failover state of one RG, replicated to the peer in heartbeats. The newest write wins,
+/// ordered by (generation, author).
+public struct ManualFailover: Sendable, Equatable {
+  public var target: Int?
+  public var generation: UInt32 = 0
+  public var author: Int = 0
+
+  func isNewer(than other: ManualFailover) -> Bool {
+    (generation, author) > (other.generation, other.author)
+  }
+}
+
+/// One row of `show chassis cluster information`'s history.
+public struct TransitionRecord: Sendable, Equatable {
+  public var time: ClusterTime
+  public var from: RedundancyGroupState
+  public var to: RedundancyGroupState
+  public var reason: String
+}
+
+/// The local node's runtime state of one redundancy group.
+struct GroupRuntime: Sendable {
+  let configuration: RedundancyGroupConfiguration
+  var state: RedundancyGroupState = .hold
+  var failoverCount: Int = 0
+  /// When this RG last changed primary after the first election: hold-down counts from here.
+  var lastFailoverAt: ClusterTime?
+  var lastFailoverReason: String?
+  var lastTransitionAt: ClusterTime?
+  var secondaryHoldUntil: ClusterTime?
+  var manual = ManualFailover()
+  var preemptConditionSince: ClusterTime?
+  /// Preemptive failovers this node performed, for `preempt limit/period`.
+  var preemptHistory: [ClusterTime] = []
+  var preemptSuspended = false
+  /// When a wanted failover is waiting for hold-down to expire.
+  var pendingFailoverAt: ClusterTime?
+  var history: [TransitionRecord] = []
+
+  static let historyLimit = 20
+
+  var id: Int { configuration.id }
+  var holdDown: Duration { .seconds(configuration.holdDownIntervalSeconds) }
+
+  init(configuration: RedundancyGroupConfiguration) {
+    self.configuration = configuration
+  }
+}
+
+/// The latest the peer told us about itself.
+struct PeerView: Sendable {
+  var nodeID: Int
+  var epoch: UInt64
+  var configDigest: UInt64
+  var counterGeneration: UInt32
+  var groups: [Int: GroupAnnouncement]
+}
+
+/// Reception bookkeeping of one link.
+struct LinkTracker: Sendable {
+  var status: ClusterLinkStatus = .down
+  var lastReceivedAt: ClusterTime?
+  var lastSequence: UInt64 = 0
+  var goodSinceDown = 0
+  var sent: UInt64 = 0
+  var received: UInt64 = 0
+  var errors: UInt64 = 0
+}
