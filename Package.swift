@@ -7,15 +7,32 @@ let package = Package(
   products: [
     .library(name: "Cluster", targets: ["Cluster"]),
     .executable(name: "ccctl", targets: ["ccctl"]),
+    .executable(name: "ccagentd", targets: ["Agent"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
     .target(
       name: "Cluster",
       dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+    ),
+    .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
+    .executableTarget(
+      name: "Agent",
+      dependencies: [
+        "Cluster",
+        "CSystemd",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
     ),
     .executableTarget(
       name: "ccctl",
@@ -25,6 +42,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+    .testTarget(name: "AgentTests", dependencies: ["Agent", "Cluster"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -140,7 +140,7 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
 
   @Test func fullMessageFitsOneDatagram() {
     let bytes = signed.encode(fullMessage())
-    #expect(bytes.count == 39 + 129 * 9 + 32)
+    #expect(bytes.count == 39 + 129 * 10 + 32)
     #expect(bytes.count < 1400)
   }
 }

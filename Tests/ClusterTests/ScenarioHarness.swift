@@ -112,5 +112,6 @@ func baseConfiguration(_ extra: String = "") -> String {
   set chassis cluster redundancy-group 1 node 1 priority 100
   set chassis cluster redundancy-group 1 interface-monitor eth1 weight 255
   \(extra)
+
   """
 }

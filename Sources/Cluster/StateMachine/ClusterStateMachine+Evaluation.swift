@@ -387,7 +387,8 @@ extension ClusterStateMachine {
         failoverCount: UInt32(clamping: group.failoverCount),
         manualTarget: group.manual.target.map { UInt8(clamping: $0) },
         manualGeneration: group.manual.generation,
-        manualAuthor: UInt8(clamping: group.manual.author))
+        manualAuthor: UInt8(clamping: group.manual.author),
+        preemptGeneration: group.preemptGeneration)
     }
   }
 }

@@ -100,8 +100,13 @@ extension ClusterStateMachine {
         generation: announcement.manualGeneration, author: Int(announcement.manualAuthor))
       if theirs.isNewer(than: group.manual) {
         group.manual = theirs
-        groups[id] = group
       }
+      if announcement.preemptGeneration > group.preemptGeneration {
+        group.preemptGeneration = announcement.preemptGeneration
+        group.preemptSuspended = false
+        group.preemptHistory.removeAll()
+      }
+      groups[id] = group
     }
   }
 }

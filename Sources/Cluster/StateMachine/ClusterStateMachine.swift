@@ -170,11 +170,13 @@ public struct ClusterStateMachine: Sendable {
     guard var group = groups[id] else {
       return .failure(RequestRefusal("redundancy-group \(id) is not configured"))
     }
-    guard group.manual.target != nil || group.preemptSuspended else {
+    // A stopped preempt may live on either node, so a reset is accepted wherever preempt is on.
+    guard group.manual.target != nil || group.configuration.preempt != nil else {
       return .failure(RequestRefusal("redundancy-group \(id) is not in manual failover"))
     }
     group.preemptSuspended = false
     group.preemptHistory.removeAll()
+    group.preemptGeneration &+= 1
     if group.manual.target != nil {
       group.manual = ManualFailover(
         target: nil, generation: group.manual.generation &+ 1, author: localNode)

@@ -33,6 +33,8 @@ struct GroupRuntime: Sendable {
   /// Preemptive failovers this node performed, for `preempt limit/period`.
   var preemptHistory: [ClusterTime] = []
   var preemptSuspended = false
+  /// Replicated: a newer generation from the peer means the operator reset preempt there.
+  var preemptGeneration: UInt32 = 0
   /// When a wanted failover is waiting for hold-down to expire.
   var pendingFailoverAt: ClusterTime?
   var history: [TransitionRecord] = []

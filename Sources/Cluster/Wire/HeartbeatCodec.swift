@@ -10,12 +10,12 @@ import Crypto
 ///       6  link                7  cluster id         8  node id (0 or 1)
 ///       9  boot epoch u64     17  sequence u64      25  config digest u64
 ///      33  counter generation u32                   37  group count u16 (≤ 129)
-///     per group (7 bytes + two varints)
+///     per group (7 bytes + three varints)
 ///       id u8, configured priority u8, effective priority u8, weight i16,
 ///       status u8: bits 0–2 state, bit3 healthy, bit4 manual target present,
 ///                  bit5 manual target node, bit6 manual author node, bit7 zero,
 ///       failure codes u8 (bits not yet defined are kept, not rejected),
-///       failover count uvarint, manual generation uvarint
+///       failover count uvarint, manual generation uvarint, preempt-reset generation uvarint
 ///     HMAC-SHA256 of everything before it (32 bytes), when authenticated
 ///
 /// The group record is packed, not fixed-size, so that 129 groups fit one datagram: fixed
@@ -63,6 +63,7 @@ public struct HeartbeatCodec: Sendable {
       out.append(g.failureCodes.rawValue)
       out.appendVarint(g.failoverCount)
       out.appendVarint(g.manualGeneration)
+      out.appendVarint(g.preemptGeneration)
     }
     if let key {
       let mac = HMAC<SHA256>.authenticationCode(for: out, using: SymmetricKey(data: key))
@@ -163,6 +164,7 @@ public struct HeartbeatCodec: Sendable {
     let failureCodes = FailureCodes(rawValue: try reader.uint8())
     let failoverCount = try reader.varint()
     let manualGeneration = try reader.varint()
+    let preemptGeneration = try reader.varint()
 
     guard let state = RedundancyGroupState(rawValue: status & 0b111) else {
       throw .malformed("group \(id): unknown state \(status & 0b111)")
@@ -176,7 +178,8 @@ public struct HeartbeatCodec: Sendable {
       id: id, configuredPriority: configuredPriority, effectivePriority: effectivePriority,
       weight: weight, state: state, healthy: status & 1 << 3 != 0, failureCodes: failureCodes,
       failoverCount: failoverCount, manualTarget: hasTarget ? status >> 5 & 1 : nil,
-      manualGeneration: manualGeneration, manualAuthor: status >> 6 & 1)
+      manualGeneration: manualGeneration, manualAuthor: status >> 6 & 1,
+      preemptGeneration: preemptGeneration)
   }
 }
 

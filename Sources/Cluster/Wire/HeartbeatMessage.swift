@@ -50,11 +50,14 @@ public struct GroupAnnouncement: Sendable, Equatable {
   public var manualTarget: UInt8?
   public var manualGeneration: UInt32
   public var manualAuthor: UInt8
+  /// Bumped by `request failover reset`: a stopped preempt resumes on both nodes.
+  public var preemptGeneration: UInt32
 
   public init(
     id: UInt8, configuredPriority: UInt8, effectivePriority: UInt8, weight: Int16,
     state: RedundancyGroupState, healthy: Bool, failureCodes: FailureCodes, failoverCount: UInt32,
-    manualTarget: UInt8?, manualGeneration: UInt32, manualAuthor: UInt8
+    manualTarget: UInt8?, manualGeneration: UInt32, manualAuthor: UInt8,
+    preemptGeneration: UInt32 = 0
   ) {
     self.id = id
     self.configuredPriority = configuredPriority
@@ -67,5 +70,6 @@ public struct GroupAnnouncement: Sendable, Equatable {
     self.manualTarget = manualTarget
     self.manualGeneration = manualGeneration
     self.manualAuthor = manualAuthor
+    self.preemptGeneration = preemptGeneration
   }
 }
