@@ -40,7 +40,9 @@ struct FailoverTests {
     #expect(run.primary(2, group: 0) == 0)
     // The peer takes over one link round trip after the link goes down, not after a timeout.
     let down = run.transitions.first { $0.node == 0 && $0.change.to == .secondaryHold }
-    let up = run.transitions.first { $0.node == 1 && $0.change.group == 1 && $0.change.to == .primary }
+    let up = run.transitions.first {
+      $0.node == 1 && $0.change.group == 1 && $0.change.to == .primary
+    }
     #expect(down?.change.reason == "monitor failure (IF)")
     #expect(up.map { $0.time - down!.time } == .milliseconds(1))
     #expect(run.dualPrimaryWhileConnected.isEmpty)
@@ -103,22 +105,24 @@ struct FailoverTests {
         set chassis cluster redundancy-group 1 hold-down-interval 10
         set chassis cluster redundancy-group 1 interface-monitor eth2 weight 255
         """) + """
-        ---
-        +0s boot node0
-        +0s boot node1
-        +4s link down node0 eth1
-        +1s status
-        +0s link down node1 eth2
-        +0s link up node0 eth1
-        +5s status
-        +6s status
-        """)
+          ---
+          +0s boot node0
+          +0s boot node1
+          +4s link down node0 eth1
+          +1s status
+          +0s link down node1 eth2
+          +0s link up node0 eth1
+          +5s status
+          +6s status
+          """)
     #expect(run.row(0, node: 0, group: 1, of: 0)?.status == .secondaryHold)
     #expect(run.primary(1, group: 1) == 1)  // node1 failed too, but hold-down has 4 s left
     #expect(run.primary(2, group: 1) == 0)
     let back = run.transitions.first { $0.node == 1 && $0.change.to == .secondaryHold }
     #expect(back?.time == .milliseconds(14_001))  // node1 took over at 4.001 s
-    let ready = run.transitions.first { $0.node == 0 && $0.change.reason == "ready to become secondary" }
+    let ready = run.transitions.first {
+      $0.node == 0 && $0.change.reason == "ready to become secondary"
+    }
     #expect(ready?.time == .milliseconds(14_000))
   }
 
@@ -151,18 +155,18 @@ struct FailoverTests {
         set chassis cluster redundancy-group 1 hold-down-interval 60
         set chassis cluster redundancy-group 1 interface-monitor eth2 weight 255 node 1
         """) + """
-        ---
-        +0s boot node0
-        +0s boot node1
-        +4s failover redundancy-group 7 node 1
-        +0s failover redundancy-group 1 node 0
-        +0s link down node1 eth2
-        +1s failover redundancy-group 1 node 1
-        +0s link up node1 eth2
-        +1s failover redundancy-group 1 node 1
-        +1s failover redundancy-group 1 node 0
-        +0s failover reset redundancy-group 0
-        """)
+          ---
+          +0s boot node0
+          +0s boot node1
+          +4s failover redundancy-group 7 node 1
+          +0s failover redundancy-group 1 node 0
+          +0s link down node1 eth2
+          +1s failover redundancy-group 1 node 1
+          +0s link up node1 eth2
+          +1s failover redundancy-group 1 node 1
+          +1s failover redundancy-group 1 node 0
+          +0s failover reset redundancy-group 0
+          """)
     let refusals = run.refusals
     #expect(refusals.count == 5)
     #expect(refusals[0] == "redundancy-group 7 is not configured")
@@ -174,18 +178,20 @@ struct FailoverTests {
 
   @Test func monitoringBeatsManualFailover() {
     let run = ScenarioRun(
-      baseConfiguration("set chassis cluster redundancy-group 1 interface-monitor eth2 weight 255 node 1")
-        + """
-        ---
-        +0s boot node0
-        +0s boot node1
-        +4s failover redundancy-group 1 node 1
-        +3s link down node1 eth2
-        +2s status
-        """)
+      baseConfiguration(
+        "set chassis cluster redundancy-group 1 interface-monitor eth2 weight 255 node 1")
+          + """
+          ---
+          +0s boot node0
+          +0s boot node1
+          +4s failover redundancy-group 1 node 1
+          +3s link down node1 eth2
+          +2s status
+          """)
     #expect(run.primary(0, group: 1) == 0)
     #expect(run.row(0, node: 0, group: 1, of: 0)?.manualFailover == false)
-    #expect(run.events(named: "manual-failover-reset").contains { $0.event.summary.contains("failback") })
+    #expect(
+      run.events(named: "manual-failover-reset").contains { $0.event.summary.contains("failback") })
   }
 
   @Test func weightZeroOnBothNodesEndsOnNode0() {
