@@ -1,9 +1,106 @@
 import ArgumentParser
+import Cluster
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 @main
 struct CCAgentD: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "ccagentd", abstract: "The ccagent chassis-cluster daemon.")
+    commandName: "ccagentd",
+    abstract: "The ccagent chassis-cluster daemon.",
+    discussion: "SIGTERM stops it cleanly; SIGHUP reloads the configuration.")
 
-  func run() async throws {}
+  @Option(name: .long, help: "The configuration file.")
+  var config: String = "/etc/ccagent/ccagent.conf"
+
+  @Option(
+    name: .long,
+    help: "This host's node id (0 or 1); found from the control addresses when omitted.")
+  var node: Int?
+
+  @Option(
+    name: .long,
+    help:
+      "Override the configuration's control-socket path (two agents on one host, as in the lab).")
+  var controlSocket: String?
+
+  @Option(
+    name: .long, help: "Where logs go: auto (journal when its socket exists), journal or stderr.")
+  var logTarget: LogTarget = .automatic
+
+  func validate() throws {
+    if let node, node != 0 && node != 1 {
+      throw ValidationError("--node must be 0 or 1")
+    }
+  }
+
+  func run() async throws {
+    signal(SIGPIPE, SIG_IGN)
+    let loaded: LoadedConfiguration
+    do {
+      loaded = try ConfigurationLoader.load(path: config, node: node, controlSocket: controlSocket)
+    } catch {
+      for line in error.lines { printStandardError(line) }
+      printStandardError("ccagentd: refusing to start: the configuration has errors")
+      throw ExitCode(1)
+    }
+    let target = logTarget
+    LoggingSystem.bootstrap { label in makeLogHandler(label: label, target: target) }
+    var logger = Logger(label: "ccagentd")
+    logger[metadataKey: "CLUSTER_ID"] = "\(loaded.configuration.clusterID)"
+    logger[metadataKey: "NODE_ID"] = "\(loaded.localNode)"
+
+    let runtimeDirectory = parentDirectory(of: loaded.configuration.controlSocketPath)
+    makeDirectories(runtimeDirectory)
+    let lock: InstanceLock
+    do {
+      lock = try InstanceLock(path: loaded.configuration.controlSocketPath + ".lock")
+    } catch {
+      printStandardError("ccagentd: \(error)")
+      throw ExitCode(1)
+    }
+    defer { withExtendedLifetime(lock) {} }
+
+    let runtime = try await AgentRuntime.start(loaded: loaded, logger: logger)
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [
+          .init(service: runtime.inputService),
+          .init(
+            service: ReloadService(
+              runtime: runtime, path: config, node: node, controlSocket: controlSocket,
+              logger: logger)),
+          .init(service: WatchdogService(driver: runtime.driver)),
+        ],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    SystemdNotifier.notify(
+      "READY=1\nSTATUS=node\(loaded.localNode) of cluster \(loaded.configuration.clusterID) running"
+    )
+    try await group.run()
+    SystemdNotifier.notify("STOPPING=1")
+    await runtime.stop()
+  }
+}
+
+extension LogTarget: ExpressibleByArgument {
+  public init?(argument: String) {
+    switch argument {
+    case "auto", "automatic": self = .automatic
+    case "journal": self = .journal
+    case "stderr": self = .stderr
+    default: return nil
+    }
+  }
+}
+
+func printStandardError(_ text: String) {
+  var line = text + "\n"
+  line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

@@ -5,5 +5,5 @@ struct CCCtl: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ccctl",
     abstract: "Operate a ccagent chassis cluster.",
-    subcommands: [CheckConfig.self, Simulate.self])
+    subcommands: [Show.self, Request.self, Clear.self, CheckConfig.self, Simulate.self])
 }

@@ -4,11 +4,11 @@
 /// Every event method ends by re-evaluating all rules (`evaluate`), so the order in which facts
 /// arrive never matters, and `nextDeadline` tells the shell when time alone can change something.
 public struct ClusterStateMachine: Sendable {
-  public let configuration: ClusterConfiguration
+  public private(set) var configuration: ClusterConfiguration
   public let localNode: Int
   public var peerNode: Int { 1 - localNode }
   public let bootEpoch: UInt64
-  public let configDigest: UInt64
+  public private(set) var configDigest: UInt64
 
   var groups: [Int: GroupRuntime] = [:]
   var monitors = MonitorRuntime()
@@ -194,6 +194,52 @@ public struct ClusterStateMachine: Sendable {
     counterGeneration &+= 1
     for id in groups.keys { groups[id]?.failoverCount = 0 }
     actions.append(.emit(.failoverCountCleared(requestedBy: requestedBy)))
+    return finish(now: now)
+  }
+
+  /// A reloaded configuration (SIGHUP). Roles, counts, manual failover and history of RGs that
+  /// still exist carry over, so a reload never causes a failover by itself; new RGs start in
+  /// `hold` and are elected at once; removed RGs disappear.
+  public mutating func reconfigure(
+    _ newConfiguration: ClusterConfiguration, digest: UInt64, now: ClusterTime
+  ) -> [ClusterAction] {
+    var carried: [Int: GroupRuntime] = [:]
+    for (id, group) in newConfiguration.redundancyGroups {
+      var runtime = GroupRuntime(configuration: group)
+      if let old = groups[id] {
+        runtime.state = old.state
+        runtime.failoverCount = old.failoverCount
+        runtime.lastFailoverAt = old.lastFailoverAt
+        runtime.lastFailoverReason = old.lastFailoverReason
+        runtime.lastTransitionAt = old.lastTransitionAt
+        runtime.secondaryHoldUntil = old.secondaryHoldUntil
+        runtime.manual = old.manual
+        runtime.preemptHistory = old.preemptHistory
+        runtime.preemptSuspended = old.preemptSuspended
+        runtime.preemptGeneration = old.preemptGeneration
+        runtime.history = old.history
+      } else {
+        runtime.lastTransitionAt = now
+      }
+      carried[id] = runtime
+    }
+    configuration = newConfiguration
+    configDigest = digest
+    groups = carried
+    monitors.interfaceStatus = monitors.interfaceStatus.filter { carried[$0.key.group] != nil }
+    monitors.ip = [:]
+    if let peer {
+      let mismatch = peer.configDigest != digest
+      if mismatch != configMismatch {
+        configMismatch = mismatch
+        actions.append(
+          .emit(
+            mismatch
+              ? .configMismatch(localDigest: digest, peerDigest: peer.configDigest) : .configMatch))
+      }
+    }
+    refreshInterfaceMonitors(now: now, emitChanges: true)
+    announceNow = true
     return finish(now: now)
   }
 

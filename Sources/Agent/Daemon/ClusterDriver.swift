@@ -1,0 +1,189 @@
+import Cluster
+import Logging
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs the core state machine for the daemon: the single place where inputs (datagrams, link
+/// changes, pings, operator requests, time) meet the machine, and where its actions are carried
+/// out in order. Being an actor serialises inputs; nothing here blocks.
+actor ClusterDriver {
+  private var machine: ClusterStateMachine
+  private var loaded: LoadedConfiguration
+  private var codec: HeartbeatCodec
+  private let clock = ContinuousClock()
+  private let startedAt: ContinuousClock.Instant
+  private let startedAtWallClock: Int64
+  private let store: SnapshotStore
+  private let events: EventDispatcher
+  private var transport: HeartbeatTransport?
+  private var sleeper: Task<Void, Never>?
+  private var sleeperDeadline: ClusterTime?
+  private let logger: Logger
+
+  init(
+    loaded: LoadedConfiguration, bootEpoch: UInt64, store: SnapshotStore,
+    events: EventDispatcher, logger: Logger
+  ) {
+    self.loaded = loaded
+    self.machine = ClusterStateMachine(
+      configuration: loaded.configuration, localNode: loaded.localNode, bootEpoch: bootEpoch,
+      configDigest: loaded.digest)
+    self.codec = HeartbeatCodec(key: loaded.key)
+    self.startedAt = clock.now
+    self.startedAtWallClock = WallClock.nowMilliseconds()
+    self.store = store
+    self.events = events
+    self.logger = logger
+  }
+
+  var now: ClusterTime {
+    ClusterTime(nanoseconds: (clock.now - startedAt).nanosecondsClamped)
+  }
+
+  var configuration: LoadedConfiguration { loaded }
+  var pingTargets: [PingTarget] { machine.pingTargets }
+  var watchedInterfaces: [String] { machine.watchedInterfaces }
+
+  func attach(_ transport: HeartbeatTransport) {
+    self.transport = transport
+  }
+
+  // MARK: - Inputs
+
+  func start(interfaces: [String: LinkState]) {
+    apply(machine.start(now: now, interfaces: interfaces))
+  }
+
+  func datagram(_ bytes: [UInt8], link: HeartbeatMessage.Link, source: String) {
+    let time = now
+    do {
+      var message = try codec.decode(
+        bytes, expectedClusterID: UInt8(clamping: loaded.configuration.clusterID))
+      // The port a datagram arrives on decides the link, not what the datagram claims.
+      guard message.link == link else {
+        apply(
+          machine.datagramRejected(
+            link: link, reason: "\(message.link) message on the \(link) port from \(source)",
+            now: time))
+        return
+      }
+      message.link = link
+      apply(machine.messageReceived(message, now: time))
+    } catch {
+      events.rejected(link: link, source: source, reason: error.description)
+      apply(
+        machine.datagramRejected(link: link, reason: "from \(source): \(error)", now: time),
+        quietRejections: true)
+    }
+  }
+
+  func interfaceChanged(_ name: String, state: LinkState) {
+    apply(machine.interfaceChanged(name, state: state, now: now))
+  }
+
+  func pingResult(address: String, replied: Bool) {
+    apply(machine.pingResult(address: address, replied: replied, now: now))
+  }
+
+  func request(_ request: ControlRequest, uid: UInt32) -> ControlResponse {
+    let time = now
+    let result: Result<[ClusterAction], RequestRefusal>
+    switch request.command {
+    case .failover:
+      guard let group = request.group, let node = request.node else {
+        return ControlResponse(ok: false, error: "failover needs a redundancy-group and a node")
+      }
+      result = machine.requestManualFailover(
+        group: group, node: node, requestedBy: Int(uid), now: time)
+    case .failoverReset:
+      guard let group = request.group else {
+        return ControlResponse(ok: false, error: "failover reset needs a redundancy-group")
+      }
+      result = machine.resetManualFailover(group: group, requestedBy: Int(uid), now: time)
+    case .clearFailoverCount:
+      result = .success(machine.clearFailoverCount(requestedBy: Int(uid), now: time))
+    case .show:
+      return ControlResponse(ok: false, error: "show is answered from the snapshot")
+    }
+    switch result {
+    case .success(let actions):
+      apply(actions)
+      return ControlResponse(ok: true, message: "done")
+    case .failure(let refusal):
+      return ControlResponse(ok: false, error: refusal.message)
+    }
+  }
+
+  /// SIGHUP: adopt a new configuration, keeping roles (see `ClusterStateMachine.reconfigure`).
+  func reload(_ new: LoadedConfiguration) {
+    loaded = new
+    codec = HeartbeatCodec(key: new.key)
+    apply(machine.reconfigure(new.configuration, digest: new.digest, now: now))
+  }
+
+  func tick() {
+    sleeper = nil
+    sleeperDeadline = nil
+    apply(machine.tick(now: now))
+  }
+
+  // MARK: - Actions
+
+  private func apply(_ actions: [ClusterAction], quietRejections: Bool = false) {
+    for action in actions {
+      switch action {
+      case .sendHeartbeat(let message):
+        guard let transport else { continue }
+        var heartbeat = message
+        heartbeat.link = .control
+        transport.send(codec.encode(heartbeat), on: .control)
+        var probe = message
+        probe.link = .fabric
+        transport.send(codec.encode(probe), on: .fabric)
+      case .emit(.datagramRejected) where quietRejections:
+        continue  // already logged, rate-limited, with its source address
+      case .emit(let event):
+        events.dispatch(event, snapshot: machine.snapshot(now: now))
+      }
+    }
+    publish()
+    rearm()
+  }
+
+  private func publish() {
+    store.publish(
+      SnapshotStore.Published(
+        snapshot: machine.snapshot(now: now), configuration: loaded.configuration,
+        startedAt: startedAt, startedAtWallClock: startedAtWallClock))
+  }
+
+  /// Keeps exactly one sleeping task, woken at the machine's next deadline.
+  private func rearm() {
+    guard let deadline = machine.nextDeadline else { return }
+    if let current = sleeperDeadline, current <= deadline, sleeper != nil { return }
+    sleeper?.cancel()
+    sleeperDeadline = deadline
+    let wait = deadline - now
+    sleeper = Task { [weak self] in
+      if wait > .zero {
+        do { try await Task.sleep(for: wait, tolerance: .microseconds(100)) } catch { return }
+      }
+      await self?.tick()
+    }
+  }
+
+  func shutdown() {
+    sleeper?.cancel()
+    sleeper = nil
+  }
+}
+
+enum WallClock {
+  static func nowMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+  }
+}

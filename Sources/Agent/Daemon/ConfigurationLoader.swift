@@ -1,0 +1,133 @@
+import Cluster
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A configuration ready for the daemon: parsed, validated, with the local node determined.
+struct LoadedConfiguration: Sendable {
+  var path: String
+  var configuration: ClusterConfiguration
+  var localNode: Int
+  var digest: UInt64
+  var key: [UInt8]?
+  var notices: [ConfigurationDiagnostic]
+}
+
+struct ConfigurationLoadError: Error, CustomStringConvertible {
+  var lines: [String]
+  var description: String { lines.joined(separator: "\n") }
+}
+
+enum ConfigurationLoader {
+  /// Reads and validates `path`. Daemon-only settings are errors here (they are warnings in
+  /// `ccctl check-config`). `node` overrides the address-based node detection.
+  static func load(path: String, node: Int?, controlSocket: String? = nil)
+    throws(ConfigurationLoadError) -> LoadedConfiguration
+  {
+    let text: String
+    do {
+      text = try FileReader.readText(path)
+    } catch {
+      throw ConfigurationLoadError(lines: ["\(path): \(error)"])
+    }
+    let result = ConfigurationParser.parse(text, file: path)
+    guard var configuration = result.configuration else {
+      throw ConfigurationLoadError(lines: result.errors.map(\.description))
+    }
+    if let controlSocket { configuration.controlSocketPath = controlSocket }
+    let missing = DaemonRequirements.warnings(for: configuration, file: path)
+    if !missing.isEmpty {
+      throw ConfigurationLoadError(
+        lines: missing.map { "\($0.file):\($0.line):\($0.column): \($0.message)" })
+    }
+    let localNode: Int
+    if let node {
+      localNode = node
+    } else {
+      let local = LocalAddresses.all()
+      let matches = (0...1).filter { n in
+        configuration.nodes[n].controlAddress.map { local.contains($0) } ?? false
+      }
+      guard matches.count == 1, let match = matches.first else {
+        throw ConfigurationLoadError(lines: [
+          "\(path): cannot tell which node this host is: "
+            + (matches.isEmpty
+              ? "no node's control-address is a local address"
+              : "both nodes' control-addresses are local")
+            + "; pass --node 0 or --node 1"
+        ])
+      }
+      localNode = match
+    }
+    var key: [UInt8]?
+    if let keyFile = configuration.authenticationKeyFile {
+      do {
+        key = try HeartbeatCodec.loadKey(fileContents: try FileReader.readBytes(keyFile))
+      } catch {
+        throw ConfigurationLoadError(lines: ["\(keyFile): \(error)"])
+      }
+    }
+    return LoadedConfiguration(
+      path: path, configuration: configuration, localNode: localNode,
+      digest: ConfigurationDigest.digest(of: configuration), key: key,
+      notices: result.diagnostics.filter { $0.severity != .error })
+  }
+}
+
+enum FileReader {
+  struct Failure: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  static func readBytes(_ path: String) throws(Failure) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if count < 0 {
+        if errno == EINTR { continue }
+        throw Failure(description: String(cString: strerror(errno)))
+      }
+      if count == 0 { break }
+      bytes.append(contentsOf: buffer[0..<count])
+      if bytes.count > 16 << 20 { throw Failure(description: "file is larger than 16 MiB") }
+    }
+    return bytes
+  }
+
+  static func readText(_ path: String) throws(Failure) -> String {
+    String(decoding: try readBytes(path), as: UTF8.self)
+  }
+}
+
+/// The host's own addresses, for finding which node we are.
+enum LocalAddresses {
+  static func all() -> Set<String> {
+    var result: Set<String> = []
+    var list: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&list) == 0, let first = list else { return result }
+    defer { freeifaddrs(list) }
+    var cursor: UnsafeMutablePointer<ifaddrs>? = first
+    while let entry = cursor {
+      defer { cursor = entry.pointee.ifa_next }
+      guard let address = entry.pointee.ifa_addr else { continue }
+      var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+      let family = Int32(address.pointee.sa_family)
+      let length =
+        family == AF_INET
+        ? socklen_t(MemoryLayout<sockaddr_in>.size) : socklen_t(MemoryLayout<sockaddr_in6>.size)
+      guard family == AF_INET || family == AF_INET6,
+        getnameinfo(address, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0
+      else { continue }
+      var text = String(
+        decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }
+      result.insert(text)
+    }
+    return result
+  }
+}

@@ -1,0 +1,25 @@
+import Cluster
+
+/// Everything that happens outside the core, in arrival order. Producers (the UDP handlers, the
+/// netlink thread, the ping threads) yield into one stream, and one consumer feeds the driver,
+/// so order is never lost between producers and the state machine.
+enum DriverInput: Sendable {
+  case datagram([UInt8], link: HeartbeatMessage.Link, source: String)
+  case interface(String, LinkState)
+  case ping(address: String, replied: Bool)
+}
+
+struct DriverInputs: Sendable {
+  let stream: AsyncStream<DriverInput>
+  let continuation: AsyncStream<DriverInput>.Continuation
+
+  init() {
+    // Bounded so a flood of forged datagrams cannot grow memory without limit.
+    (stream, continuation) = AsyncStream.makeStream(
+      of: DriverInput.self, bufferingPolicy: .bufferingNewest(4096))
+  }
+
+  func yield(_ input: DriverInput) {
+    continuation.yield(input)
+  }
+}

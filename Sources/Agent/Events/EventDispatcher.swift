@@ -1,0 +1,74 @@
+import Cluster
+import Logging
+import Synchronization
+
+/// Turns each cluster event into its outputs: a structured journal record (through the
+/// catalog), a notify-hook run for RG state changes, and an SNMP notification.
+/// Everything here is non-blocking: hooks and traps are queued for their own workers.
+final class EventDispatcher: Sendable {
+  private let logger: Logger
+  private let context: Mutex<EventContext>
+  private let hooks: Mutex<NotifyHookRunner?>
+  private let limiter = Mutex(RateLimiter<ContinuousClock.Instant>())
+  private let traps: Mutex<(@Sendable (ClusterEvent, ClusterSnapshot) -> Void)?> = Mutex(nil)
+
+  init(logger: Logger, context: EventContext) {
+    self.logger = logger
+    self.context = Mutex(context)
+    self.hooks = Mutex(nil)
+  }
+
+  func configure(context: EventContext, hooks newHooks: NotifyHookRunner?) {
+    self.context.withLock { $0 = context }
+    let old = hooks.withLock { current -> NotifyHookRunner? in
+      let old = current
+      current = newHooks
+      return old
+    }
+    if old !== newHooks { old?.stop() }
+  }
+
+  var currentContext: EventContext { context.withLock { $0 } }
+
+  func onTrap(_ sink: @escaping @Sendable (ClusterEvent, ClusterSnapshot) -> Void) {
+    traps.withLock { $0 = sink }
+  }
+
+  func dispatch(_ event: ClusterEvent, snapshot: ClusterSnapshot) {
+    let context = self.context.withLock { $0 }
+    if let record = EventCatalog.record(for: event, context: context) {
+      if case .datagramRejected = event {
+        log(limited: record, key: "rejected:\(event.summary)")
+      } else {
+        EventCatalog.log(record, to: logger)
+      }
+    }
+    if case .groupStateChanged(let change) = event {
+      hooks.withLock { $0 }?.notify(
+        group: change.group, newState: change.to.description,
+        previousState: change.from.description, reason: change.reason)
+    }
+    traps.withLock { $0 }?(event, snapshot)
+  }
+
+  /// Bad datagrams on the heartbeat ports, with their source: logged at a bounded rate.
+  func rejected(link: HeartbeatMessage.Link, source: String, reason: String) {
+    let context = self.context.withLock { $0 }
+    let record = EventCatalog.authenticationFailure(
+      source: source, link: link.description, reason: reason, context: context)
+    log(limited: record, key: "auth:\(source)")
+  }
+
+  private func log(limited record: EventRecord, key: String) {
+    let now = ContinuousClock.now
+    let verdict = limiter.withLock { $0.admit(key: key, now: now) }
+    if verdict.allowed {
+      EventCatalog.log(record, to: logger)
+    }
+    if let summary = verdict.summary {
+      let context = self.context.withLock { $0 }
+      EventCatalog.log(
+        EventCatalog.messagesSuppressed(summary, kind: record.kind, context: context), to: logger)
+    }
+  }
+}

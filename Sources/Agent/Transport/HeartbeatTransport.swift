@@ -1,0 +1,110 @@
+import Cluster
+import NIOCore
+import NIOPosix
+
+/// UDP sockets for heartbeats (control link) and probes (fabric link), DESIGN §4: NIO channels
+/// receive on the configured ports; `UDPSender`s send (see there for why not NIO).
+final class HeartbeatTransport: Sendable {
+  private let control: Channel
+  private let fabric: Channel
+  private let controlSender: UDPSender
+  private let fabricSender: UDPSender
+
+  struct Failure: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  static func open(
+    configuration: ClusterConfiguration, localNode: Int, group: EventLoopGroup,
+    inputs: DriverInputs
+  ) async throws -> HeartbeatTransport {
+    let peer = 1 - localNode
+    func address(_ host: String?, _ port: Int, _ what: String) throws -> SocketAddress {
+      guard let host else { throw Failure(description: "\(what) is not configured") }
+      do {
+        return try SocketAddress(ipAddress: host, port: port)
+      } catch {
+        throw Failure(description: "\(what) \(host): \(error)")
+      }
+    }
+    let nodes = configuration.nodes
+    let controlLocal = try address(
+      nodes[localNode].controlAddress, configuration.controlPort, "control-address")
+    let fabricLocal = try address(
+      nodes[localNode].fabricAddress, configuration.fabricPort, "fabric-address")
+    let controlSender = try UDPSender(
+      localAddress: nodes[localNode].controlAddress ?? "",
+      peerAddress: nodes[peer].controlAddress ?? "",
+      peerPort: configuration.controlPort)
+    let fabricSender = try UDPSender(
+      localAddress: nodes[localNode].fabricAddress ?? "",
+      peerAddress: nodes[peer].fabricAddress ?? "",
+      peerPort: configuration.fabricPort)
+
+    func bind(_ local: SocketAddress, link: HeartbeatMessage.Link) async throws -> Channel {
+      do {
+        return try await DatagramBootstrap(group: group)
+          .channelOption(.socketOption(.so_reuseaddr), value: 1)
+          .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+              try channel.pipeline.syncOperations.addHandler(
+                DatagramReceiver(link: link, inputs: inputs))
+            }
+          }
+          .bind(to: local).get()
+      } catch {
+        throw Failure(description: "cannot bind the \(link) link to \(local): \(error)")
+      }
+    }
+    let control = try await bind(controlLocal, link: .control)
+    let fabric = try await bind(fabricLocal, link: .fabric)
+    return HeartbeatTransport(
+      control: control, fabric: fabric, controlSender: controlSender, fabricSender: fabricSender)
+  }
+
+  private init(
+    control: Channel, fabric: Channel, controlSender: UDPSender, fabricSender: UDPSender
+  ) {
+    self.control = control
+    self.fabric = fabric
+    self.controlSender = controlSender
+    self.fabricSender = fabricSender
+  }
+
+  /// A down link makes sends fail (ENETUNREACH…): that is not an error here, the missing
+  /// heartbeats are what the peer measures.
+  func send(_ bytes: [UInt8], on link: HeartbeatMessage.Link) {
+    (link == .control ? controlSender : fabricSender).send(bytes)
+  }
+
+  func close() async {
+    try? await control.close()
+    try? await fabric.close()
+    controlSender.close()
+    fabricSender.close()
+  }
+}
+
+private final class DatagramReceiver: ChannelInboundHandler, Sendable {
+  typealias InboundIn = AddressedEnvelope<ByteBuffer>
+  let link: HeartbeatMessage.Link
+  let inputs: DriverInputs
+
+  init(link: HeartbeatMessage.Link, inputs: DriverInputs) {
+    self.link = link
+    self.inputs = inputs
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let envelope = unwrapInboundIn(data)
+    var buffer = envelope.data
+    // Anything longer than a datagram we could have sent is garbage; cap what we copy.
+    let bytes = buffer.readBytes(length: min(buffer.readableBytes, 4096)) ?? []
+    inputs.yield(
+      .datagram(bytes, link: link, source: envelope.remoteAddress.ipAddress ?? "unknown"))
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: Error) {
+    // ICMP errors (port unreachable while the peer is down) surface here; they are expected.
+  }
+}

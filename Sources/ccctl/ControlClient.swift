@@ -1,0 +1,180 @@
+import ArgumentParser
+import Cluster
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Talks to ccagentd's control socket: one JSON line out, one JSON line back.
+enum ControlClient {
+  static let defaultSocket = "/run/ccagent/ccagent.sock"
+
+  static func send(_ request: ControlRequest, socket path: String) throws -> ControlResponse {
+    let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw fail("socket: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let capacity = MemoryLayout.size(ofValue: address.sun_path)
+    guard path.utf8.count < capacity else { throw fail("\(path): socket path too long") }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+      raw[path.utf8.count] = 0
+    }
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    guard connected == 0 else {
+      let reason = errno
+      if reason == ENOENT || reason == ECONNREFUSED {
+        throw fail("ccagentd is not running (no agent listens on \(path))")
+      }
+      if reason == EACCES {
+        throw fail("\(path): permission denied (are you in the ccagent group?)")
+      }
+      throw fail("\(path): \(String(cString: strerror(reason)))")
+    }
+    var line = JSONView.encode(request) + "\n"
+    let written = line.withUTF8 { write(fd, $0.baseAddress, $0.count) }
+    guard written > 0 else {
+      throw fail("\(path): write failed: \(String(cString: strerror(errno)))")
+    }
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while !received.contains(UInt8(ascii: "\n")) {
+      let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if count < 0 && errno == EINTR { continue }
+      if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+        throw fail("ccagentd did not answer within 10 s")
+      }
+      if count <= 0 { break }
+      received += buffer[0..<count]
+    }
+    guard let newline = received.firstIndex(of: UInt8(ascii: "\n")) else {
+      throw fail("ccagentd closed the connection without an answer")
+    }
+    do {
+      return try JSONView.decode(
+        ControlResponse.self, from: String(decoding: received[..<newline], as: UTF8.self))
+    } catch {
+      throw fail("unreadable answer from ccagentd: \(error)")
+    }
+  }
+
+  static func fail(_ message: String) -> ExitCode {
+    printError("ccctl: " + message)
+    return ExitCode(1)
+  }
+}
+
+struct SocketOption: ParsableArguments {
+  @Option(name: .long, help: "The agent's control socket.")
+  var socket: String = ControlClient.defaultSocket
+}
+
+struct Show: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the cluster as this node sees it (show chassis cluster …).")
+
+  @Argument(help: "status, information, interfaces or statistics.")
+  var view: ControlRequest.View = .status
+
+  @Flag(help: "Print JSON instead of the Junos-like text.")
+  var json = false
+
+  @OptionGroup var socket: SocketOption
+
+  func run() throws {
+    let response = try ControlClient.send(
+      ControlRequest(command: .show, view: view), socket: socket.socket)
+    guard response.ok else { throw ControlClient.fail(response.error ?? "request failed") }
+    if json {
+      switch view {
+      case .status: print(JSONView.encode(response.status, pretty: true))
+      case .information: print(JSONView.encode(response.information, pretty: true))
+      case .interfaces: print(JSONView.encode(response.interfaces, pretty: true))
+      case .statistics: print(JSONView.encode(response.statistics, pretty: true))
+      }
+    } else {
+      print(response.text ?? "", terminator: "")
+    }
+  }
+}
+
+extension ControlRequest.View: ExpressibleByArgument {}
+
+struct Request: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Operator requests.", subcommands: [Failover.self])
+
+  struct Failover: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "request failover redundancy-group N node M | request failover reset redundancy-group N",
+      discussion:
+        "Examples: ccctl request failover redundancy-group 1 node 1\n          ccctl request failover reset redundancy-group 1"
+    )
+
+    @Argument(help: "[reset] redundancy-group N [node M]")
+    var words: [String] = []
+
+    @OptionGroup var socket: SocketOption
+
+    func run() throws {
+      var rest = words[...]
+      let reset = rest.first == "reset"
+      if reset { rest = rest.dropFirst() }
+      guard rest.first == "redundancy-group", rest.count >= 2,
+        let group = Int(rest[rest.startIndex + 1])
+      else {
+        throw ValidationError("expected 'redundancy-group N'")
+      }
+      rest = rest.dropFirst(2)
+      let request: ControlRequest
+      if reset {
+        guard rest.isEmpty else {
+          throw ValidationError("unexpected '\(rest.joined(separator: " "))'")
+        }
+        request = ControlRequest(command: .failoverReset, group: group)
+      } else {
+        guard rest.first == "node", rest.count == 2, let node = Int(rest[rest.startIndex + 1])
+        else {
+          throw ValidationError("expected 'node M' after the redundancy-group")
+        }
+        request = ControlRequest(command: .failover, group: group, node: node)
+      }
+      let response = try ControlClient.send(request, socket: socket.socket)
+      guard response.ok else { throw ControlClient.fail(response.error ?? "request failed") }
+      print(
+        reset
+          ? "Manual failover of redundancy-group \(group) reset."
+          : "Initiated manual failover for redundancy-group \(group).")
+    }
+  }
+}
+
+struct Clear: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "clear failover-count")
+
+  @Argument(help: "failover-count")
+  var what: String
+
+  @OptionGroup var socket: SocketOption
+
+  func validate() throws {
+    guard what == "failover-count" else {
+      throw ValidationError("only 'clear failover-count' exists")
+    }
+  }
+
+  func run() throws {
+    let response = try ControlClient.send(
+      ControlRequest(command: .clearFailoverCount), socket: socket.socket)
+    guard response.ok else { throw ControlClient.fail(response.error ?? "request failed") }
+    print("Cleared failover-count for all redundancy-groups.")
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `make lab`: two ccagentd nodes in network namespaces on this machine, a failover and back.
+# LAB_KEEP=1 leaves the lab running and prints how to reach it.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/tests/lib/netns.sh"
+bin="$root/.build/debug"
+[ -x "$bin/ccagentd" ] || { echo "lab: build first (make build)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "lab: needs root for network namespaces" >&2; exit 1; }
+
+prefix="ccl$$"
+work=$(mktemp -d /tmp/ccagent-lab.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  topology_down
+  rm -rf "$work"
+}
+if [ "${LAB_KEEP:-0}" != 1 ]; then trap cleanup EXIT; fi
+
+topology_up "$prefix"
+cp "$root/packaging/examples/lab.conf" "$work/ccagent.conf"
+for n in 0 1; do
+  ns=$([ $n = 0 ] && echo "$NS0" || echo "$NS1")
+  ip netns exec "$ns" "$bin/ccagentd" --config "$work/ccagent.conf" --node $n \
+    --control-socket "$work/node$n.sock" --log-target stderr >"$work/node$n.log" 2>&1 &
+  pids+=($!)
+done
+show() { "$bin/ccctl" show status --socket "$work/node$1.sock"; }
+wait_for() { # wait_for NODE RG STATE
+  for _ in $(seq 150); do
+    if "$bin/ccctl" show status --json --socket "$work/node$1.sock" 2>/dev/null |
+      jq -e --argjson rg "$2" --arg st "$3" --argjson n "$1" \
+        '.redundancyGroups[] | select(.id == $rg) | .nodes[] | select(.node == $n and .status == $st)' >/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "lab: timed out waiting for rg$2 $3 on node$1" >&2; return 1
+}
+
+echo "== both nodes up: initial election"
+wait_for 0 1 primary; wait_for 1 1 secondary
+echo "--- node0: ccctl show status"; show 0
+echo "--- node1: ccctl show status"; show 1
+
+echo "== pulling node0's LAN cable (switch side of lan0 down)"
+ip -n "$NSW" link set port0 down
+wait_for 1 1 primary
+echo "--- node1: ccctl show status"; show 1
+
+echo "== restoring the cable: preempt (delay 2 s) brings RG1 back to node0"
+ip -n "$NSW" link set port0 up
+wait_for 0 1 primary
+echo "--- node0: ccctl show status"; show 0
+echo "--- transitions logged by node0"
+grep -E 'rg[01] ' "$work/node0.log" | tail -n 8 || true
+
+if [ "${LAB_KEEP:-0}" = 1 ]; then
+  cat <<EOT
+
+The lab keeps running. Reach it with:
+  $bin/ccctl show status --socket $work/node0.sock      (node1: node1.sock)
+  ip netns exec $NS0 bash                               (node0's namespace; $NS1 for node1)
+  ip -n $NSW link set port0 down                        (pull node0's LAN cable)
+Logs: $work/node0.log $work/node1.log
+Stop it: kill ${pids[*]}; ip netns del $NS0; ip netns del $NS1; ip netns del $NSW; rm -rf $work
+EOT
+fi
+echo "lab: done"

@@ -1,0 +1,217 @@
+"""Issue 3: real ccagentd processes, real sockets, real namespaces."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from cluster import BIN, Cluster, sh
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+
+MONITOR_LAN0 = "set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n"
+
+
+@pytest.fixture
+def cluster(request):
+    params = getattr(request, "param", {})
+    c = Cluster(**params)
+    yield c
+    c.close()
+
+
+def boot(c):
+    c.wait_state(0, 0, "primary")
+    c.wait_state(1, 0, "secondary")
+    c.wait_state(0, 1, "primary")
+    c.wait_state(1, 1, "secondary")
+
+
+@pytest.mark.parametrize("cluster", [{"extra": MONITOR_LAN0}], indirect=True)
+def test_initial_election_and_failover_on_monitored_link(cluster):
+    c = cluster
+    boot(c)
+    s0, s1 = c.status(0), c.status(1)
+    assert s0["clusterId"] == 5 and s0["localNode"] == 0 and s1["localNode"] == 1
+    assert [g["failoverCount"] for g in s0["redundancyGroups"]] == [1, 1]
+    c.start_sampler(lambda: True)
+    c.cable(0, 0, up=False)
+    c.wait_state(1, 1, "primary", timeout=5)
+    row = c.row(0, 1, of=0)
+    assert row["priority"] == 0 and row["monitorFailures"] == ["IF"]
+    assert c.state(0, 0) == "primary"  # RG0 does not move
+    c.cable(0, 0, up=True)
+    c.wait(lambda: c.row(0, 1, of=0)["weight"] == 255, 5, "weight back to 255")
+    c.stop_sampler()
+    assert c.violations == []
+
+
+SEED = (
+    "set chassis cluster redundancy-group 1 interface-monitor lan0 weight 150\n"
+    "set chassis cluster redundancy-group 1 interface-monitor lan1 weight 150\n"
+)
+
+
+@pytest.mark.parametrize("cluster", [{"extra": SEED}], indirect=True)
+def test_seed_two_interfaces_of_weight_150(cluster):
+    c = cluster
+    boot(c)
+    count = c.status(0)["redundancyGroups"][1]["failoverCount"]
+    c.cable(0, 0, up=False)
+    c.wait(lambda: c.row(0, 1, of=0)["weight"] == 105, 5, "weight 105")
+    time.sleep(0.5)
+    assert c.state(0, 1) == "primary"
+    c.cable(0, 1, up=False)
+    c.wait_state(1, 1, "primary", timeout=5)
+    row = c.row(1, 1, of=0)
+    assert row["priority"] == 0 and row["monitorFailures"] == ["IF"] and row["weight"] == -45
+    c.wait(lambda: c.status(0)["redundancyGroups"][1]["failoverCount"] == count + 1, 5, "count+1")
+
+
+@pytest.mark.parametrize("cluster", [{"interval": 200}], indirect=True)
+def test_peer_death_detected_within_interval_times_threshold(cluster):
+    c = cluster
+    boot(c)
+    killed = time.time()
+    c.kill(0)
+    c.wait_state(1, 0, "primary", timeout=5)
+    elapsed = time.time() - killed
+    # 200 ms × 3 plus polling and a generous margin for a loaded machine.
+    assert elapsed < 0.6 + 1.5, elapsed
+    assert c.state(1, 1) == "primary"
+    assert c.row(1, 0, of=0)["status"] == "lost"
+
+
+def test_control_link_cut_makes_rg0_secondary_ineligible(cluster):
+    c = cluster
+    boot(c)
+    c.start_sampler(lambda: True)
+    c.link(0, "ctl0", up=False)
+    c.wait_state(1, 0, "ineligible", timeout=5)
+    assert c.state(1, 1) == "ineligible"
+    c.wait(lambda: c.state(0, 1) == "primary", 5, "node0 keeps rg1")
+    time.sleep(1)
+    c.stop_sampler()
+    assert c.violations == []
+    c.link(0, "ctl0", up=True)
+    c.wait_state(1, 0, "secondary", timeout=5)
+
+
+def test_both_links_cut_then_heal_resolves_split_brain(cluster):
+    c = cluster
+    boot(c)
+    c.link(0, "ctl0", up=False)
+    c.link(0, "fab0", up=False)
+    c.wait_state(1, 0, "primary", timeout=5)
+    c.wait_state(1, 1, "primary", timeout=5)
+    assert c.state(0, 0) == "primary" and c.state(0, 1) == "primary"
+    c.link(0, "ctl0", up=True)
+    c.link(0, "fab0", up=True)
+    c.wait(lambda: c.state(1, 0) in ("secondary-hold", "secondary"), 5, "split brain resolved")
+    c.wait(lambda: c.state(1, 1) in ("secondary-hold", "secondary"), 5, "split brain resolved rg1")
+    assert c.state(0, 0) == "primary" and c.state(0, 1) == "primary"
+    with open(c.logs[1]) as f:
+        log = f.read()
+    assert "split brain detected" in log and "split brain resolved" in log
+
+
+def test_manual_failover_and_reset(cluster):
+    c = cluster
+    boot(c)
+    out = c.ccctl(0, "request", "failover", "redundancy-group", "1", "node", "1")
+    assert "Initiated manual failover" in out.stdout
+    c.wait_state(1, 1, "primary", timeout=5)
+    for n in (0, 1):
+        c.wait(lambda: c.row(n, 1, of=1)["priority"] == 255 and c.row(n, 1, of=0)["manualFailover"],
+               5, f"manual shown on node{n}")
+    refused = c.ccctl(0, "request", "failover", "redundancy-group", "1", "node", "1", check=False)
+    assert refused.returncode != 0 and "already primary" in refused.stderr
+    c.ccctl(1, "request", "failover", "reset", "redundancy-group", "1")
+    c.wait(lambda: not c.row(0, 1, of=0)["manualFailover"], 5, "manual cleared")
+    bad = c.ccctl(0, "request", "failover", "redundancy-group", "9", "node", "1", check=False)
+    assert bad.returncode == 1 and "redundancy-group 9 is not configured" in bad.stderr
+
+
+def test_sighup_with_bad_file_keeps_running_config(cluster):
+    c = cluster
+    boot(c)
+    with open(c.config_path) as f:
+        good = f.read()
+    c.write_config(good + "set chassis cluster heartbeat-threshold 99\n")
+    c.procs[0].send_signal(signal.SIGHUP)
+    time.sleep(1)
+    assert c.procs[0].poll() is None
+    assert c.state(0, 0) == "primary"
+    with open(c.logs[0]) as f:
+        assert "heartbeat-threshold 99 is out of range" in f.read()
+    # A valid change is adopted without a failover.
+    c.write_config(good + "set chassis cluster redundancy-group 1 interface-monitor lan0 weight 10\n")
+    c.procs[0].send_signal(signal.SIGHUP)
+    c.wait(lambda: "lan0" in c.ccctl(0, "show", "interfaces").stdout, 5, "reload adopted")
+    assert c.state(0, 1) == "primary"
+
+
+def test_bad_config_refuses_to_start():
+    c = Cluster(start=False)
+    try:
+        c.write_config("set chassis cluster cluster-id 300\n")
+        result = subprocess.run(
+            ["ip", "netns", "exec", c.ns[0], os.path.join(BIN, "ccagentd"),
+             "--config", c.config_path, "--node", "0", "--control-socket", c.socket(0)],
+            capture_output=True, text=True, timeout=20)
+        assert result.returncode == 1
+        assert f"{c.config_path}:1:32: cluster-id 300 is out of range 1..255" in result.stderr
+    finally:
+        c.close()
+
+
+def capture_heartbeat(c):
+    """One genuine datagram from node1 to node0's control port, sniffed on node0's ctl0."""
+    code = r"""
+import socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("ctl0", 0)); s.settimeout(5)
+while True:
+    frame = s.recv(4096)
+    ip = frame[14:]; ihl = (ip[0] & 15) * 4
+    if ip[9] != 17: continue
+    udp = ip[ihl:]; dport = struct.unpack("!H", udp[2:4])[0]
+    if dport == 7400 and ip[12:16] == bytes([10, 77, 0, 2]):
+        sys.stdout.write(udp[8:].hex()); break
+"""
+    out = subprocess.run(["ip", "netns", "exec", c.ns[0], "python3", "-c", code],
+                         capture_output=True, text=True, timeout=10, check=True)
+    return bytes.fromhex(out.stdout)
+
+
+def send_from_node1(c, payload, port=7400):
+    code = f"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.2", 0))
+s.sendto(bytes.fromhex("{payload.hex()}"), ("10.77.0.1", {port}))
+"""
+    subprocess.run(["ip", "netns", "exec", c.ns[1], "python3", "-c", code], check=True, timeout=10)
+
+
+@pytest.mark.parametrize("cluster", [{"key": "a-shared-secret-of-32-characters!"}], indirect=True)
+def test_forged_replayed_and_garbage_datagrams_are_counted_and_change_nothing(cluster):
+    c = cluster
+    boot(c)
+    genuine = capture_heartbeat(c)
+    before = c.ccctl(0, "show", "statistics", "--json").stdout
+    import json as _json
+    errors0 = _json.loads(before)["heartbeatErrors"]
+    forged = bytearray(genuine)
+    forged[30] ^= 0xFF  # inside the signed body: the MAC no longer matches
+    send_from_node1(c, bytes(forged))
+    send_from_node1(c, genuine)  # a replay: its sequence number was already seen
+    send_from_node1(c, os.urandom(64))
+    send_from_node1(c, b"")
+    c.wait(lambda: _json.loads(c.ccctl(0, "show", "statistics", "--json").stdout)["heartbeatErrors"]
+           >= errors0 + 4, 5, "four errors counted")
+    assert c.state(0, 0) == "primary" and c.state(1, 0) == "secondary"
+    assert c.status(0)["peer"] == "up"
+    assert c.procs[0].poll() is None
