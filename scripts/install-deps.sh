@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   snmpd snmp snmptrapd libsnmp-dev libsystemd-dev smitools iproute2 nftables
-  systemd procps psmisc jq python3-yaml
+  systemd procps psmisc jq python3-yaml python3-pytest
   # Debian's snmp ships no IETF MIB modules (snmp-mibs-downloader is non-free); erlang-snmp, in
   # main, carries SNMPv2-SMI/TC/CONF and INET-ADDRESS-MIB, which our MIB imports.
   erlang-snmp

@@ -37,7 +37,7 @@ final class NotifyHookRunner: Sendable {
     let argv = [script] + arguments
     var pid = pid_t()
     let cArgs = argv.map { strdup($0) } + [nil]
-    defer { cArgs.forEach { free($0) } }
+    defer { for arg in cArgs { free(arg) } }
     let spawned = posix_spawn(&pid, script, nil, nil, cArgs, environ)
     guard spawned == 0 else {
       logger.error(
