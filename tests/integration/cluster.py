@@ -34,7 +34,8 @@ def sh(script, check=True):
 class Cluster:
     """Namespaces, config, agents; `close()` always removes every namespace it made."""
 
-    def __init__(self, extra="", interval=200, key=None, start=True):
+    def __init__(self, extra="", interval=200, key=None, start=True, log_target="stderr"):
+        self.log_target = log_target
         self.prefix = "cct" + uuid.uuid4().hex[:5]
         self.work = tempfile.mkdtemp(prefix="ccagent-it.")
         self.interval = interval
@@ -69,7 +70,7 @@ class Cluster:
         self.procs[n] = subprocess.Popen(
             ["ip", "netns", "exec", self.ns[n], os.path.join(BIN, "ccagentd"),
              "--config", self.config_path, "--node", str(n),
-             "--control-socket", self.socket(n), "--log-target", "stderr"],
+             "--control-socket", self.socket(n), "--log-target", self.log_target],
             stdout=log, stderr=subprocess.STDOUT)
 
     def kill(self, n, sig=signal.SIGKILL):

@@ -49,6 +49,8 @@ final class AgentRuntime: Sendable {
     }
     interfaces.start(inputs: inputs, logger: logger)
     EventCatalog.log(
+      EventCatalog.agentStarted(version: ccagentVersion, context: EventContext(loaded)), to: logger)
+    EventCatalog.log(
       EventCatalog.configLoaded(path: loaded.path, context: EventContext(loaded)), to: logger)
     await driver.start(interfaces: initial)
     let pings = IPMonitorThreads()
@@ -110,6 +112,9 @@ final class AgentRuntime: Sendable {
     try? await eventLoops.shutdownGracefully()
   }
 }
+
+/// The release this binary belongs to (packaging/VERSION).
+let ccagentVersion = "0.1.0"
 
 /// Feeds the driver from the input stream until shutdown.
 struct InputService: Service {

@@ -60,7 +60,10 @@ extension ClusterStateMachine {
       fabric.goodSinceDown = 0
       actions.append(
         .emit(.peerLost(lastMessageAgeMilliseconds: last.map { (now - $0).millisecondsClamped })))
-    } else if controlSilent, control.status == .up, fabric.lastSequence > control.lastSequence {
+    } else if controlSilent, control.status == .up,
+      Self.keepsArriving(
+        fabric, beyond: control, now: now, interval: configuration.heartbeatInterval)
+    {
       // Legitimate control-link failure: probes carry the sequence numbers heartbeats missed.
       control.status = .down
       control.goodSinceDown = 0
@@ -70,7 +73,10 @@ extension ClusterStateMachine {
           .controlLinkDown(
             missedHeartbeats: Self.missed(age: age, interval: interval),
             lastHeartbeatAgeMilliseconds: age)))
-    } else if fabricSilent, fabric.status == .up, control.lastSequence > fabric.lastSequence {
+    } else if fabricSilent, fabric.status == .up,
+      Self.keepsArriving(
+        control, beyond: fabric, now: now, interval: configuration.heartbeatInterval)
+    {
       fabric.status = .down
       fabric.goodSinceDown = 0
       let age = fabric.lastReceivedAt.map { (now - $0).millisecondsClamped }
@@ -80,6 +86,16 @@ extension ClusterStateMachine {
             missedProbes: Self.missed(age: age, interval: interval),
             lastProbeAgeMilliseconds: age)))
     }
+  }
+
+  /// Whether `alive` still carries messages the silent link missed: at least two newer sequence
+  /// numbers, the latest within two intervals. A single late datagram after both links were
+  /// cut one after the other is not proof of a live link; the peer is then lost, not cut off.
+  static func keepsArriving(
+    _ alive: LinkTracker, beyond silent: LinkTracker, now: ClusterTime, interval: Duration
+  ) -> Bool {
+    guard let last = alive.lastReceivedAt, now - last < interval * 2 else { return false }
+    return alive.lastSequence >= silent.lastSequence &+ 2
   }
 
   private static func missed(age: Int64?, interval: Int) -> Int {
