@@ -6,6 +6,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "Cluster", targets: ["Cluster"]),
+    .library(name: "MIB", targets: ["MIB"]),
     .executable(name: "ccctl", targets: ["ccctl"]),
     .executable(name: "ccagentd", targets: ["Agent"]),
   ],
@@ -21,12 +22,19 @@ let package = Package(
       name: "Cluster",
       dependencies: [.product(name: "Crypto", package: "swift-crypto")]
     ),
+    .target(name: "MIB", dependencies: ["Cluster"]),
     .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
+    .target(
+      name: "CNetSNMP",
+      linkerSettings: [.linkedLibrary("netsnmpagent"), .linkedLibrary("netsnmp")]
+    ),
     .executableTarget(
       name: "Agent",
       dependencies: [
         "Cluster",
+        "MIB",
         "CSystemd",
+        "CNetSNMP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -43,7 +51,8 @@ let package = Package(
       ]
     ),
     .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
-    .testTarget(name: "AgentTests", dependencies: ["Agent", "Cluster"]),
+    .testTarget(name: "MIBTests", dependencies: ["MIB", "Cluster"]),
+    .testTarget(name: "AgentTests", dependencies: ["Agent", "Cluster", "MIB"]),
   ],
   swiftLanguageModes: [.v6]
 )

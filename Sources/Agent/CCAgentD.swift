@@ -30,6 +30,9 @@ struct CCAgentD: AsyncParsableCommand {
       "Override the configuration's control-socket path (two agents on one host, as in the lab).")
   var controlSocket: String?
 
+  @Option(name: .long, help: "Override the configuration's AgentX socket (two agents on one host).")
+  var agentxSocket: String?
+
   @Option(
     name: .long, help: "Where logs go: auto (journal when its socket exists), journal or stderr.")
   var logTarget: LogTarget = .automatic
@@ -44,7 +47,8 @@ struct CCAgentD: AsyncParsableCommand {
     signal(SIGPIPE, SIG_IGN)
     let loaded: LoadedConfiguration
     do {
-      loaded = try ConfigurationLoader.load(path: config, node: node, controlSocket: controlSocket)
+      loaded = try ConfigurationLoader.load(
+        path: config, node: node, controlSocket: controlSocket, agentXSocket: agentxSocket)
     } catch {
       for line in error.lines { printStandardError(line) }
       printStandardError("ccagentd: refusing to start: the configuration has errors")
@@ -75,7 +79,7 @@ struct CCAgentD: AsyncParsableCommand {
           .init(
             service: ReloadService(
               runtime: runtime, path: config, node: node, controlSocket: controlSocket,
-              logger: logger)),
+              agentXSocket: agentxSocket, logger: logger)),
           .init(service: WatchdogService(driver: runtime.driver)),
         ],
         gracefulShutdownSignals: [.sigterm, .sigint],

@@ -70,7 +70,8 @@ class Cluster:
         self.procs[n] = subprocess.Popen(
             ["ip", "netns", "exec", self.ns[n], os.path.join(BIN, "ccagentd"),
              "--config", self.config_path, "--node", str(n),
-             "--control-socket", self.socket(n), "--log-target", self.log_target],
+             "--control-socket", self.socket(n), "--log-target", self.log_target,
+             "--agentx-socket", os.path.join(self.work, f"agentx{n}.sock")],
             stdout=log, stderr=subprocess.STDOUT)
 
     def kill(self, n, sig=signal.SIGKILL):

@@ -21,6 +21,7 @@ final class AgentRuntime: Sendable {
   let control: ControlSocketServer
   let interfaces: InterfaceMonitorThread
   let pings: IPMonitorThreads
+  let mib: ClusterMIBService
   let logger: Logger
 
   var inputService: InputService { InputService(driver: driver, inputs: inputs) }
@@ -31,6 +32,9 @@ final class AgentRuntime: Sendable {
     events.configure(context: EventContext(loaded), hooks: makeHooks(loaded, logger: logger))
     // A fresh random epoch per start: the peer tells restarts apart by it (DESIGN §4).
     let epoch = UInt64.random(in: .min ... .max)
+    let mib = ClusterMIBService(
+      socket: loaded.configuration.agentXSocket, store: store, logger: logger)
+    events.onTrap { event, snapshot in mib.notify(event, snapshot: snapshot) }
     let driver = ClusterDriver(
       loaded: loaded, bootEpoch: epoch, store: store, events: events, logger: logger)
     let inputs = DriverInputs()
@@ -53,6 +57,8 @@ final class AgentRuntime: Sendable {
     EventCatalog.log(
       EventCatalog.configLoaded(path: loaded.path, context: EventContext(loaded)), to: logger)
     await driver.start(interfaces: initial)
+    // The subagent attaches whenever snmpd is (or becomes) reachable; it never blocks us.
+    mib.start()
     let pings = IPMonitorThreads()
     pings.start(targets: await driver.pingTargets, inputs: inputs, logger: logger)
     let control = try await ControlSocketServer.open(
@@ -60,7 +66,7 @@ final class AgentRuntime: Sendable {
       group: eventLoops, driver: driver, store: store)
     return AgentRuntime(
       driver: driver, inputs: inputs, store: store, events: events, eventLoops: eventLoops,
-      transport: transport, control: control, interfaces: interfaces, pings: pings,
+      transport: transport, control: control, interfaces: interfaces, pings: pings, mib: mib,
       logger: logger)
   }
 
@@ -68,8 +74,9 @@ final class AgentRuntime: Sendable {
     driver: ClusterDriver, inputs: DriverInputs, store: SnapshotStore, events: EventDispatcher,
     eventLoops: MultiThreadedEventLoopGroup, transport: HeartbeatTransport,
     control: ControlSocketServer, interfaces: InterfaceMonitorThread, pings: IPMonitorThreads,
-    logger: Logger
+    mib: ClusterMIBService, logger: Logger
   ) {
+    self.mib = mib
     self.driver = driver
     self.inputs = inputs
     self.store = store
@@ -106,6 +113,7 @@ final class AgentRuntime: Sendable {
     inputs.continuation.finish()
     interfaces.stop()
     pings.stop()
+    mib.stop()
     await driver.shutdown()
     await control.close()
     await transport.close()
@@ -145,6 +153,7 @@ struct ReloadService: Service {
   let path: String
   let node: Int?
   let controlSocket: String?
+  let agentXSocket: String?
   let logger: Logger
 
   func run() async throws {
@@ -152,7 +161,8 @@ struct ReloadService: Service {
       let current = await runtime.driver.configuration
       do {
         let new = try ConfigurationLoader.load(
-          path: path, node: node ?? current.localNode, controlSocket: controlSocket)
+          path: path, node: node ?? current.localNode, controlSocket: controlSocket,
+          agentXSocket: agentXSocket)
         guard new.localNode == current.localNode else {
           throw ConfigurationLoadError(lines: ["\(path): the node id cannot change on reload"])
         }

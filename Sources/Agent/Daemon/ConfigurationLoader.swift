@@ -22,7 +22,9 @@ struct ConfigurationLoadError: Error, CustomStringConvertible {
 enum ConfigurationLoader {
   /// Reads and validates `path`. Daemon-only settings are errors here (they are warnings in
   /// `ccctl check-config`). `node` overrides the address-based node detection.
-  static func load(path: String, node: Int?, controlSocket: String? = nil)
+  static func load(
+    path: String, node: Int?, controlSocket: String? = nil, agentXSocket: String? = nil
+  )
     throws(ConfigurationLoadError) -> LoadedConfiguration
   {
     let text: String
@@ -36,6 +38,7 @@ enum ConfigurationLoader {
       throw ConfigurationLoadError(lines: result.errors.map(\.description))
     }
     if let controlSocket { configuration.controlSocketPath = controlSocket }
+    if let agentXSocket { configuration.agentXSocket = agentXSocket }
     let missing = DaemonRequirements.warnings(for: configuration, file: path)
     if !missing.isEmpty {
       throw ConfigurationLoadError(

@@ -5,6 +5,7 @@ import Synchronization
 /// control socket and the SNMP thread without waiting on the driver.
 final class SnapshotStore: Sendable {
   private let state: Mutex<Published?> = Mutex(nil)
+  private let counter = Mutex<UInt64>(0)
 
   struct Published: Sendable {
     var snapshot: ClusterSnapshot
@@ -16,7 +17,11 @@ final class SnapshotStore: Sendable {
 
   func publish(_ published: Published) {
     state.withLock { $0 = published }
+    counter.withLock { $0 &+= 1 }
   }
+
+  /// Bumped on every publish, so readers can cache what they derive from a snapshot.
+  var version: UInt64 { counter.withLock { $0 } }
 
   var latest: Published? {
     state.withLock { $0 }

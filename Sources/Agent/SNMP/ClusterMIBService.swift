@@ -1,0 +1,109 @@
+import Cluster
+import Logging
+import MIB
+import Synchronization
+
+/// Serves CHASSIS-CLUSTER-MIB through the AgentX subagent and sends its notifications.
+/// The MIB view is built from the latest snapshot only when a poller asks, at most every
+/// 100 ms, so a fast heartbeat does not rebuild it per request of a walk.
+final class ClusterMIBService: Sendable {
+  let subagent: SNMPSubagent
+  private let source: MIBDataSource
+  private let store: SnapshotStore
+
+  init(socket: String, store: SnapshotStore, logger: Logger) {
+    self.store = store
+    subagent = SNMPSubagent(socket: socket, root: MIBDefinition.root.components) { line in
+      logger.info("\(line)", metadata: ["SUBSYSTEM": "net-snmp"])
+    }
+    source = MIBDataSource(store: store)
+    subagent.onConnectionChange { connected in
+      let context = store.latest.map {
+        EventContext(
+          clusterID: $0.configuration.clusterID, nodeID: $0.snapshot.status.localNode,
+          heartbeatIntervalMilliseconds: $0.configuration.heartbeatIntervalMilliseconds,
+          configDigest: 0)
+      }
+      guard let context else { return }
+      EventCatalog.log(
+        connected
+          ? EventCatalog.agentxConnected(socket: socket, context: context)
+          : EventCatalog.agentxDisconnected(socket: socket, context: context), to: logger)
+    }
+  }
+
+  func start() {
+    subagent.update(source)
+    _ = subagent.start()
+  }
+
+  /// Called by the event dispatcher for every cluster event, with the snapshot of that moment.
+  func notify(_ event: ClusterEvent, snapshot: ClusterSnapshot) {
+    guard let published = store.latest else { return }
+    let view = MIBView(
+      snapshot: snapshot,
+      context: MIBContext(
+        configuration: published.configuration, agentStart: .zero,
+        notificationsDropped: UInt32(clamping: subagent.droppedNotifications)))
+    for notification in NotificationBuilder.notifications(for: event, in: view) {
+      subagent.send(
+        notification: notification.oid.components,
+        varbinds: notification.varbinds.map { ($0.oid.components, SNMPBridgeValue($0.value)) })
+    }
+  }
+
+  func stop() {
+    subagent.stop()
+  }
+}
+
+/// The data source the SNMP thread reads: a cached `MIBView` of the latest snapshot.
+final class MIBDataSource: SNMPDataSource {
+  private let store: SnapshotStore
+  private let cache = Mutex<(version: UInt64, builtAt: ContinuousClock.Instant, view: MIBView)?>(
+    nil)
+
+  init(store: SnapshotStore) {
+    self.store = store
+  }
+
+  private func view() -> MIBView? {
+    let version = store.version
+    let now = ContinuousClock.now
+    if let cached = cache.withLock({ $0 }),
+      cached.version == version || now - cached.builtAt < .milliseconds(100)
+    {
+      return cached.view
+    }
+    guard let published = store.latest else { return nil }
+    let view = MIBView(
+      snapshot: published.snapshot,
+      context: MIBContext(configuration: published.configuration, agentStart: .zero))
+    cache.withLock { $0 = (version, now, view) }
+    return view
+  }
+
+  func get(_ oid: [UInt32]) -> SNMPBridgeValue? {
+    view()?.get(OID(oid)).map(SNMPBridgeValue.init)
+  }
+
+  func getNext(_ oid: [UInt32]) -> (oid: [UInt32], value: SNMPBridgeValue)? {
+    guard let next = view()?.getNext(OID(oid)) else { return nil }
+    return (next.oid.components, SNMPBridgeValue(next.value))
+  }
+}
+
+extension SNMPBridgeValue {
+  init(_ value: SNMPValue) {
+    switch value {
+    case .integer(let v): self = .integer(v)
+    case .unsigned(let v): self = .unsigned(v)
+    case .counter32(let v): self = .counter32(v)
+    case .counter64(let v): self = .counter64(v)
+    case .timeTicks(let v): self = .timeTicks(v)
+    case .octetString(let bytes): self = .octetString(bytes)
+    case .objectIdentifier(let oid): self = .objectIdentifier(oid.components)
+    case .bits(let bytes): self = .octetString(bytes)
+    }
+  }
+}

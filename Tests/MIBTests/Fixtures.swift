@@ -1,0 +1,103 @@
+import Cluster
+import MIB
+import Testing
+
+/// Runs a scenario through the real state machines (`Simulator`) and hands out its snapshots
+/// and events, ready to be turned into views.
+struct Run {
+  let configuration: ClusterConfiguration
+  let outputs: [Simulator.Output]
+
+  init(
+    _ text: String, configurations: [String]? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    guard case .success(let scenario) = ScenarioParser.parse(text, file: "mib.scenario") else {
+      Issue.record("scenario does not parse", sourceLocation: sourceLocation)
+      configuration = ClusterConfiguration(clusterID: 1)
+      outputs = []
+      return
+    }
+    configuration = scenario.configuration
+    let perNode = configurations?.map {
+      ConfigurationParser.parse($0, file: "node.conf").configuration!
+    }
+    outputs = Simulator.run(scenario, configurations: perNode)
+  }
+
+  /// The `index`-th `status` step's snapshot of `node`.
+  func snapshot(_ index: Int, node: Int) -> ClusterSnapshot? {
+    let snapshots = outputs.compactMap { output -> ClusterSnapshot?? in
+      if case .status(_, let n, let snapshot) = output, n == node { return snapshot }
+      return nil
+    }
+    return index < snapshots.count ? snapshots[index] : nil
+  }
+
+  func view(_ index: Int, node: Int, dropped: UInt32 = 0) -> MIBView? {
+    snapshot(index, node: node).map { Self.view($0, configuration, dropped: dropped) }
+  }
+
+  static func view(
+    _ snapshot: ClusterSnapshot, _ configuration: ClusterConfiguration, dropped: UInt32 = 0
+  ) -> MIBView {
+    MIBView(
+      snapshot: snapshot,
+      context: MIBContext(
+        configuration: configuration, agentStart: .zero, notificationsDropped: dropped))
+  }
+
+  /// Every event of `node`, state changes included, in order.
+  func events(node: Int) -> [(time: ClusterTime, event: ClusterEvent)] {
+    outputs.compactMap {
+      switch $0 {
+      case .transition(let time, let n, let change) where n == node:
+        (time, .groupStateChanged(change))
+      case .event(let time, let n, let event) where n == node: (time, event)
+      default: nil
+      }
+    }
+  }
+}
+
+enum Scenarios {
+  /// Three RGs with every kind of monitor: monitors for both nodes, for node0 only and for
+  /// node1 only, IPv4 and IPv6 addresses.
+  static let configuration = """
+    set chassis cluster cluster-id 7
+    set chassis cluster heartbeat-interval 500
+    set chassis cluster heartbeat-threshold 4
+    set chassis cluster redundancy-group 0 node 0 priority 200
+    set chassis cluster redundancy-group 0 node 1 priority 100
+    set chassis cluster redundancy-group 1 node 0 priority 150
+    set chassis cluster redundancy-group 1 node 1 priority 100
+    set chassis cluster redundancy-group 1 preempt
+    set chassis cluster redundancy-group 1 hold-down-interval 5
+    set chassis cluster redundancy-group 1 interface-monitor eth1 weight 100
+    set chassis cluster redundancy-group 1 interface-monitor eth2 weight 255 node 1
+    set chassis cluster redundancy-group 1 interface-monitor eth3 weight 50 node 0
+    set chassis cluster redundancy-group 2 node 0 priority 100
+    set chassis cluster redundancy-group 2 node 1 priority 200
+    set chassis cluster redundancy-group 2 ip-monitoring global-weight 255
+    set chassis cluster redundancy-group 2 ip-monitoring global-threshold 100
+    set chassis cluster redundancy-group 2 ip-monitoring family inet 192.0.2.1 weight 100
+    set chassis cluster redundancy-group 2 ip-monitoring family inet6 2001:db8::1 weight 50 node 1
+    set chassis cluster redundancy-group 2 ip-monitoring family inet 198.51.100.7 weight 30 node 0
+
+    """
+
+  /// Both nodes up; node0 loses eth1 (weight 100 of RG1) and 192.0.2.1 (RG2, which spends
+  /// node0's RG2 weight); RG0 fails over to node1 by hand. Status 0 is before the faults,
+  /// status 1 after.
+  static let busy = Run(
+    configuration + """
+      ---
+      +0s boot node0
+      +0s boot node1
+      +5s status
+      +0s link down node0 eth1
+      +0s ip unreachable node0 192.0.2.1
+      +1s failover redundancy-group 0 node 1
+      +8s status
+      """)
+}

@@ -1,0 +1,766 @@
+#!/usr/bin/env python3
+"""Generates ccagent_snmp.yaml, the Zabbix 6.0 template for ccagent's CHASSIS-CLUSTER-MIB.
+
+    python3 packaging/zabbix/generate_template.py          # rewrite ccagent_snmp.yaml
+    python3 packaging/zabbix/generate_template.py --check  # exit 1 if the file is stale
+
+The YAML is the deliverable (import it in Zabbix: Data collection > Templates > Import); this
+script is its source, so that OIDs, keys and trigger expressions stay consistent. UUIDs are
+derived from the object identities (uuid5), so regenerating keeps them stable.
+"""
+import sys
+import uuid
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE / "ccagent_snmp.yaml"
+
+TEMPLATE = "Template ccagent SNMP"
+GROUP = "Templates/Applications"
+GROUP_UUID = "a571c0d144b14fd4a87a9d9b2aa9fcd6"  # Zabbix's stock Templates/Applications group
+NAMESPACE = uuid.UUID("5c3e2a4e-6f0e-4f1b-9a51-3c0c1a7ccb01")
+
+ROOT = "1.3.6.1.4.1.8072.9999.9999.1"  # chassisClusterMIB (netSnmpPlaypen.1)
+SCALAR = ROOT + ".1.1"  # ccCluster
+RG_ENTRY = ROOT + ".1.2.1"  # ccRedundancyGroupEntry
+RG_NODE_ENTRY = ROOT + ".1.3.1"  # ccRedundancyGroupNodeEntry
+IFMON_ENTRY = ROOT + ".1.4.1"  # ccInterfaceMonitorEntry
+IPMON_ENTRY = ROOT + ".1.5.1"  # ccIpMonitorEntry
+NOTIFICATIONS = ROOT + ".0"
+
+
+def uid(*parts):
+    return uuid.uuid5(NAMESPACE, "/".join(parts)).hex
+
+
+def ref(key):
+    """A function argument referring to an item of this template."""
+    return f"/{TEMPLATE}/{key}"
+
+
+def tags(**kv):
+    return [{"tag": k, "value": v} for k, v in kv.items()]
+
+
+def step(kind, *parameters):
+    return {"type": kind, "parameters": list(parameters) if parameters else [""]}
+
+
+UPTIME = [step("MULTIPLIER", "0.01")]  # TimeStamp (TimeTicks) -> seconds
+RATE = [step("CHANGE_PER_SECOND")]
+SLOW = [step("DISCARD_UNCHANGED_HEARTBEAT", "6h")]
+
+# --- value maps ---------------------------------------------------------------------------
+VALUEMAPS = {
+    "CHASSIS-CLUSTER-MIB::CcRedundancyGroupState": [
+        ("1", "hold"),
+        ("2", "primary"),
+        ("3", "secondary-hold"),
+        ("4", "secondary"),
+        ("5", "ineligible"),
+        ("6", "disabled"),
+        ("7", "lost"),
+    ],
+    "CHASSIS-CLUSTER-MIB::CcLinkStatus": [("1", "up"), ("2", "down"), ("3", "unknown")],
+    "CHASSIS-CLUSTER-MIB::CcPeerState": [("1", "up"), ("2", "lost"), ("3", "unknown")],
+    "CHASSIS-CLUSTER-MIB::ccSplitBrainStatus": [("1", "none"), ("2", "detected")],
+    "CHASSIS-CLUSTER-MIB::ccConfigDigestStatus": [
+        ("1", "match"),
+        ("2", "mismatch"),
+        ("3", "unknown"),
+    ],
+    "CHASSIS-CLUSTER-MIB::ccIfMonStatus": [("1", "up"), ("2", "down"), ("3", "not present")],
+    "CHASSIS-CLUSTER-MIB::ccIpMonStatus": [
+        ("1", "reachable"),
+        ("2", "unreachable"),
+        ("3", "unknown"),
+    ],
+    "CHASSIS-CLUSTER-MIB::NodeOrNone": [("-1", "none"), ("0", "node0"), ("1", "node1")],
+    "CHASSIS-CLUSTER-MIB::NodeOrBoth": [("-1", "both nodes"), ("0", "node0"), ("1", "node1")],
+    "SNMPv2-TC::TruthValue": [("1", "true"), ("2", "false")],
+}
+
+
+def valuemaps():
+    return [
+        {
+            "uuid": uid("valuemap", name),
+            "name": name,
+            "mappings": [{"value": v, "newvalue": n} for v, n in maps],
+        }
+        for name, maps in VALUEMAPS.items()
+    ]
+
+
+# --- scalar items -------------------------------------------------------------------------
+def scalar(
+    column, mib_name, key, name, description, *, delay="1m", value_type=None, units=None,
+    valuemap=None, preprocessing=None, history=None, trends=None, triggers=None, tag="cluster",
+):
+    item = {
+        "uuid": uid("item", key),
+        "name": name,
+        "type": "SNMP_AGENT",
+        "snmp_oid": f"{SCALAR}.{column}.0",
+        "key": key,
+        "delay": delay,
+    }
+    if history:
+        item["history"] = history
+    if trends is not None:
+        item["trends"] = trends
+    if value_type:
+        item["value_type"] = value_type
+    if units:
+        item["units"] = units
+    item["description"] = f"MIB: CHASSIS-CLUSTER-MIB::{mib_name}.0\n{description}"
+    if valuemap:
+        item["valuemap"] = {"name": valuemap}
+    if preprocessing:
+        item["preprocessing"] = preprocessing
+    item["tags"] = tags(component=tag)
+    if triggers:
+        item["triggers"] = triggers
+    return item
+
+
+def trigger(expression, name, priority, description, *, manual_close=False, opdata=None,
+            dependencies=None, recovery_expression=None, trigger_tags=None):
+    t = {"uuid": uid("trigger", name, expression), "expression": expression}
+    if recovery_expression:
+        t["recovery_mode"] = "RECOVERY_EXPRESSION"
+        t["recovery_expression"] = recovery_expression
+    t["name"] = name
+    if opdata:
+        t["opdata"] = opdata
+    t["priority"] = priority
+    t["description"] = description
+    if manual_close:
+        t["manual_close"] = "YES"
+    if dependencies:
+        t["dependencies"] = dependencies
+    t["tags"] = tags(scope="availability", **(trigger_tags or {}))
+    return t
+
+
+K_CLUSTER_ID = "ccagent.cluster.id[ccClusterId.0]"
+K_LOCAL_NODE = "ccagent.node.local[ccLocalNodeId.0]"
+K_HB_INTERVAL = "ccagent.heartbeat.interval[ccHeartbeatInterval.0]"
+K_HB_THRESHOLD = "ccagent.heartbeat.threshold[ccHeartbeatThreshold.0]"
+K_CONTROL = "ccagent.link.control.status[ccControlLinkStatus.0]"
+K_FABRIC = "ccagent.link.fabric.status[ccFabricLinkStatus.0]"
+K_PEER = "ccagent.peer.status[ccPeerStatus.0]"
+K_HB_SENT = "ccagent.heartbeat.sent.rate[ccHeartbeatsSent.0]"
+K_HB_RECEIVED = "ccagent.heartbeat.received.rate[ccHeartbeatsReceived.0]"
+K_HB_ERRORS = "ccagent.heartbeat.errors.rate[ccHeartbeatErrors.0]"
+K_PROBE_SENT = "ccagent.probe.sent.rate[ccProbesSent.0]"
+K_PROBE_RECEIVED = "ccagent.probe.received.rate[ccProbesReceived.0]"
+K_PROBE_ERRORS = "ccagent.probe.errors.rate[ccProbeErrors.0]"
+K_SB_STATUS = "ccagent.splitbrain.status[ccSplitBrainStatus.0]"
+K_SB_LAST = "ccagent.splitbrain.last[ccSplitBrainLastDetected.0]"
+K_SB_COUNT = "ccagent.splitbrain.count[ccSplitBrainCount.0]"
+K_CONFIG = "ccagent.config.digest.status[ccConfigDigestStatus.0]"
+K_DROPPED = "ccagent.snmp.notifications.dropped[ccNotificationsDropped.0]"
+
+PEER_LOST_NAME = "ccagent: peer node lost"
+PEER_LOST_EXPR = f"last({ref(K_PEER)})=2"
+NODATA_NAME = "ccagent: no SNMP data from the cluster MIB for {$CCAGENT.NODATA.TIMEOUT}"
+NODATA_EXPR = f"nodata({ref(K_PEER)},{{$CCAGENT.NODATA.TIMEOUT}})=1"
+NODATA_DEP = [{"name": NODATA_NAME, "expression": NODATA_EXPR}]
+
+
+def scalars():
+    return [
+        scalar(1, "ccClusterId", K_CLUSTER_ID, "Cluster ID",
+               "The configured cluster identifier, shared by both nodes.",
+               delay="15m", trends="0", preprocessing=SLOW, tag="config"),
+        scalar(2, "ccLocalNodeId", K_LOCAL_NODE, "Local node ID",
+               "The node identifier (0 or 1) of the node this agent runs on.",
+               delay="15m", trends="0", preprocessing=SLOW, tag="config"),
+        scalar(3, "ccHeartbeatInterval", K_HB_INTERVAL, "Heartbeat interval",
+               "The configured interval between two heartbeats (and fabric probes).",
+               delay="15m", value_type="FLOAT", units="s", trends="0",
+               preprocessing=[step("MULTIPLIER", "0.001")] + SLOW, tag="config"),
+        scalar(4, "ccHeartbeatThreshold", K_HB_THRESHOLD, "Heartbeat threshold",
+               "Consecutive missed heartbeats after which the control link counts as failed.",
+               delay="15m", trends="0", preprocessing=SLOW, tag="config"),
+        scalar(5, "ccControlLinkStatus", K_CONTROL, "Control link status",
+               "The status of the control link that carries the heartbeats.",
+               delay="30s", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcLinkStatus",
+               triggers=[trigger(
+                   f"last({ref(K_CONTROL)})=2", "ccagent: control link is down", "AVERAGE",
+                   "The heartbeats from the peer stopped arriving on the control link. While "
+                   "fabric probes still arrive, the RG0 secondary node becomes ineligible and "
+                   "later disabled. Check the control link cabling, addresses and firewall.",
+                   dependencies=[{"name": PEER_LOST_NAME, "expression": PEER_LOST_EXPR}],
+                   trigger_tags={"component": "link"})]),
+        scalar(6, "ccFabricLinkStatus", K_FABRIC, "Fabric link status",
+               "The status of the fabric link, as determined by fabric probes.",
+               delay="30s", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcLinkStatus",
+               triggers=[trigger(
+                   f"last({ref(K_FABRIC)})=2", "ccagent: fabric link is down", "AVERAGE",
+                   "Fabric probes from the peer stopped arriving: failure code FL, and the "
+                   "data groups of the RG0 secondary move to the peer.",
+                   dependencies=[{"name": PEER_LOST_NAME, "expression": PEER_LOST_EXPR}],
+                   trigger_tags={"component": "link"})]),
+        scalar(7, "ccPeerStatus", K_PEER, "Peer node status",
+               "The status of the peer node as seen from this node.",
+               delay="30s", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcPeerState",
+               triggers=[
+                   trigger(PEER_LOST_EXPR, PEER_LOST_NAME, "HIGH",
+                           "The peer is silent on both the control and the fabric link: this "
+                           "node is now primary for every redundancy group. If the peer is in "
+                           "fact alive, both nodes are primary (split brain).",
+                           dependencies=NODATA_DEP, trigger_tags={"component": "peer"}),
+                   trigger(NODATA_EXPR, NODATA_NAME, "WARNING",
+                           "The cluster MIB does not answer: ccagentd is not running, has "
+                           "lost its AgentX session, or snmpd is down.",
+                           trigger_tags={"component": "snmp"}),
+               ]),
+        scalar(8, "ccHeartbeatsSent", K_HB_SENT, "Heartbeats sent per second",
+               "Heartbeats sent to the peer (Counter64, as a rate).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat"),
+        scalar(9, "ccHeartbeatsReceived", K_HB_RECEIVED, "Heartbeats received per second",
+               "Valid heartbeats received from the peer (Counter64, as a rate).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat"),
+        scalar(10, "ccHeartbeatErrors", K_HB_ERRORS, "Heartbeat errors per second",
+               "Heartbeats that could not be sent or were rejected as invalid (bad MAC, "
+               "wrong cluster, replay, malformed) (Counter64, as a rate).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat",
+               triggers=[trigger(
+                   f"min({ref(K_HB_ERRORS)},5m)>{{$CCAGENT.HB.ERRORS.MAX}}",
+                   "ccagent: heartbeat errors are rising (over {$CCAGENT.HB.ERRORS.MAX}/s for 5m)",
+                   "WARNING",
+                   "Heartbeats keep failing to be sent or keep being rejected: a misconfigured "
+                   "peer (cluster id, node id or key), a send error, or forged datagrams. See "
+                   "journalctl -u ccagentd.",
+                   opdata="Errors: {ITEM.LASTVALUE1}", trigger_tags={"component": "heartbeat"})]),
+        scalar(11, "ccProbesSent", K_PROBE_SENT, "Fabric probes sent per second",
+               "Fabric link probes sent to the peer (Counter64, as a rate).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat"),
+        scalar(12, "ccProbesReceived", K_PROBE_RECEIVED, "Fabric probes received per second",
+               "Valid fabric link probes received from the peer (Counter64, as a rate).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat"),
+        scalar(13, "ccProbeErrors", K_PROBE_ERRORS, "Fabric probe errors per second",
+               "Fabric probes that could not be sent or were rejected (Counter64, as a rate).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat",
+               triggers=[trigger(
+                   f"min({ref(K_PROBE_ERRORS)},5m)>{{$CCAGENT.HB.ERRORS.MAX}}",
+                   "ccagent: fabric probe errors are rising (over {$CCAGENT.HB.ERRORS.MAX}/s for 5m)",
+                   "WARNING",
+                   "Fabric probes keep failing to be sent or keep being rejected.",
+                   opdata="Errors: {ITEM.LASTVALUE1}", trigger_tags={"component": "heartbeat"})]),
+        scalar(14, "ccSplitBrainStatus", K_SB_STATUS, "Split brain status",
+               "detected while both nodes are primary for the same redundancy group, until "
+               "the agents have resolved it by re-election.",
+               delay="30s", trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccSplitBrainStatus",
+               tag="split-brain",
+               triggers=[trigger(
+                   f"last({ref(K_SB_STATUS)})=2", "ccagent: split brain detected", "DISASTER",
+                   "Both nodes are primary for at least one redundancy group. ccagentd resolves "
+                   "it by re-election once the nodes hear each other; services may have run on "
+                   "both nodes: check their data.",
+                   trigger_tags={"component": "split-brain"})]),
+        scalar(15, "ccSplitBrainLastDetected", K_SB_LAST, "Split brain last detected (agent uptime)",
+               "sysUpTime when a split brain was last detected; 0 if none since the agent "
+               "started.", value_type="FLOAT", units="uptime", trends="0",
+               preprocessing=UPTIME, tag="split-brain"),
+        scalar(16, "ccSplitBrainCount", K_SB_COUNT, "Split brain count",
+               "How many times a split brain was detected since the agent started.",
+               tag="split-brain",
+               triggers=[trigger(
+                   f"change({ref(K_SB_COUNT)})>0",
+                   "ccagent: a split brain occurred since the last check", "HIGH",
+                   "ccSplitBrainCount increased: a split brain happened, possibly already "
+                   "resolved between two polls. Close the problem after checking the services' "
+                   "data.", manual_close=True, trigger_tags={"component": "split-brain"})]),
+        scalar(17, "ccConfigDigestStatus", K_CONFIG, "Configuration digest status",
+               "Whether the peer runs the same configuration (digest carried in heartbeats).",
+               delay="5m", trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccConfigDigestStatus",
+               tag="config",
+               triggers=[trigger(
+                   f"last({ref(K_CONFIG)})=2",
+                   "ccagent: configuration differs from the peer's", "WARNING",
+                   "Failure code CF: both nodes must load the same /etc/ccagent/ccagent.conf. "
+                   "Copy it to both nodes and reload (systemctl reload ccagentd).",
+                   trigger_tags={"component": "config"})]),
+        scalar(18, "ccNotificationsDropped", K_DROPPED, "SNMP notifications dropped",
+               "Notifications the agent dropped from its queue while snmpd was unreachable.",
+               delay="5m", tag="snmp",
+               triggers=[trigger(
+                   f"change({ref(K_DROPPED)})>0",
+                   "ccagent: SNMP notifications were dropped", "INFO",
+                   "The agent's notification queue overflowed while the AgentX master was "
+                   "unreachable: some traps never left this host.",
+                   manual_close=True, trigger_tags={"component": "snmp"})]),
+    ]
+
+
+# --- discovery ----------------------------------------------------------------------------
+def split_index_js(names):
+    """LLD preprocessing: split {#SNMPINDEX} (e.g. "1.2") into the given macros."""
+    assigns = "".join(
+        f"        row['{{#{n}}}'] = parts[{i}];\n" for i, n in enumerate(names)
+    )
+    return (
+        "var input = JSON.parse(value);\n"
+        "var rows = Array.isArray(input) ? input : input.data;\n"
+        "rows.forEach(function (row) {\n"
+        "    var parts = String(row['{#SNMPINDEX}']).split('.');\n"
+        "    if (parts.length >= " + str(len(names)) + ") {\n"
+        + assigns
+        + "    }\n"
+        "});\n"
+        "return JSON.stringify(input);"
+    )
+
+
+IPMON_JS = (
+    "var input = JSON.parse(value);\n"
+    "var rows = Array.isArray(input) ? input : input.data;\n"
+    "rows.forEach(function (row) {\n"
+    "    var parts = String(row['{#SNMPINDEX}']).split('.');\n"
+    "    row['{#RGID}'] = parts[0];\n"
+    "    row['{#IPMON.INDEX}'] = parts[1];\n"
+    "    // InetAddress arrives as hex octets (\"C6 33 64 0A\") unless the MIB is loaded.\n"
+    "    var hex = String(row['{#IPMON.ADDRESS}'] || '').replace(/[^0-9A-Fa-f]/g, '');\n"
+    "    var type = String(row['{#IPMON.TYPE}']);\n"
+    "    if ((type === '1' || type === 'ipv4') && hex.length === 8) {\n"
+    "        var o = [];\n"
+    "        for (var i = 0; i < 8; i += 2) { o.push(parseInt(hex.substr(i, 2), 16)); }\n"
+    "        row['{#IPMON.ADDRESS}'] = o.join('.');\n"
+    "    } else if ((type === '2' || type === 'ipv6') && hex.length === 32) {\n"
+    "        var g = [];\n"
+    "        for (var j = 0; j < 32; j += 4) { g.push(hex.substr(j, 4).toLowerCase()); }\n"
+    "        row['{#IPMON.ADDRESS}'] = g.join(':');\n"
+    "    }\n"
+    "});\n"
+    "return JSON.stringify(input);"
+)
+
+
+def prototype(entry, column, mib_name, key, name, description, *, delay="1m", value_type=None,
+              units=None, valuemap=None, preprocessing=None, trends=None, triggers=None,
+              tag_values=None):
+    item = {
+        "uuid": uid("item_prototype", key),
+        "name": name,
+        "type": "SNMP_AGENT",
+        "snmp_oid": f"{entry}.{column}.{{#SNMPINDEX}}",
+        "key": key,
+        "delay": delay,
+    }
+    if trends is not None:
+        item["trends"] = trends
+    if value_type:
+        item["value_type"] = value_type
+    if units:
+        item["units"] = units
+    item["description"] = f"MIB: CHASSIS-CLUSTER-MIB::{mib_name}\n{description}"
+    if valuemap:
+        item["valuemap"] = {"name": valuemap}
+    if preprocessing:
+        item["preprocessing"] = preprocessing
+    item["tags"] = tags(**(tag_values or {}))
+    if triggers:
+        item["trigger_prototypes"] = triggers
+    return item
+
+
+def rg_discovery():
+    k = lambda what, obj: f"ccagent.rg.{what}[{obj}.{{#SNMPINDEX}}]"
+    primary = k("primary", "ccRgPrimaryNode")
+    manual = k("manual.node", "ccRgManualFailoverNode")
+    t = {"component": "redundancy-group", "redundancy-group": "{#RGID}"}
+    return {
+        "uuid": uid("discovery", "rg"),
+        "name": "Redundancy group discovery",
+        "type": "SNMP_AGENT",
+        "snmp_oid": f"discovery[{{#RG.FAILOVERS}},{RG_ENTRY}.2]",
+        "key": "ccagent.rg.discovery",
+        "delay": "1h",
+        "lifetime": "7d",
+        "description": "One row per configured redundancy group (ccRedundancyGroupTable); "
+        "{#SNMPINDEX} and {#RGID} are the group id (ccRgId).",
+        "item_prototypes": [
+            prototype(RG_ENTRY, 2, "ccRgFailoverCount", k("failovers", "ccRgFailoverCount"),
+                      "RG {#RGID}: failover count",
+                      "How many times the group got a new primary (the first election counts).",
+                      tag_values=t),
+            prototype(RG_ENTRY, 3, "ccRgLastFailoverTime", k("failover.last", "ccRgLastFailoverTime"),
+                      "RG {#RGID}: last failover (agent uptime)",
+                      "sysUpTime at the last failover; 0 if none since the agent started.",
+                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                      tag_values=t),
+            prototype(RG_ENTRY, 4, "ccRgLastFailoverReason",
+                      k("failover.reason", "ccRgLastFailoverReason"),
+                      "RG {#RGID}: last failover reason",
+                      "The reason given the last time the group got a new primary.",
+                      value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
+            prototype(RG_ENTRY, 5, "ccRgPreempt", k("preempt", "ccRgPreempt"),
+                      "RG {#RGID}: preempt", "Whether the group preempts.", delay="15m",
+                      trends="0", valuemap="SNMPv2-TC::TruthValue", preprocessing=SLOW,
+                      tag_values=t),
+            prototype(RG_ENTRY, 6, "ccRgHoldDownInterval", k("holddown", "ccRgHoldDownInterval"),
+                      "RG {#RGID}: hold-down interval",
+                      "Minimum interval between two failovers of the group.", delay="15m",
+                      units="s", trends="0", preprocessing=SLOW, tag_values=t),
+            prototype(RG_ENTRY, 7, "ccRgPrimaryNode", primary, "RG {#RGID}: primary node",
+                      "The node that is primary for the group; -1 if none.", delay="30s",
+                      value_type="FLOAT", trends="0", valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone",
+                      tag_values=t,
+                      triggers=[
+                          trigger(f"change({ref(primary)})<>0",
+                                  "ccagent: RG {#RGID} changed its primary node", "WARNING",
+                                  "The redundancy group moved to another node (or lost its "
+                                  "primary). See the last failover reason and "
+                                  "'journalctl -x -u ccagentd' on both nodes.",
+                                  manual_close=True,
+                                  opdata="Primary: {ITEM.LASTVALUE1}",
+                                  trigger_tags={"component": "redundancy-group"}),
+                          trigger(f"max({ref(primary)},#3)=-1",
+                                  "ccagent: RG {#RGID} has no primary node", "HIGH",
+                                  "No node has been primary for the group for three polls.",
+                                  trigger_tags={"component": "redundancy-group"}),
+                      ]),
+            prototype(RG_ENTRY, 8, "ccRgManualFailoverNode", manual,
+                      "RG {#RGID}: manual failover target",
+                      "The target node of a manual failover still in effect; -1 if none.",
+                      delay="5m", value_type="FLOAT", trends="0",
+                      valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone", tag_values=t,
+                      triggers=[trigger(
+                          f"last({ref(manual)})>=0",
+                          "ccagent: RG {#RGID} is in manual failover mode", "INFO",
+                          "A manual failover is in effect; the configured priorities do not "
+                          "apply until 'ccctl request failover reset redundancy-group {#RGID}'.",
+                          trigger_tags={"component": "redundancy-group"})]),
+        ],
+        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID"]))],
+    }
+
+
+def rg_node_discovery():
+    k = lambda what, obj: f"ccagent.rg.node.{what}[{obj}.{{#SNMPINDEX}}]"
+    state = k("state", "ccRgNodeState")
+    weight = k("weight", "ccRgNodeWeight")
+    t = {"component": "redundancy-group", "redundancy-group": "{#RGID}", "node": "{#NODEID}"}
+    who = "RG {#RGID} node{#NODEID}"
+    return {
+        "uuid": uid("discovery", "rg-node"),
+        "name": "Redundancy group node discovery",
+        "type": "SNMP_AGENT",
+        "snmp_oid": f"discovery[{{#RGNODE.PRIORITY}},{RG_NODE_ENTRY}.2]",
+        "key": "ccagent.rg.node.discovery",
+        "delay": "1h",
+        "lifetime": "7d",
+        "description": "One row per redundancy group and node "
+        "(ccRedundancyGroupNodeTable); {#SNMPINDEX} is \"<ccRgId>.<ccRgNodeId>\", split into "
+        "{#RGID} and {#NODEID}.",
+        "item_prototypes": [
+            prototype(RG_NODE_ENTRY, 2, "ccRgNodeConfiguredPriority",
+                      k("priority.configured", "ccRgNodeConfiguredPriority"),
+                      f"{who}: configured priority", "The configured priority.", delay="15m",
+                      trends="0", preprocessing=SLOW, tag_values=t),
+            prototype(RG_NODE_ENTRY, 3, "ccRgNodeEffectivePriority",
+                      k("priority.effective", "ccRgNodeEffectivePriority"),
+                      f"{who}: effective priority",
+                      "The priority used in the election: configured, 255 for a manual "
+                      "failover target, 0 while the node cannot be primary.", tag_values=t),
+            prototype(RG_NODE_ENTRY, 4, "ccRgNodeState", state, f"{who}: state",
+                      "The state of the node in the group.", delay="30s", trends="0",
+                      valuemap="CHASSIS-CLUSTER-MIB::CcRedundancyGroupState", tag_values=t,
+                      triggers=[
+                          trigger(f"last({ref(state)})=5", f"ccagent: {who} is ineligible",
+                                  "AVERAGE",
+                                  "The node may not become primary for the group, typically "
+                                  "after losing the control link while the fabric link works; "
+                                  "it becomes disabled after control-link-failure-timeout.",
+                                  trigger_tags={"component": "redundancy-group"}),
+                          trigger(f"last({ref(state)})=6", f"ccagent: {who} is disabled",
+                                  "HIGH",
+                                  "The node stays out of the group until its agent restarts "
+                                  "or, with control-link-recovery, the control link has been "
+                                  "good for 3 heartbeats.",
+                                  trigger_tags={"component": "redundancy-group"}),
+                      ]),
+            prototype(RG_NODE_ENTRY, 5, "ccRgNodeManualFailover",
+                      k("manual", "ccRgNodeManualFailover"), f"{who}: manual failover",
+                      "Whether a manual failover of the group is in effect.", delay="5m",
+                      trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
+            prototype(RG_NODE_ENTRY, 6, "ccRgNodeWeight", weight, f"{who}: weight",
+                      "The node's weight in the group: 255 minus the weights of failed "
+                      "monitors; at 0 or below the group fails over to the peer.",
+                      value_type="FLOAT", tag_values=t,
+                      triggers=[trigger(
+                          f"last({ref(weight)})<=0", f"ccagent: {who} weight is 0 or less",
+                          "HIGH",
+                          "Failed interface or IP monitors used up the node's weight: the node "
+                          "cannot be primary for the group. Check the monitors with "
+                          "'ccctl show interfaces'.",
+                          opdata="Weight: {ITEM.LASTVALUE1}",
+                          trigger_tags={"component": "monitor"})]),
+            prototype(RG_NODE_ENTRY, 7, "ccRgNodeFailureCodes",
+                      k("failure.codes", "ccRgNodeFailureCodes"), f"{who}: failure codes",
+                      "BITS interface(0) ip(1) configSync(2) fabric(3) coldSync(4), the "
+                      "codes IF IP CF FL CS of 'ccctl show status'; shown as Zabbix receives "
+                      "the OCTET STRING (hex unless the MIB is loaded on the Zabbix server).",
+                      value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
+            prototype(RG_NODE_ENTRY, 8, "ccRgNodeLastStateChange",
+                      k("state.changed", "ccRgNodeLastStateChange"),
+                      f"{who}: last state change (agent uptime)",
+                      "sysUpTime when the state last changed; 0 if it has not changed since "
+                      "the agent started.", value_type="FLOAT", units="uptime", trends="0",
+                      preprocessing=UPTIME, tag_values=t),
+        ],
+        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "NODEID"]))],
+    }
+
+
+def ifmon_discovery():
+    k = lambda what, obj: f"ccagent.ifmon.{what}[{obj}.{{#SNMPINDEX}}]"
+    status = k("status", "ccIfMonStatus")
+    t = {"component": "monitor", "redundancy-group": "{#RGID}", "interface": "{#IFMON.NAME}"}
+    who = "RG {#RGID} interface {#IFMON.NAME}"
+    return {
+        "uuid": uid("discovery", "ifmon"),
+        "name": "Interface monitor discovery",
+        "type": "SNMP_AGENT",
+        "snmp_oid": f"discovery[{{#IFMON.NAME}},{IFMON_ENTRY}.2]",
+        "key": "ccagent.ifmon.discovery",
+        "delay": "1h",
+        "lifetime": "7d",
+        "description": "The interface monitors of every redundancy group "
+        "(ccInterfaceMonitorTable); {#SNMPINDEX} is \"<ccRgId>.<ccIfMonIndex>\".",
+        "item_prototypes": [
+            prototype(IFMON_ENTRY, 3, "ccIfMonWeight", k("weight", "ccIfMonWeight"),
+                      f"{who}: weight", "The weight taken from the group while the interface "
+                      "is down.", delay="15m", trends="0", preprocessing=SLOW, tag_values=t),
+            prototype(IFMON_ENTRY, 4, "ccIfMonStatus", status, f"{who}: status",
+                      "The status of the monitored interface on this node; not present counts "
+                      "as down.", delay="30s", trends="0",
+                      valuemap="CHASSIS-CLUSTER-MIB::ccIfMonStatus", tag_values=t,
+                      triggers=[trigger(
+                          f"last({ref(status)})<>1", f"ccagent: {who} is down", "WARNING",
+                          "A monitored interface is down or missing on this node; its weight "
+                          "is taken from the group's weight.",
+                          opdata="Status: {ITEM.LASTVALUE1}",
+                          trigger_tags={"component": "monitor"})]),
+            prototype(IFMON_ENTRY, 5, "ccIfMonNode", k("node", "ccIfMonNode"),
+                      f"{who}: applies to", "The node the monitor applies to; -1 for both.",
+                      delay="15m", value_type="FLOAT", trends="0",
+                      valuemap="CHASSIS-CLUSTER-MIB::NodeOrBoth", preprocessing=SLOW,
+                      tag_values=t),
+            prototype(IFMON_ENTRY, 6, "ccIfMonLastChange", k("changed", "ccIfMonLastChange"),
+                      f"{who}: last change (agent uptime)",
+                      "sysUpTime when the status last changed; 0 if never.",
+                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                      tag_values=t),
+        ],
+        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "IFMON.INDEX"]))],
+    }
+
+
+def ipmon_discovery():
+    k = lambda what, obj: f"ccagent.ipmon.{what}[{obj}.{{#SNMPINDEX}}]"
+    status = k("status", "ccIpMonStatus")
+    t = {"component": "monitor", "redundancy-group": "{#RGID}", "address": "{#IPMON.ADDRESS}"}
+    who = "RG {#RGID} address {#IPMON.ADDRESS}"
+    return {
+        "uuid": uid("discovery", "ipmon"),
+        "name": "IP monitor discovery",
+        "type": "SNMP_AGENT",
+        "snmp_oid": f"discovery[{{#IPMON.ADDRESS}},{IPMON_ENTRY}.3,{{#IPMON.TYPE}},{IPMON_ENTRY}.2]",
+        "key": "ccagent.ipmon.discovery",
+        "delay": "1h",
+        "lifetime": "7d",
+        "description": "The IP monitors of every redundancy group (ccIpMonitorTable); "
+        "{#SNMPINDEX} is \"<ccRgId>.<ccIpMonIndex>\". The preprocessing turns the "
+        "InetAddress octets into a printable address.",
+        "item_prototypes": [
+            prototype(IPMON_ENTRY, 4, "ccIpMonWeight", k("weight", "ccIpMonWeight"),
+                      f"{who}: weight", "The weight taken from the group's IP monitoring "
+                      "global threshold while the address is unreachable.", delay="15m",
+                      trends="0", preprocessing=SLOW, tag_values=t),
+            prototype(IPMON_ENTRY, 5, "ccIpMonStatus", status, f"{who}: status",
+                      "Reachability of the address from this node.", delay="30s", trends="0",
+                      valuemap="CHASSIS-CLUSTER-MIB::ccIpMonStatus", tag_values=t,
+                      triggers=[trigger(
+                          f"last({ref(status)})=2", f"ccagent: {who} is unreachable",
+                          "WARNING",
+                          "IP monitoring lost the address (retry-count pings in a row). When "
+                          "the primary cannot reach an address that the secondary can, the "
+                          "group fails over.", trigger_tags={"component": "monitor"})]),
+            prototype(IPMON_ENTRY, 6, "ccIpMonLastChange", k("changed", "ccIpMonLastChange"),
+                      f"{who}: last change (agent uptime)",
+                      "sysUpTime when the status last changed; 0 if never.",
+                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                      tag_values=t),
+        ],
+        "preprocessing": [step("JAVASCRIPT", IPMON_JS)],
+    }
+
+
+# --- SNMP traps ---------------------------------------------------------------------------
+# (notification, number in ccNotifications, what it means)
+NOTIFICATION_LIST = [
+    ("ccRgStateChange", 1, "the local node's state in a redundancy group changed"),
+    ("ccRgFailover", 2, "a redundancy group got a new primary node"),
+    ("ccInterfaceMonitorFailure", 3, "a monitored interface left the up status"),
+    ("ccInterfaceMonitorRecovery", 4, "a monitored interface is up again"),
+    ("ccIpMonitorFailure", 5, "a monitored address became unreachable"),
+    ("ccIpMonitorRecovery", 6, "a monitored address is reachable again"),
+    ("ccControlLinkDown", 7, "the control link went down"),
+    ("ccControlLinkUp", 8, "the control link came back up"),
+    ("ccFabricLinkDown", 9, "the fabric link went down"),
+    ("ccFabricLinkUp", 10, "the fabric link came back up"),
+    ("ccPeerLost", 11, "the peer node was declared lost"),
+    ("ccPeerFound", 12, "the peer node is heard again"),
+    ("ccSplitBrainDetected", 13, "both nodes are primary for the same group"),
+    ("ccSplitBrainResolved", 14, "a split brain was resolved by re-election"),
+    ("ccConfigMismatch", 15, "the peer advertises a different configuration digest"),
+]
+
+
+def trap_regex(name, number):
+    """Matches the notification however the receiver renders snmpTrapOID.0's value:
+    by name (MIB loaded), as netSnmpPlaypen.1.0.N (only NET-SNMP-MIB loaded) or numerically."""
+    return rf"\b({name}|netSnmpPlaypen\.1\.0\.{number}|8072\.9999\.9999\.1\.0\.{number})\b"
+
+
+def trap_key(name, number):
+    return f'snmptrap["{trap_regex(name, number)}"]'
+
+
+def trap_items():
+    items = []
+    for name, number, meaning in NOTIFICATION_LIST:
+        key = trap_key(name, number)
+        item = {
+            "uuid": uid("item", key),
+            "name": f"SNMP trap: {name}",
+            "type": "SNMP_TRAP",
+            "key": key,
+            "delay": "0",
+            "history": "2w",
+            "trends": "0",
+            "value_type": "LOG",
+            "description": f"CHASSIS-CLUSTER-MIB::{name} ({NOTIFICATIONS}.{number}): {meaning}. "
+            "Needs the Zabbix SNMP trap set-up (snmptrapd with zabbix_trap_receiver.pl or "
+            "SNMPTT, StartSNMPTrapper=1) and snmpd on the cluster node sending traps there "
+            "(trap2sink/trapsess).",
+            "logtimefmt": "hh:mm:sszyyyy/MM/dd",
+            "tags": tags(component="snmp-trap"),
+        }
+        if name == "ccRgFailover":
+            item["triggers"] = [trigger(
+                f"nodata({ref(key)},{{$CCAGENT.TRAP.TIMEOUT}})=0",
+                "ccagent: redundancy group failover trap received", "INFO",
+                "A ccRgFailover notification arrived; the problem closes by itself after "
+                "{$CCAGENT.TRAP.TIMEOUT} without another one.",
+                trigger_tags={"component": "snmp-trap"})]
+        if name == "ccSplitBrainDetected":
+            item["triggers"] = [trigger(
+                f"nodata({ref(key)},{{$CCAGENT.TRAP.TIMEOUT}})=0",
+                "ccagent: split brain trap received", "HIGH",
+                "A ccSplitBrainDetected notification arrived.", manual_close=True,
+                trigger_tags={"component": "snmp-trap"})]
+        items.append(item)
+    items.append({
+        "uuid": uid("item", "snmptrap.fallback"),
+        "name": "SNMP traps (fallback)",
+        "type": "SNMP_TRAP",
+        "key": "snmptrap.fallback",
+        "delay": "0",
+        "history": "2w",
+        "trends": "0",
+        "value_type": "LOG",
+        "description": "Every trap from this host that no other snmptrap item matched.",
+        "logtimefmt": "hh:mm:sszyyyy/MM/dd",
+        "tags": tags(component="snmp-trap"),
+    })
+    return items
+
+
+DESCRIPTION = """\
+Monitors a ccagent chassis-cluster node through CHASSIS-CLUSTER-MIB (1.3.6.1.4.1.8072.9999.9999.1), which ccagentd publishes as an AgentX subagent of the node's snmpd.
+
+Set-up: link the template to each cluster node with an SNMP interface ({$SNMP_COMMUNITY} or SNMPv3 on the interface); on the node, install /usr/share/doc/ccagent/examples/snmpd.conf.d/ccagent.conf into /etc/snmp/snmpd.conf.d/ and allow the Zabbix server or proxy in it. For the snmptrap[] items, let snmpd send traps (trap2sink/trapsess) to the Zabbix SNMP trap receiver, and copy CHASSIS-CLUSTER-MIB.txt to the receiver's MIB directory.
+
+Items need no MIB on the Zabbix side (numeric OIDs). Generated by packaging/zabbix/generate_template.py."""
+
+
+def document():
+    template = {
+        "uuid": uid("template", TEMPLATE),
+        "template": TEMPLATE,
+        "name": TEMPLATE,
+        "description": DESCRIPTION,
+        "groups": [{"name": GROUP}],
+        "items": scalars() + trap_items(),
+        "discovery_rules": [rg_discovery(), rg_node_discovery(), ifmon_discovery(),
+                            ipmon_discovery()],
+        "tags": [{"tag": "class", "value": "software"}, {"tag": "target", "value": "ccagent"}],
+        "macros": [
+            {"macro": "{$CCAGENT.HB.ERRORS.MAX}", "value": "0",
+             "description": "Heartbeat/probe errors per second tolerated for 5 minutes."},
+            {"macro": "{$CCAGENT.NODATA.TIMEOUT}", "value": "5m",
+             "description": "How long the cluster MIB may stay silent before a problem."},
+            {"macro": "{$CCAGENT.TRAP.TIMEOUT}", "value": "15m",
+             "description": "How long a trap-based problem stays open."},
+        ],
+        "valuemaps": valuemaps(),
+    }
+    return {
+        "zabbix_export": {
+            "version": "6.0",
+            "date": "2026-11-21T08:00:00Z",
+            "groups": [{"uuid": GROUP_UUID, "name": GROUP}],
+            "templates": [template],
+        }
+    }
+
+
+class Dumper(yaml.SafeDumper):
+    """Zabbix's own layout: sequences indented under their key, no anchors/aliases."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def _str(dumper, data):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+Dumper.add_representer(str, _str)
+
+
+def render():
+    header = (
+        "# Zabbix 6.0 template for ccagent (CHASSIS-CLUSTER-MIB over SNMP, plus SNMP traps).\n"
+        "# Generated by packaging/zabbix/generate_template.py: edit that, then regenerate.\n"
+    )
+    body = yaml.dump(document(), Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
+    return header + body
+
+
+def main(argv):
+    text = render()
+    if "--check" in argv:
+        if not OUTPUT.exists() or OUTPUT.read_text() != text:
+            print(f"{OUTPUT} is stale: run {Path(__file__).name}", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text)
+    print(OUTPUT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
