@@ -71,6 +71,8 @@ strip --strip-unneeded --remove-section=.comment --remove-section=.note \
 
 install -D -m 0644 "$pkg/ccagentd.service" "$stage/lib/systemd/system/ccagentd.service"
 install -D -m 0644 "$pkg/ccagent.conf" "$stage/etc/ccagent/ccagent.conf"
+# StateDirectory= of the unit (net-snmp's persistent state); systemd sets its owner and mode.
+install -d -m 0755 "$stage/var/lib/ccagent"
 install -D -m 0644 "$root/mibs/CHASSIS-CLUSTER-MIB.txt" \
   "$stage/usr/share/snmp/mibs/CHASSIS-CLUSTER-MIB.txt"
 install -D -m 0644 "$pkg/ccagent.catalog" "$stage/usr/lib/systemd/catalog/ccagent.catalog"

@@ -21,10 +21,26 @@ if [ "${LAB_KEEP:-0}" != 1 ]; then trap cleanup EXIT; fi
 
 topology_up "$prefix"
 cp "$root/packaging/examples/lab.conf" "$work/ccagent.conf"
+mibopts=(-M "+$root/mibs" -m CHASSIS-CLUSTER-MIB)
 for n in 0 1; do
   ns=$([ $n = 0 ] && echo "$NS0" || echo "$NS1")
+  # Each node has its own snmpd (AgentX master, loopback of its namespace) and snmptrapd.
+  cat >"$work/snmpd$n.conf" <<EOC
+master agentx
+agentXSocket $work/agentx$n.sock
+agentXPerms 0660 0770
+rocommunity public 127.0.0.1 .1.3.6.1.4.1.8072.9999.9999.1
+trap2sink 127.0.0.1:1162 public
+EOC
+  echo "authCommunity log public" >"$work/snmptrapd$n.conf"
+  ip netns exec "$ns" snmpd -f -Lf "$work/snmpd$n.log" -C -c "$work/snmpd$n.conf" udp:127.0.0.1:1161 &
+  pids+=($!)
+  ip netns exec "$ns" snmptrapd -f -Lf "$work/traps$n.log" -C -c "$work/snmptrapd$n.conf" \
+    "${mibopts[@]}" udp:127.0.0.1:1162 &
+  pids+=($!)
   ip netns exec "$ns" "$bin/ccagentd" --config "$work/ccagent.conf" --node $n \
-    --control-socket "$work/node$n.sock" --log-target stderr >"$work/node$n.log" 2>&1 &
+    --control-socket "$work/node$n.sock" --agentx-socket "$work/agentx$n.sock" \
+    --log-target stderr >"$work/node$n.log" 2>&1 &
   pids+=($!)
 done
 show() { "$bin/ccctl" show status --socket "$work/node$1.sock"; }
@@ -45,6 +61,16 @@ wait_for 0 1 primary; wait_for 1 1 secondary
 echo "--- node0: ccctl show status"; show 0
 echo "--- node1: ccctl show status"; show 1
 
+echo "--- node0: snmptable ccRedundancyGroupNodeTable (through snmpd and AgentX)"
+for _ in $(seq 50); do
+  ip netns exec "$NS0" snmpget -v2c -c public "${mibopts[@]}" 127.0.0.1:1161 ccClusterId.0 2>/dev/null |
+    grep -q INTEGER && break
+  sleep 0.2
+done
+ip netns exec "$NS0" snmptable -v2c -c public -Cb "${mibopts[@]}" 127.0.0.1:1161 ccRedundancyGroupNodeTable || true
+echo "--- node0: snmpwalk of the scalars"
+ip netns exec "$NS0" snmpwalk -v2c -c public "${mibopts[@]}" 127.0.0.1:1161 ccCluster || true
+
 echo "== pulling node0's LAN cable (switch side of lan0 down)"
 ip -n "$NSW" link set port0 down
 wait_for 1 1 primary
@@ -54,6 +80,9 @@ echo "== restoring the cable: preempt (delay 2 s) brings RG1 back to node0"
 ip -n "$NSW" link set port0 up
 wait_for 0 1 primary
 echo "--- node0: ccctl show status"; show 0
+echo "--- notifications received by node0's and node1's snmptrapd"
+sleep 0.5
+grep -h -E 'cc[A-Za-z]+(Failure|Change|Failover|Recovery)' "$work/traps0.log" "$work/traps1.log" | head -n 12 || true
 echo "--- transitions logged by node0"
 grep -E 'rg[01] ' "$work/node0.log" | tail -n 8 || true
 

@@ -233,7 +233,7 @@ struct MIBViewTests {
         #expect(
           bits.map { FailureCodes(rawValue: 1 << $0) }.flatMap(\.abbreviations).sorted()
             == node.monitorFailures.sorted())
-        let changed = local ? detail.lastTransitionAt : nil
+        let changed = local ? detail.lastTransitionAt : detail.peerLastChange
         #expect(
           view.get(D.ccRgNodeLastStateChange.oid + index)
             == .timeTicks(UInt32((changed?.milliseconds ?? 0) / 10)))
@@ -250,7 +250,8 @@ struct MIBViewTests {
     #expect(view.get(D.ccRgNodeState.oid + [0, 0]) == .integer(3))  // secondaryHold
     #expect(view.get(D.ccRgNodeState.oid + [0, 1]) == .integer(2))  // primary
     #expect(view.get(D.ccRgNodeLastStateChange.oid + [0, 0]) == .timeTicks(600))
-    #expect(view.get(D.ccRgNodeLastStateChange.oid + [0, 1]) == .timeTicks(0))  // peer: unknown
+    // The peer's row: when this node saw the peer's announced state change.
+    #expect(view.get(D.ccRgNodeLastStateChange.oid + [0, 1]) != .timeTicks(0))
   }
 
   @Test func interfaceMonitorTableEqualsTheSnapshot() {

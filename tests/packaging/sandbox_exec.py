@@ -4,11 +4,12 @@ is not PID 1 (containers, CI), so that the hardening of ccagentd.service can be 
 
     unshare --mount --propagation private \\
         python3 sandbox_exec.py --unit ccagentd.service --runtime-dir HOSTDIR \\
-            --scratch EMPTYDIR [--bind-ro SRC:DST]... -- CMD ARGS...
+            [--state-dir HOSTDIR] --scratch EMPTYDIR [--bind-ro SRC:DST]... -- CMD ARGS...
 
 It reads the unit and applies, in a private mount namespace, what systemd would:
   ProtectSystem=strict (every mount read-only but /dev, /proc, /sys), ReadWritePaths=,
   RuntimeDirectory= (HOSTDIR bound on /run/<name>, mode RuntimeDirectoryMode=, group Group=),
+  StateDirectory= (likewise on an existing /var/lib/<name>), Environment=,
   ProtectHome=, PrivateTmp=, PrivateDevices= (a minimal /dev), ProtectKernelTunables=,
   ProtectControlGroups=, ProtectProc=/ProcSubset= (a new /proc with hidepid/subset);
 then Group= (setgid, no supplementary groups), UMask=, CapabilityBoundingSet= (root keeps
@@ -96,7 +97,7 @@ def mount_points():
     return points
 
 
-def setup_mounts(settings, runtime_dir, scratch, gid, binds):
+def setup_mounts(settings, runtime_dir, state_dir, scratch, gid, binds):
     # Extra read-only binds of the test (a configuration where /etc/ccagent would be).
     for source, target in binds:
         mount("--bind", source, target)
@@ -121,6 +122,15 @@ def setup_mounts(settings, runtime_dir, scratch, gid, binds):
         os.chmod(runtime_dir, int(last(settings, "RuntimeDirectoryMode", "0755"), 8))
         mount("--bind", runtime_dir, target)
     writable = {f"/run/{n}" for n in " ".join(settings.get("RuntimeDirectory", [])).split()}
+    # StateDirectory=: a host directory bound on the existing /var/lib/<name>.
+    for name in " ".join(settings.get("StateDirectory", [])).split():
+        target = f"/var/lib/{name}"
+        if not state_dir or not os.path.isdir(target):
+            raise SystemExit(f"StateDirectory={name}: pass --state-dir and create {target}")
+        os.chown(state_dir, 0, gid)
+        os.chmod(state_dir, int(last(settings, "StateDirectoryMode", "0755"), 8))
+        mount("--bind", state_dir, target)
+        writable.add(target)
     for path in " ".join(settings.get("ReadWritePaths", [])).split():
         optional = path.startswith("-")
         path = path.lstrip("-+")
@@ -252,6 +262,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--unit", required=True)
     parser.add_argument("--runtime-dir", required=True)
+    parser.add_argument("--state-dir", help="host directory for StateDirectory=")
     parser.add_argument("--scratch", required=True, help="an empty host directory")
     parser.add_argument("--bind-ro", action="append", default=[], metavar="SRC:DST",
                         help="bind SRC read-only on the existing DST first")
@@ -271,7 +282,7 @@ def main():
 
     last_cap = int(open("/proc/sys/kernel/cap_last_cap").read())
     binds = [tuple(b.split(":", 1)) for b in args.bind_ro]
-    setup_mounts(settings, args.runtime_dir, args.scratch, gid, binds)
+    setup_mounts(settings, args.runtime_dir, args.state_dir, args.scratch, gid, binds)
 
     os.setgroups([])
     os.setgid(gid)
@@ -297,7 +308,12 @@ def main():
         if allowed is None:
             raise SystemExit("RestrictAddressFamilies= without SystemCallFilter= not emulated")
         load_seccomp(allowed, families, error_number)
-    os.execv(command[0], command)
+    environment = dict(os.environ)
+    for value in settings.get("Environment", []):
+        for assignment in value.split():
+            key, _, val = assignment.strip('"').partition("=")
+            environment[key] = val
+    os.execve(command[0], command, environment)
 
 
 if __name__ == "__main__":

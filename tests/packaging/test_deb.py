@@ -79,6 +79,11 @@ def test_file_list_and_modes(tree):
         assert f.stat().st_mode & 0o7777 == mode, f"{path}: mode {oct(f.stat().st_mode & 0o7777)}"
 
 
+def test_state_directory(tree):
+    files, _ = tree
+    assert (files / "var/lib/ccagent").is_dir()
+
+
 def test_everything_belongs_to_root(deb):
     listing = run("dpkg-deb", "--contents", str(deb)).stdout.splitlines()
     assert listing

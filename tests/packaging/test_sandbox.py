@@ -1,10 +1,13 @@
 """Runs ccagentd inside an emulation of ccagentd.service's sandbox (sandbox_exec.py) and checks
 that the hardening keeps it working: heartbeats with a peer, raw-socket ICMP for IP
-monitoring, netlink link monitoring, the control socket for group ccagent, sd_notify
-READY/WATCHDOG/STOPPING, SIGHUP reload and a clean SIGTERM stop.
+monitoring, netlink link monitoring, the control socket for group ccagent, the AgentX
+subagent (net-snmp, through a private master snmpd) with its state in StateDirectory=,
+sd_notify READY/WATCHDOG/STOPPING, SIGHUP reload and a clean SIGTERM stop.
 
 Needs root, unshare(1), libseccomp and systemd-analyze, and a ccagentd binary: the one in
-dist/*.deb, else /usr/sbin/ccagentd, else .build-release/release/ccagentd.
+dist/*.deb, else /usr/sbin/ccagentd, else .build-release/release/ccagentd; snmpd and
+snmpbulkwalk for the AgentX part. Creates the ccagent group and /var/lib/ccagent for the
+duration of the test when the package has not (and removes them again).
 Run: pytest tests/packaging/test_sandbox.py
 """
 import ctypes.util
@@ -27,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 UNIT = REPO / "packaging/ccagentd.service"
 SANDBOX = HERE / "sandbox_exec.py"
-CONFIG_MOUNT = "/srv"  # where the test's configuration appears inside the sandbox
+CONFIG_MOUNT = "/srv"  # where the test's daemon and configuration appear inside the sandbox
 
 
 def run(*args, **kwargs):
@@ -62,6 +65,105 @@ def requirements():
         pytest.skip("libseccomp not installed")
 
 
+MIB_ROOT = "1.3.6.1.4.1.8072.9999.9999.1"
+ZABBIX_TEMPLATE = REPO / "packaging/zabbix/ccagent_snmp.yaml"
+
+
+def check_zabbix_template_against_agent(port):
+    """Everything the Zabbix template polls is served by the running agent: each scalar
+    instance, and each item prototype's column for every row its discovery rule finds."""
+    import yaml
+
+    walk = run("snmpbulkwalk", "-v2c", "-c", "test", "-On", "-t", "2",
+               f"127.0.0.1:{port}", f".{MIB_ROOT}").stdout
+    served = {}
+    for line in walk.splitlines():
+        oid, sep, value = line.partition(" = ")
+        if sep and oid.startswith("."):
+            served[oid[1:]] = value
+    assert len(served) > 40, walk
+    template = yaml.safe_load(ZABBIX_TEMPLATE.read_text())["zabbix_export"]["templates"][0]
+    for item in template["items"]:
+        if item.get("type") == "SNMP_AGENT":
+            assert item["snmp_oid"] in served, f"{item['key']}: {item['snmp_oid']} not served"
+    for rule in template["discovery_rules"]:
+        columns = re.findall(r",([0-9.]+)", rule["snmp_oid"])
+        rows = None
+        for column in columns:
+            found = {oid[len(column) + 1:] for oid in served if oid.startswith(column + ".")}
+            assert found, f"{rule['key']}: no rows under {column}"
+            rows = found if rows is None else rows & found
+        for prototype in rule["item_prototypes"]:
+            base = prototype["snmp_oid"].replace(".{#SNMPINDEX}", "")
+            for index in rows:
+                assert f"{base}.{index}" in served, f"{prototype['key']}: {base}.{index} missing"
+
+
+def start_master_snmpd(tmp_path, agentx_socket):
+    """A private snmpd, AgentX master on agentx_socket; returns (process, UDP port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = tmp_path / "master.conf"
+    conf.write_text(
+        f"master agentx\nagentXSocket {agentx_socket}\nagentXPerms 0660 0770 root ccagent\n"
+        f"view cc included .{MIB_ROOT}\nrocommunity test 127.0.0.1 -V cc\n")
+    env = {**os.environ, "MIBS": "", "SNMP_PERSISTENT_DIR": str(tmp_path / "master-state")}
+    process = subprocess.Popen(
+        ["snmpd", "-f", "-Lo", "-C", "-c", str(conf), f"udp:127.0.0.1:{port}"],
+        stdout=(tmp_path / "master.log").open("w"), stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 10
+    while not agentx_socket.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert agentx_socket.exists(), (tmp_path / "master.log").read_text()
+    return process, port
+
+
+@pytest.fixture(scope="module")
+def ccagent_group(requirements):
+    """The unit's Group=ccagent (the package's postinst creates it); made for the test and
+    removed again when missing."""
+    try:
+        yield grp.getgrnam("ccagent")
+        return
+    except KeyError:
+        pass
+    if not shutil.which("groupadd"):
+        pytest.skip("group ccagent missing and no groupadd")
+    assert run("groupadd", "--system", "ccagent").returncode == 0
+    try:
+        yield grp.getgrnam("ccagent")
+    finally:
+        run("groupdel", "ccagent")
+
+
+@pytest.fixture(scope="module")
+def state_mountpoint():
+    """/var/lib/ccagent must exist for the StateDirectory= bind (the package ships it)."""
+    path = Path("/var/lib/ccagent")
+    created = not path.exists()
+    if created:
+        path.mkdir(mode=0o750)
+    yield path
+    if created:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sandbox_command(tmp_path, *command, binds=()):
+    """The command line that runs `command` in the unit's sandbox; host directories for the
+    runtime and state directories are tmp_path/run and tmp_path/state."""
+    dirs = {}
+    for name in ("run", "state", "scratch"):
+        dirs[name] = tmp_path / name
+        dirs[name].mkdir(exist_ok=True)
+    args = ["unshare", "--mount", "--propagation", "private", "python3", str(SANDBOX),
+            "--unit", str(UNIT), "--runtime-dir", str(dirs["run"]),
+            "--state-dir", str(dirs["state"]), "--scratch", str(dirs["scratch"])]
+    for source, target in binds:
+        args += ["--bind-ro", f"{source}:{target}"]
+    return args + ["--", *command]
+
+
 def free_port_pair():
     """Two consecutive UDP ports free on 127.0.0.1 and 127.0.0.2."""
     for _ in range(50):
@@ -82,8 +184,9 @@ def free_port_pair():
     pytest.fail("no free UDP port pair")
 
 
-def write_config(path, port):
+def write_config(path, port, agentx_socket):
     path.write_text(f"""\
+set snmp agentx socket {agentx_socket}
 set chassis cluster cluster-id 9
 set chassis cluster heartbeat-interval 200
 set chassis cluster node 0 control-address 127.0.0.1
@@ -138,27 +241,29 @@ def stop(process, sig=signal.SIGTERM, timeout=15):
     return process.returncode
 
 
-def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, tmp_path):
+def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, ccagent_group,
+                                               state_mountpoint, tmp_path):
     daemon, ccctl = binaries
-    try:
-        group = grp.getgrnam("ccagent")
-    except KeyError:
-        pytest.skip("group ccagent missing: install the package (its postinst creates it)")
-    etc, runtime, scratch, node1_dir = (tmp_path / d for d in ("etc", "run", "scratch", "n1"))
-    for d in (etc, runtime, scratch, node1_dir):
+    group = ccagent_group
+    etc, runtime, node1_dir = tmp_path / "etc", tmp_path / "run", tmp_path / "n1"
+    for d in (etc, node1_dir):
         d.mkdir()
     port = free_port_pair()
-    write_config(etc / "ccagent.conf", port)
+    # The AgentX master's socket, in the runtime directory so that the sandbox sees it.
+    runtime.mkdir()
+    write_config(etc / "ccagent.conf", port, "/run/ccagent/agentx.sock")
+    # PrivateTmp= hides the test's /tmp: the daemon and its configuration reach the sandbox
+    # through a read-only bind, as /usr/sbin and /etc would.
+    shutil.copy2(daemon, etc / "ccagentd")
     notify = Notifications()
     env = {**os.environ, "NOTIFY_SOCKET": "@" + notify.name, "WATCHDOG_USEC": "2000000"}
     env.pop("WATCHDOG_PID", None)
     log0, log1 = tmp_path / "node0.log", tmp_path / "node1.log"
+    snmpd = start_master_snmpd(tmp_path, runtime / "agentx.sock") if shutil.which("snmpd") else None
     node0 = subprocess.Popen(
-        ["unshare", "--mount", "--propagation", "private", "python3", str(SANDBOX),
-         "--unit", str(UNIT), "--runtime-dir", str(runtime), "--scratch", str(scratch),
-         "--bind-ro", f"{etc}:{CONFIG_MOUNT}", "--",
-         str(daemon), "--config", f"{CONFIG_MOUNT}/ccagent.conf", "--node", "0",
-         "--log-target", "stderr"],
+        sandbox_command(tmp_path, f"{CONFIG_MOUNT}/ccagentd", "--config",
+                        f"{CONFIG_MOUNT}/ccagent.conf", "--node", "0", "--log-target", "stderr",
+                        binds=[(etc, CONFIG_MOUNT)]),
         stdout=log0.open("w"), stderr=subprocess.STDOUT, env=env)
     node1 = subprocess.Popen(
         [str(daemon), "--config", str(etc / "ccagent.conf"), "--node", "1",
@@ -167,6 +272,7 @@ def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, tmp_path
     sock = runtime / "ccagent.sock"
     try:
         assert notify.wait_for(lambda m: "READY=1" in m, 20), log0.read_text()
+        ready_at = time.monotonic()
         assert any(m.startswith("STATUS=") for m in notify.messages)
         # The sandbox is in force on the running daemon.
         status = Path(f"/proc/{node0.pid}/status").read_text()
@@ -199,15 +305,36 @@ def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, tmp_path
         assert s["controlLink"] == "up" and s["fabricLink"] == "up", s
         assert all([n["status"] for n in g["nodes"]] == ["primary", "secondary"]
                    for g in s["redundancyGroups"]), s
-        # Netlink (interface monitor) and raw ICMP (IP monitor, CAP_NET_RAW) both work.
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            interfaces = run(str(ccctl), "show", "interfaces", "--socket", str(sock)).stdout
-            if re.search(r"127\.0\.0\.1\s+100\s+Reachable", interfaces):
-                break
-            time.sleep(0.5)
+        # Netlink (interface monitor) and raw ICMP (IP monitor, CAP_NET_RAW) both work. An
+        # address counts as reachable until retry-count (5) pings in a row failed, one per
+        # second: look after that, and at the log for socket errors.
+        time.sleep(max(0.0, ready_at + 7 - time.monotonic()))
+        interfaces = run(str(ccctl), "show", "interfaces", "--socket", str(sock)).stdout
         assert re.search(r"^\s+lo\s+100\s+Up\s+1$", interfaces, re.M), interfaces
         assert re.search(r"127\.0\.0\.1\s+100\s+Reachable", interfaces), interfaces
+        problems = [l for l in log0.read_text().splitlines()
+                    if re.search(r"^\S+ (error|critical|alert|emergency) ", l)]
+        assert not problems, "\n".join(problems)
+        # The AgentX thread (net-snmp) serves the cluster MIB through the master snmpd, and
+        # net-snmp's files go to the StateDirectory= (SNMP_PERSISTENT_DIR), not /var/lib/snmp.
+        assert (tmp_path / "state" / "snmp").is_dir(), log0.read_text()
+        if snmpd:
+            master, snmp_port = snmpd
+            got = ""
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                got = run("snmpget", "-v2c", "-c", "test", "-On", "-t", "1", "-r", "0",
+                          f"127.0.0.1:{snmp_port}", f".{MIB_ROOT}.1.1.1.0",
+                          f".{MIB_ROOT}.1.1.2.0", f".{MIB_ROOT}.1.1.7.0").stdout
+                if "INTEGER: 9" in got:
+                    break
+                time.sleep(0.5)
+            assert f".{MIB_ROOT}.1.1.1.0 = INTEGER: 9" in got, got + log0.read_text()
+            assert f".{MIB_ROOT}.1.1.2.0 = INTEGER: 0" in got, got
+            assert f".{MIB_ROOT}.1.1.7.0 = INTEGER: 1" in got, got  # peer up
+            assert "AgentX session with snmpd at /run/ccagent/agentx.sock established" in \
+                log0.read_text()
+            check_zabbix_template_against_agent(snmp_port)
         # SIGHUP reloads inside the sandbox (the configuration is on a read-only mount).
         node0.send_signal(signal.SIGHUP)
         assert notify.wait_for(lambda m: False, 1.5) is False
@@ -221,8 +348,11 @@ def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, tmp_path
     finally:
         stop(node0, signal.SIGKILL, 5)
         stop(node1)
+        if snmpd:
+            stop(snmpd[0])
         notify.close()
     log = log0.read_text()
     for bad in ("Operation not permitted", "Permission denied", "Read-only file system",
-                "EPERM", "EACCES", "Bad system call", "fatal", "Fatal"):
+                "EPERM", "EACCES", "Bad system call", "fatal", "Fatal", "Cannot ", "failed"):
         assert bad not in log, f"{bad!r} in the sandboxed daemon's log:\n{log}"
+

@@ -216,6 +216,7 @@ extension ClusterStateMachine {
     group.preemptConditionSince = nil
     if reason == "preempt" { group.preemptHistory.append(now) }
     group.lastFailoverAt = now
+    group.lastFailoverReason = reason  // the giver knows why; the taker records its own view
     group.secondaryHoldUntil = now + group.holdDown
     groups[id] = group
     transition(id, to: .secondaryHold, reason: reason, now: now)

@@ -65,7 +65,11 @@ extension ClusterStateMachine {
     var view = PeerView(
       nodeID: Int(message.nodeID), epoch: message.bootEpoch, configDigest: message.configDigest,
       counterGeneration: message.counterGeneration, groups: [:])
-    for group in message.groups { view.groups[Int(group.id)] = group }
+    for group in message.groups {
+      let id = Int(group.id)
+      view.groups[id] = group
+      if peer?.groups[id]?.state != group.state { peerStateChangedAt[id] = now }
+    }
     peer = view
     adoptReplicatedState(from: view)
 

@@ -21,7 +21,7 @@ extension ClusterStateMachine {
           lastTransitionAt: group.lastTransitionAt,
           holdDownIntervalSeconds: group.configuration.holdDownIntervalSeconds,
           preempt: group.configuration.preempt != nil, manualTarget: group.manual.target,
-          history: group.history, peerLastChange: nil))
+          history: group.history, peerLastChange: peerStateChangedAt[id]))
     }
     let status = ClusterStatus(
       clusterId: configuration.clusterID, localNode: localNode, peer: peerStatus,

@@ -33,6 +33,8 @@ public struct ClusterStateMachine: Sendable {
   var lastSplitBrainAt: ClusterTime?
   var actions: [ClusterAction] = []
   var lastEvaluatedAt: ClusterTime?
+  /// When the peer's announced state of each RG last changed, as this node saw it.
+  var peerStateChangedAt: [Int: ClusterTime] = [:]
 
   public init(
     configuration: ClusterConfiguration, localNode: Int, bootEpoch: UInt64, configDigest: UInt64
