@@ -64,7 +64,7 @@ class Snmp:
         rows = {}
         for line in out.stdout.splitlines():
             m = re.match(r"^(\.[0-9.]+) = (?:([A-Za-z0-9-]+): )?(.*)$", line)
-            if m:
+            if m and "No more variables left" not in line:
                 rows[m.group(1)] = (m.group(2), m.group(3))
         return rows, out.stdout + out.stderr
 
@@ -148,3 +148,46 @@ def test_snmpd_restart_serves_again_and_delivers_queued_notifications(snmp_clust
     c.wait(lambda: len(s.walk()[0]) > 20, 10, "subtree served after restart")
     assert time.time() - restarted < 5 + 2  # 5 s target plus walk time on a loaded machine
     c.wait(lambda: f"{ROOT_OID}.0.3" in open(s.traps).read(), 10, "queued notification delivered")
+
+
+# What snmpwalk -On prints for each base SYNTAX snmptranslate reports.
+WALK_TYPES = {
+    "INTEGER": {"INTEGER"}, "Integer32": {"INTEGER"}, "Unsigned32": {"Gauge32"},
+    "Gauge32": {"Gauge32"}, "Counter32": {"Counter32"}, "Counter64": {"Counter64"},
+    "TimeTicks": {"Timeticks"}, "OCTET": {"STRING", "Hex-STRING", None}, "BITS": {"STRING", "Hex-STRING", "BITS"},
+}
+
+
+def test_every_walked_oid_is_an_object_of_the_mib_with_its_type(snmp_cluster):
+    c, s = snmp_cluster
+    c.wait_state(0, 1, "primary")
+    c.wait(lambda: len(s.walk()[0]) > 20, 15, "subtree served")
+    rows, _ = s.walk()
+    mibs = os.path.join(ROOT, "mibs")
+    for oid, (walk_type, _value) in rows.items():
+        out = subprocess.run(["snmptranslate", "-M", f"+{mibs}", "-m", "CHASSIS-CLUSTER-MIB", "-Td", oid],
+                             capture_output=True, text=True).stdout
+        name = out.splitlines()[0] if out else ""
+        assert name.startswith("CHASSIS-CLUSTER-MIB::cc"), (oid, out)
+        syntax = next(l.split("\t", 1)[1] for l in out.splitlines() if l.strip().startswith("SYNTAX"))
+        base = syntax.split()[0]
+        assert walk_type in WALK_TYPES[base], (name, syntax, walk_type)
+        assert "read-only" in out, (name, "walked a not-accessible object")
+
+
+def test_snmptable_of_the_rg_node_table(snmp_cluster):
+    c, s = snmp_cluster
+    c.wait_state(0, 1, "primary")
+    c.wait(lambda: len(s.walk()[0]) > 20, 15, "subtree served")
+    out = subprocess.run(
+        ["ip", "netns", "exec", c.ns[0], "snmptable", "-v2c", "-c", "public", "-Cf", ",", "-Ci",
+         "-M", f"+{os.path.join(ROOT, 'mibs')}", "-m", "CHASSIS-CLUSTER-MIB",
+         f"127.0.0.1:{s.port}", "ccRedundancyGroupNodeTable"], capture_output=True, text=True, timeout=30)
+    lines = [l for l in out.stdout.splitlines() if l.count(",") >= 7]
+    header, rows = lines[0].split(","), [l.split(",") for l in lines[1:]]
+    state = next(i for i, h in enumerate(header) if h in ("State", "ccRgNodeState"))
+    status = c.status(0)
+    expected = {f"{g['id']}.{n['node']}": n["status"].replace("-h", "H") for g in status["redundancyGroups"]
+                for n in g["nodes"]}
+    got = {r[0]: r[state] for r in rows}
+    assert got == expected, (out.stdout, out.stderr)
