@@ -3,7 +3,8 @@ SWIFT ?= swift
 CONFIG ?= debug
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps toolchain build test unit-test integration-test lint format mib-check lab clean
+.PHONY: all deps toolchain build test unit-test integration-test lint format mib-check lab clean \
+	deb bench bench-smoke soak soak-smoke fuzz
 
 all: build
 
@@ -37,5 +38,23 @@ test: deps build lint mib-check unit-test integration-test
 lab: deps build
 	./scripts/lab.sh
 
+deb: deps toolchain
+	./scripts/build-deb.sh
+
+bench: deps toolchain
+	./scripts/bench.sh
+
+bench-smoke: deps toolchain
+	BENCH_SMOKE=1 ./scripts/bench.sh
+
+soak: build
+	./scripts/soak.sh
+
+soak-smoke: build
+	SOAK_MINUTES=1 SOAK_SMOKE=1 ./scripts/soak.sh
+
+fuzz: deps toolchain
+	./scripts/fuzz.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-release .build-bench dist

@@ -215,3 +215,36 @@ def test_forged_replayed_and_garbage_datagrams_are_counted_and_change_nothing(cl
     assert c.state(0, 0) == "primary" and c.state(1, 0) == "secondary"
     assert c.status(0)["peer"] == "up"
     assert c.procs[0].poll() is None
+
+
+def test_ip_monitoring_and_notify_hooks(tmp_path):
+    hook_log = tmp_path / "hooks.log"
+    hook = tmp_path / "notify.sh"
+    hook.write_text(f"#!/bin/sh\necho \"$@\" >> {hook_log}\n")
+    hook.chmod(0o755)
+    extra = (
+        "set chassis cluster redundancy-group 1 ip-monitoring retry-interval 1\n"
+        "set chassis cluster redundancy-group 1 ip-monitoring retry-count 5\n"
+        "set chassis cluster redundancy-group 1 ip-monitoring family inet 10.77.2.254 weight 255 node 0\n"
+        "set chassis cluster redundancy-group 1 ip-monitoring family inet 10.77.3.254 weight 255 node 1\n"
+        f"set chassis cluster notify-script {hook}\n"
+    )
+    c = Cluster(extra=extra)
+    try:
+        boot(c)
+        time.sleep(2)
+        assert c.state(0, 1) == "primary"  # the gateways answer: no failure
+        # node0's gateway stops answering (its address goes away; the cable stays in).
+        sh(f"ip -n {c.switch} addr del 10.77.2.254/24 dev port0")
+        started = time.time()
+        c.wait_state(1, 1, "primary", timeout=15)
+        assert time.time() - started >= 3  # retry-count 5 × retry-interval 1 s, not at once
+        row = c.row(1, 1, of=0)
+        assert row["monitorFailures"] == ["IP"] and row["priority"] == 0
+        c.wait(lambda: "1 secondary-hold primary monitor failure (IP)" in hook_log.read_text(), 5,
+               "node0's hook ran for its RG1 state change")
+        lines = hook_log.read_text().splitlines()
+        assert "1 primary hold better priority (150/100)" in lines
+        assert any(l.startswith("1 primary secondary ") for l in lines)  # node1 took over
+    finally:
+        c.close()

@@ -1,6 +1,7 @@
 # Shared by the lab and the integration tests: a two-node topology in network namespaces.
 #   node namespaces  $NS0, $NS1: lo, ctl0 (10.77.0.N/24), fab0 (10.77.1.N/24), lan0, lan1
-#   (lanX of node N is portN / port1N in the switch namespace)
+#   (lanX of node N is portN / port1N in the switch namespace; lan0 of node N is
+#   10.77.(2+N).1/24 with a pingable 10.77.(2+N).254 on the switch side)
 #   switch namespace $NSW: the far ends of both lan0 ports, so a "cable pull" on the switch
 #   side leaves the node's port administratively up without carrier, as on real hardware.
 # Names carry a unique prefix so parallel runs never collide; `topology_down` removes all.
@@ -39,6 +40,10 @@ topology_up() {
     ip -n "$ns" link set lan1 up
     ip -n "$NSW" link set "port$n" up
     ip -n "$NSW" link set "port1$n" up
+    # A "gateway" behind each LAN port for ip-monitoring: node N's lan0 is 10.77.(2+N).1,
+    # the switch side 10.77.(2+N).254.
+    ip -n "$ns" addr add "10.77.$((2 + n)).1/24" dev lan0
+    ip -n "$NSW" addr add "10.77.$((2 + n)).254/24" dev "port$n"
   done
 }
 
