@@ -4,7 +4,7 @@ CONFIG ?= debug
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: all deps toolchain build test unit-test integration-test lint format mib-check lab clean \
-	deb bench bench-smoke soak soak-smoke fuzz
+	deb package-test bench bench-smoke soak soak-smoke fuzz
 
 all: build
 
@@ -32,7 +32,10 @@ unit-test: build
 integration-test: build
 	@if [ -d tests/integration ]; then ./tests/integration/run.sh; fi
 
-test: deps build lint mib-check unit-test integration-test
+package-test: deb
+	python3 -m pytest -q -p no:cacheprovider tests/packaging
+
+test: deps build lint mib-check unit-test integration-test package-test
 	@echo "make test: all checks passed"
 
 lab: deps build
