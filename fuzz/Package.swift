@@ -9,17 +9,18 @@ import PackageDescription
 let parentIdentity = URL(fileURLWithPath: #filePath)
   .deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
 
-// The fuzzers define LLVMFuzzerTestOneInput and take libFuzzer's main: no Swift top-level code.
-let fuzzerFlags: [SwiftSetting] = [.unsafeFlags(["-parse-as-library", "-sanitize=fuzzer"])]
-let fuzzerLink: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer"])]
+// Swift code is instrumented for coverage (-sanitize=fuzzer); the link pulls in libFuzzer.
+let fuzzerFlags: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer"])]
+let fuzzerLink: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])]
 
 let package = Package(
   name: "ccagent-fuzz",
   dependencies: [.package(path: "..")],
-  targets: ["FuzzHeartbeat", "FuzzConfig", "FuzzScenario"].map { name in
+  targets: [.target(name: "CFuzzerDriver")]
+    + ["FuzzHeartbeat", "FuzzConfig", "FuzzScenario"].map { name in
     .executableTarget(
       name: name,
-      dependencies: [.product(name: "Cluster", package: parentIdentity)],
+      dependencies: ["CFuzzerDriver", .product(name: "Cluster", package: parentIdentity)],
       swiftSettings: fuzzerFlags,
       linkerSettings: fuzzerLink)
   },

@@ -5,7 +5,7 @@ packages=(
   snmpd snmp snmptrapd libsnmp-dev libsystemd-dev smitools iproute2 nftables
   systemd procps psmisc jq python3-yaml python3-pytest
   # packaging: make deb, lintian, and the unit-sandbox test
-  dpkg-dev binutils lintian libseccomp2 keepalived
+  dpkg-dev binutils lintian libseccomp2
   # Debian's snmp ships no IETF MIB modules (snmp-mibs-downloader is non-free); erlang-snmp, in
   # main, carries SNMPv2-SMI/TC/CONF and INET-ADDRESS-MIB, which our MIB imports.
   erlang-snmp

@@ -33,6 +33,9 @@ DGRAM = os.path.join(ROOT, "soak", "dgram.py")
 JOURNALD = "/lib/systemd/systemd-journald"
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 RG_STATE_CHANGE_ID = "11e23bc1d021448bac69cd2fbf82dc0f"
+# A change *to primary* (not out of hold) is journalled as "failover" under its own id instead
+# (Sources/Agent/Journal/EventCatalog.swift): both ids are RG state change records.
+RG_FAILOVER_ID = "b8ad3c8a5edf446282af28d3bd1984ef"
 MIB_ROOT = ".1.3.6.1.4.1.8072.9999.9999.1"
 TRAP_RG_STATE_CHANGE = MIB_ROOT + ".0.1"
 # ccRgNodeState.<rg>.<node> (CHASSIS-CLUSTER-MIB) and its enumeration.
@@ -345,7 +348,7 @@ class Lab:
         r = run(["ip", "netns", "exec", self.ns[n], "python3", DGRAM, "capture", link, str(port),
                  "0.8"], check=False, timeout=10)
         if r.returncode == 0 and r.stdout:
-            self.captured.append(r.stdout.strip())
+            self.captured.append((n, link, r.stdout.strip()))
             return r.stdout.strip()
         return None
 
@@ -499,7 +502,7 @@ class Checker(threading.Thread):
                 self.last_rss = time.time()
                 for proc in list(self.lab.agents):
                     if proc is not None and proc.poll() is None:
-                        kb = rss_kb(proc.pid)
+                        kb = rss_kb(proc.pid)  # None until `ip netns exec` has exec'd
                         if kb:
                             self.rss[proc.pid].append((time.time(), kb))
             time.sleep(max(0.0, 0.15 - (time.time() - t0)))
@@ -536,6 +539,9 @@ def summary(status):
 
 def rss_kb(pid):
     try:
+        with open(f"/proc/{pid}/comm") as f:
+            if f.read().strip() != "ccagentd":
+                return None
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
@@ -678,7 +684,10 @@ class Soak:
         link = rng.choice(["ctl0", "fab0"])
         genuine = lab.capture(n, link)
         payloads = []
-        pool = lab.captured[:]
+        # Replays: this node's own earlier datagrams (maybe from an earlier boot of it), and
+        # now and then the peer's datagrams reflected back at it.
+        pool = [h for (src, lk, h) in lab.captured if src == n and lk == link]
+        reflected = [h for (src, lk, h) in lab.captured if src != n]
         for _ in range(rng.randint(3, 12)):
             what = rng.random()
             if genuine and what < 0.25:
@@ -688,6 +697,8 @@ class Soak:
                 payloads.append(b.hex())
             elif pool and what < 0.5:
                 payloads.append(rng.choice(pool))        # replayed (maybe from an earlier boot)
+            elif reflected and what < 0.55:
+                payloads.append(rng.choice(reflected))
             elif genuine and what < 0.6:
                 payloads.append(genuine[: rng.randrange(len(genuine)) * 2 // 2 * 2])  # truncated
             elif what < 0.75:
@@ -735,8 +746,9 @@ class Soak:
 
 # --- after the run: journal, traps, RSS ----------------------------------------------------------
 def journal_records(pid):
+    # Two matches on one field are OR-ed by journalctl.
     out = run(["journalctl", "-o", "json", "--no-pager", f"MESSAGE_ID={RG_STATE_CHANGE_ID}",
-               f"_PID={pid}"], check=False, timeout=60).stdout
+               f"MESSAGE_ID={RG_FAILOVER_ID}", f"_PID={pid}"], check=False, timeout=60).stdout
     records = []
     for line in out.splitlines():
         try:
@@ -745,7 +757,7 @@ def journal_records(pid):
             continue
         records.append({"t": int(e["__REALTIME_TIMESTAMP"]) / 1e6, "rg": int(e.get("RG_ID", -1)),
                         "prev": e.get("PREV_STATE"), "new": e.get("NEW_STATE"),
-                        "reason": e.get("REASON")})
+                        "reason": e.get("REASON"), "id": e.get("MESSAGE_ID")})
     return records
 
 
@@ -756,13 +768,12 @@ def parse_traps(path, node):
     except OSError:
         return []
     got = []
-    # snmptrapd -Lf writes one notification per record; records are separated by the header
-    # line it starts each one with, so split on the trap OID and read the varbinds that follow.
-    for chunk in text.split("\n"):
-        if TRAP_RG_STATE_CHANGE + "\t" not in chunk and not chunk.rstrip().endswith(TRAP_RG_STATE_CHANGE) \
-                and f"OID: {TRAP_RG_STATE_CHANGE}" not in chunk:
+    # snmptrapd -Lf -On: one line per notification, varbinds separated by tabs.
+    trap_oid = re.compile(r"OID: " + re.escape(TRAP_RG_STATE_CHANGE) + r"(?![.\d])")
+    for line in text.split("\n"):
+        if not trap_oid.search(line):
             continue
-        m = TRAP_STATE_RE.search(chunk)
+        m = TRAP_STATE_RE.search(line)
         if m and int(m.group(2)) == node:
             got.append((int(m.group(1)), STATE_NAMES.get(int(m.group(3)), m.group(3))))
     return got
@@ -777,10 +788,13 @@ def analyse(lab, checker, soak):
     # 1. Every change seen in status is in the journal.
     records = {pid: journal_records(pid) for pid in lab.pid_life}
     missing_journal, excused_journal = [], []
+    only_failover_id = 0
     for (t_prev, t_seen, n, pid, rg, prev, new) in checker.changes:
-        ok = any(r["rg"] == rg and r["new"] == new and t_prev - 1.0 <= r["t"] <= t_seen + 2.0
-                 for r in records.get(pid, []))
-        if ok:
+        match = [r for r in records.get(pid, [])
+                 if r["rg"] == rg and r["new"] == new and t_prev - 1.0 <= r["t"] <= t_seen + 2.0]
+        if match:
+            if all(r["id"] == RG_FAILOVER_ID for r in match):
+                only_failover_id += 1
             continue
         item = f"node{n} pid {pid} rg{rg} {prev}->{new} seen {time.strftime('%H:%M:%S', time.localtime(t_seen))}"
         if within(t_seen, lab.journald_down, before=2.0, after=1.0) or \
@@ -835,7 +849,7 @@ def analyse(lab, checker, soak):
         checker.violation("notification", f"missing ccRgStateChange: {item}")
     result.update(expected=expected, received=received, excused_traps=excused_traps,
                   journal_checked=len(checker.changes), journal_missing=len(missing_journal),
-                  journal_excused=len(excused_journal))
+                  journal_excused=len(excused_journal), only_failover_id=only_failover_id)
     # 3. RSS: per process that lived long enough, growth after its first minute.
     rss_rows = []
     for pid, series in checker.rss.items():
@@ -877,7 +891,9 @@ def report(lab, checker, soak, res, episodes, elapsed, seed):
         print(f"convergence after faults stop: n={len(soak.convergence)} "
               f"median={statistics.median(soak.convergence):.2f}s max={max(soak.convergence):.2f}s")
     print(f"RG state changes seen in status: {res['journal_checked']}, missing in journald: "
-          f"{res['journal_missing']}, excused (journald down): {res['journal_excused']}")
+          f"{res['journal_missing']}, excused (journald down): {res['journal_excused']}; "
+          f"{res['only_failover_id']} of them journalled only under the failover MESSAGE_ID "
+          f"{RG_FAILOVER_ID}, not {RG_STATE_CHANGE_ID}")
     print(f"ccRgStateChange notifications: expected {res['expected']}, received {res['received']}, "
           f"excused (snmpd restart + agent kill) {res['excused_traps']}, extra {res['extra_traps']}")
     print("RSS (kB) per agent process: node pid lived first at-1min last growth-after-1min")

@@ -2,8 +2,7 @@ import Cluster
 
 // Configuration parser. Property: any accepted configuration, printed in canonical form, parses
 // again without errors to the same canonical form (the digest both nodes compare).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   guard let data else { return 0 }
   // Invalid UTF-8 is repaired, as String(decoding:as:) does when the daemon reads a file.
   let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)

@@ -5,8 +5,7 @@ import Cluster
 private let plain = HeartbeatCodec(key: nil)
 private let signed = HeartbeatCodec(key: Array("a-shared-secret-of-32-characters!".utf8))
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzHeartbeat(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+func fuzzHeartbeat(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   guard let data, size > 0 else { return 0 }
   let selector = data[0]
   let datagram = UnsafeBufferPointer(start: data + 1, count: size - 1)

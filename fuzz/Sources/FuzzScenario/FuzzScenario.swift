@@ -1,8 +1,7 @@
 import Cluster
 
 // Scenario parser (`ccctl simulate`): configuration part, `---`, timed steps.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzScenario(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+func fuzzScenario(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   guard let data else { return 0 }
   let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
   switch ScenarioParser.parse(text, file: "fuzz.scenario") {
