@@ -79,7 +79,7 @@ def test_peer_death_detected_within_interval_times_threshold(cluster):
     c.wait_state(1, 0, "primary", timeout=5)
     elapsed = time.time() - killed
     # 200 ms × 3 plus polling and a generous margin for a loaded machine.
-    assert elapsed < 0.6 + 1.5, elapsed
+    assert elapsed < 0.6 + 3.0, elapsed
     assert c.state(1, 1) == "primary"
     assert c.row(1, 0, of=0)["status"] == "lost"
 
