@@ -410,18 +410,17 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
     #expect(replay.epoch(on: .fabric) == nil)
   }
 
-  @Test func retiredEpochsAreReplays() {
+  @Test func olderEpochsAreReplaysUnlessThePeerIsSilent() {
     var replay = ReplayGuard()
     _ = replay.accept(epoch: 1, sequence: 1_000, link: .control)
     _ = replay.accept(epoch: 2, sequence: 1, link: .control)
-    // A recording from the peer's previous boot.
+    // A recording from the peer's previous boot must not displace the genuine epoch.
     #expect(replay.accept(epoch: 1, sequence: 1_001, link: .control) == .replayed)
     #expect(replay.epoch(on: .control) == 2)
-    // Memory is bounded: the oldest retired epochs are forgotten.
-    for epoch in 3...UInt64(2 + ReplayGuard.retiredEpochLimit) {
-      #expect(replay.accept(epoch: epoch, sequence: 1, link: .control) == .newEpoch)
-    }
-    #expect(replay.accept(epoch: 2, sequence: 5, link: .control) == .replayed)
-    #expect(replay.accept(epoch: 1, sequence: 5, link: .control) == .newEpoch)
+    #expect(replay.accept(epoch: 2, sequence: 2, link: .control) == .fresh)
+    // The peer is lost and comes back with a smaller epoch (its clock stepped back): taken.
+    #expect(replay.accept(epoch: 1, sequence: 1, link: .control, peerSilent: true) == .newEpoch)
+    #expect(replay.epoch(on: .control) == 1)
   }
+
 }

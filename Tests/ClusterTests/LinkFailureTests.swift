@@ -40,6 +40,24 @@ struct LinkFailureTests {
     #expect(run.dualPrimaryWhileConnected.isEmpty)
   }
 
+  @Test func peerLostThenRestartedIsFollowedAfresh() {
+    // Regression (soak): after "peer lost" the old epoch's high sequence numbers were kept,
+    // so a restarted peer's later messages were all taken as stale and its view froze.
+    let run = ScenarioRun(
+      baseConfiguration() + """
+        ---
+        +0s boot node0
+        +0s boot node1
+        +30s crash node0
+        +5s boot node0
+        +10s status
+        """)
+    #expect(run.row(0, node: 1, group: 1, of: 0)?.status == .secondary)
+    #expect(run.row(0, node: 0, group: 1, of: 0)?.status == .secondary)
+    #expect(run.primary(0, group: 1) == 1)
+    #expect(run.dualPrimaryWhileConnected.isEmpty)
+  }
+
   @Test func controlLinkCutMakesRG0SecondaryIneligibleThenDisabled() {
     let run = ScenarioRun(
       baseConfiguration("set chassis cluster control-link-failure-timeout 20").replacingPriority(

@@ -30,8 +30,9 @@ final class AgentRuntime: Sendable {
     let store = SnapshotStore()
     let events = EventDispatcher(logger: logger, context: EventContext(loaded))
     events.configure(context: EventContext(loaded), hooks: makeHooks(loaded, logger: logger))
-    // A fresh random epoch per start: the peer tells restarts apart by it (DESIGN §4).
-    let epoch = UInt64.random(in: .min ... .max)
+    // Epochs increase across restarts (wall-clock milliseconds, random low bits), so the peer
+    // refuses recordings of an earlier boot (see ReplayGuard).
+    let epoch = UInt64(clamping: WallClock.nowMilliseconds()) << 16 | UInt64.random(in: 0...0xFFFF)
     let mib = ClusterMIBService(
       socket: loaded.configuration.agentXSocket, store: store, logger: logger)
     events.onTrap { event, snapshot in mib.notify(event, snapshot: snapshot) }

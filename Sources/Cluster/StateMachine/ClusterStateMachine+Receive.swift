@@ -16,9 +16,10 @@ extension ClusterStateMachine {
             reason: "message claims to come from node\(message.nodeID), expected node\(peerNode)")))
       return
     }
-    if replay.accept(epoch: message.bootEpoch, sequence: message.sequence, link: message.link)
-      == .replayed
-    {
+    let verdict = replay.accept(
+      epoch: message.bootEpoch, sequence: message.sequence, link: message.link,
+      peerSilent: peerStatus != .up)
+    if verdict == .replayed {
       countError(message.link)
       actions.append(
         .emit(
@@ -27,13 +28,15 @@ extension ClusterStateMachine {
       return
     }
 
-    let restarted = peer.map { $0.epoch != message.bootEpoch } ?? false
-    if restarted {
+    // The epoch is remembered even while the peer is lost, so a peer that died and came back
+    // is seen as restarted and its sequence numbers are counted afresh.
+    let restarted = peerEpoch.map { $0 != message.bootEpoch } ?? false
+    if peerEpoch != message.bootEpoch {
       announceNow = true
-      // A new epoch: the peer's agent restarted; forget what the old one said.
       peer = nil
       control.lastSequence = 0
       fabric.lastSequence = 0
+      peerEpoch = message.bootEpoch
     }
     var tracker = message.link == .control ? control : fabric
     tracker.received &+= 1

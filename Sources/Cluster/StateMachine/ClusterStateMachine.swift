@@ -13,6 +13,8 @@ public struct ClusterStateMachine: Sendable {
   var groups: [Int: GroupRuntime] = [:]
   var monitors = MonitorRuntime()
   var peer: PeerView?
+  /// The boot epoch of the peer's agent as last heard (kept while the peer is lost).
+  var peerEpoch: UInt64?
   var peerStatus: PeerStatus = .unknown
   var control = LinkTracker()
   var fabric = LinkTracker()

@@ -1,10 +1,9 @@
-/// What `ReplayGuard.accept` decided about one authenticated message.
+/// What the replay guard decided about one message.
 public enum ReplayVerdict: Sendable, Equatable, CustomStringConvertible {
-  /// Same epoch, higher sequence: accept.
   case fresh
-  /// The first message on this link, or the peer restarted: accept; the sequence starts over.
+  /// The first message, or the peer restarted: accept and start counting again.
   case newEpoch
-  /// Not newer than what was already accepted, or from an epoch the peer has left: drop.
+  /// An old sequence number of the current epoch, or a message of an older epoch.
   case replayed
 
   public var description: String {
@@ -16,24 +15,17 @@ public enum ReplayVerdict: Sendable, Equatable, CustomStringConvertible {
   }
 }
 
-/// Replay protection by (boot epoch, sequence) per link (DESIGN §4). Links are separate because
-/// a heartbeat and its probe share a sequence number and each link may lose or reorder its own.
+/// Replay protection by (epoch, sequence) per link (DESIGN §4).
 ///
-/// A restarted peer picks a new random epoch and restarts its sequence, so any epoch other than
-/// the current one is taken as a restart. Only messages whose MAC verified reach the guard, so an
-/// attacker cannot forge a new epoch without the key; what it can do is replay a recorded
-/// message from one of the peer's earlier boots. To blunt that, epochs the peer has left are
-/// remembered (the last `retiredEpochLimit` per link) and rejected. A message recorded before
-/// that, or replayed before this agent has heard the real peer, is still accepted once; the
-/// genuine peer's next message then switches back and retires the replayed epoch.
+/// Boot epochs increase across restarts (the agent derives them from the wall clock), so a
+/// message of an older epoch is a recording of an earlier boot and is refused — accepting it
+/// would make the genuine, newer epoch look like a replay from then on (the soak test found
+/// exactly that with "any other epoch is a restart"). Only while the current peer is silent
+/// (lost: perhaps its clock stepped back before it restarted) is an older epoch taken.
 public struct ReplayGuard: Sendable, Equatable {
-  public static let retiredEpochLimit = 8
-
   private struct Position: Sendable, Equatable {
     var epoch: UInt64
     var highestSequence: UInt64
-    /// Oldest first.
-    var retired: [UInt64] = []
   }
 
   private var control: Position?
@@ -41,21 +33,23 @@ public struct ReplayGuard: Sendable, Equatable {
 
   public init() {}
 
+  /// `peerSilent`: the peer of the current epoch is lost, so an older epoch may be a restart
+  /// after a clock step.
   public mutating func accept(
-    epoch: UInt64, sequence: UInt64, link: HeartbeatMessage.Link
+    epoch: UInt64, sequence: UInt64, link: HeartbeatMessage.Link, peerSilent: Bool = false
   ) -> ReplayVerdict {
     switch link {
-    case .control: Self.accept(epoch: epoch, sequence: sequence, position: &control)
-    case .fabric: Self.accept(epoch: epoch, sequence: sequence, position: &fabric)
+    case .control:
+      Self.accept(epoch: epoch, sequence: sequence, peerSilent: peerSilent, position: &control)
+    case .fabric:
+      Self.accept(epoch: epoch, sequence: sequence, peerSilent: peerSilent, position: &fabric)
     }
   }
 
-  /// The peer's epoch last accepted on `link`, if any.
   public func epoch(on link: HeartbeatMessage.Link) -> UInt64? {
     position(link)?.epoch
   }
 
-  /// The highest sequence accepted on `link` in the current epoch, if any.
   public func highestSequence(on link: HeartbeatMessage.Link) -> UInt64? {
     position(link)?.highestSequence
   }
@@ -65,24 +59,19 @@ public struct ReplayGuard: Sendable, Equatable {
   }
 
   private static func accept(
-    epoch: UInt64, sequence: UInt64, position: inout Position?
+    epoch: UInt64, sequence: UInt64, peerSilent: Bool, position: inout Position?
   ) -> ReplayVerdict {
-    guard var current = position else {
+    guard let current = position else {
       position = Position(epoch: epoch, highestSequence: sequence)
       return .newEpoch
     }
     if epoch == current.epoch {
       guard sequence > current.highestSequence else { return .replayed }
-      current.highestSequence = sequence
-      position = current
+      position?.highestSequence = sequence
       return .fresh
     }
-    guard !current.retired.contains(epoch) else { return .replayed }
-    current.retired.append(current.epoch)
-    if current.retired.count > retiredEpochLimit { current.retired.removeFirst() }
-    current.epoch = epoch
-    current.highestSequence = sequence
-    position = current
+    guard epoch > current.epoch || peerSilent else { return .replayed }
+    position = Position(epoch: epoch, highestSequence: sequence)
     return .newEpoch
   }
 }
