@@ -609,7 +609,7 @@ class Soak:
         for _ in range(rng.choice([1, 1, 2, 2, 3])):
             c = self.choose(busy)
             if c:
-                plan.append((rng.uniform(0, 1.5), rng.uniform(0.3, 5.0), *c))
+                plan.append((rng.uniform(0, 1.5), rng.uniform(0.3, 5.0), *c, rng.getrandbits(64)))
         plan.sort()
         threads = [threading.Thread(target=self.inject, args=p, daemon=True) for p in plan]
         start = time.time()
@@ -622,9 +622,11 @@ class Soak:
         time.sleep(rng.uniform(0.3, 1.5))
         return time.time() - start
 
-    def inject(self, offset, duration, kind, n, res):
+    def inject(self, offset, duration, kind, n, res, subseed):
+        # Each injection thread has its own generator, drawn from the seeded stream in the main
+        # thread, so the schedule is reproducible whatever the threads' interleaving.
         time.sleep(offset)
-        lab, rng = self.lab, self.rng_for(kind, n, offset)
+        lab, rng = self.lab, random.Random(subseed)
         self.counts[kind] += 1
         if kind == "link-cut":
             link = res[1]
@@ -673,11 +675,6 @@ class Soak:
         elif kind == "datagrams":
             self.datagrams(n, rng)
 
-    def rng_for(self, kind, n, offset):
-        # Each injection thread gets its own generator, derived from the seeded stream, so the
-        # schedule stays reproducible whatever the threads' interleaving.
-        return random.Random(f"{self.rng.random()}-{kind}-{n}-{offset}")
-
     def datagrams(self, n, rng):
         """Node n sends forged, replayed and garbage datagrams to its peer's ports."""
         lab = self.lab
@@ -704,9 +701,9 @@ class Soak:
             elif what < 0.75:
                 # A plausible header: magic, version, flags, link, cluster-id, then noise.
                 head = b"CCHB" + bytes([1, rng.choice([0, 1]), rng.choice([0, 1]), 7])
-                payloads.append((head + os.urandom(rng.randrange(0, 200))).hex())
+                payloads.append((head + rng.randbytes(rng.randrange(0, 200))).hex())
             else:
-                payloads.append(os.urandom(rng.randrange(0, 300)).hex())
+                payloads.append(rng.randbytes(rng.randrange(0, 300)).hex())
         lab.send_datagrams(n, link, payloads)
 
     def measure_convergence(self, healed, kinds):
