@@ -92,6 +92,18 @@ STATE = {"hold": 1, "primary": 2, "secondary-hold": 3, "secondary": 4, "ineligib
 
 
 def check_walk_matches_status(c, s):
+    # The walk and the status are two reads a moment apart: retry until they agree.
+    deadline = time.time() + 5
+    while True:
+        try:
+            return compare_walk_with_status(c, s)
+        except AssertionError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def compare_walk_with_status(c, s):
     rows, raw = s.walk()
     assert rows, raw
     oids = [tuple(int(x) for x in o.strip(".").split(".")) for o in rows]

@@ -132,6 +132,8 @@ actor ClusterDriver {
   // MARK: - Actions
 
   private func apply(_ actions: [ClusterAction], quietRejections: Bool = false) {
+    // One snapshot per batch, shared by every event of the batch and the publish below.
+    var batchSnapshot: ClusterSnapshot?
     for action in actions {
       switch action {
       case .sendHeartbeat(let message):
@@ -145,17 +147,32 @@ actor ClusterDriver {
       case .emit(.datagramRejected) where quietRejections:
         continue  // already logged, rate-limited, with its source address
       case .emit(let event):
-        events.dispatch(event, snapshot: machine.snapshot(now: now))
+        let snapshot = batchSnapshot ?? machine.snapshot(now: now)
+        batchSnapshot = snapshot
+        events.dispatch(event, snapshot: snapshot)
       }
     }
-    publish()
+    // Counters change with every datagram; at 10 ms heartbeats rebuilding the snapshot for
+    // each one costs more than it tells. Events and any change of a role or of what the peer
+    // announces publish at once; counters alone at most every 50 ms (with the next input).
+    if batchSnapshot != nil || machine.viewGeneration != publishedGeneration
+      || clock.now - lastPublished >= .milliseconds(50)
+    {
+      publish(batchSnapshot)
+    }
     rearm()
   }
 
-  private func publish() {
+  private var lastPublished = ContinuousClock.Instant.now - .seconds(1)
+
+  private var publishedGeneration: UInt64 = .max
+
+  private func publish(_ snapshot: ClusterSnapshot? = nil) {
+    lastPublished = clock.now
+    publishedGeneration = machine.viewGeneration
     store.publish(
       SnapshotStore.Published(
-        snapshot: machine.snapshot(now: now), configuration: loaded.configuration,
+        snapshot: snapshot ?? machine.snapshot(now: now), configuration: loaded.configuration,
         startedAt: startedAt, startedAtWallClock: startedAtWallClock))
   }
 

@@ -343,6 +343,7 @@ extension ClusterStateMachine {
     _ id: Int, to state: RedundancyGroupState, reason: String, now: ClusterTime
   ) {
     guard var group = groups[id], group.state != state else { return }
+    viewGeneration &+= 1
     let from = group.state
     group.state = state
     group.lastTransitionAt = now

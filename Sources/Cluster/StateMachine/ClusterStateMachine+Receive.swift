@@ -73,6 +73,9 @@ extension ClusterStateMachine {
       view.groups[id] = group
       if peer?.groups[id]?.state != group.state { peerStateChangedAt[id] = now }
     }
+    if peer?.groups != view.groups || peer?.configDigest != view.configDigest {
+      viewGeneration &+= 1
+    }
     peer = view
     adoptReplicatedState(from: view)
 

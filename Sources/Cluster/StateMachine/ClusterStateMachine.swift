@@ -35,6 +35,9 @@ public struct ClusterStateMachine: Sendable {
   var lastSplitBrainAt: ClusterTime?
   var actions: [ClusterAction] = []
   var lastEvaluatedAt: ClusterTime?
+  /// Bumped whenever something a view shows changes, other than counters: the shell may
+  /// publish snapshots lazily and still never show a stale role.
+  public internal(set) var viewGeneration: UInt64 = 0
   /// When the peer's announced state of each RG last changed, as this node saw it.
   var peerStateChangedAt: [Int: ClusterTime] = [:]
 
