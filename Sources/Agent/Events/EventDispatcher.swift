@@ -10,7 +10,15 @@ final class EventDispatcher: Sendable {
   private let context: Mutex<EventContext>
   private let hooks: Mutex<NotifyHookRunner?>
   private let limiter = Mutex(RateLimiter<ContinuousClock.Instant>())
-  private let traps: Mutex<(@Sendable (ClusterEvent, ClusterSnapshot) -> Void)?> = Mutex(nil)
+  // The sink lives in a class: a bare closure read out of `Mutex.withLock` gets wrapped in one
+  // more reabstraction thunk per read, and after enough events calling it overflowed the
+  // stack (found by `make bench-smoke` at 10 ms heartbeats, confirmed from a core dump).
+  private let traps: Mutex<TrapSink?> = Mutex(nil)
+
+  private final class TrapSink: Sendable {
+    let send: @Sendable (ClusterEvent, ClusterSnapshot) -> Void
+    init(_ send: @escaping @Sendable (ClusterEvent, ClusterSnapshot) -> Void) { self.send = send }
+  }
 
   init(logger: Logger, context: EventContext) {
     self.logger = logger
@@ -31,7 +39,7 @@ final class EventDispatcher: Sendable {
   var currentContext: EventContext { context.withLock { $0 } }
 
   func onTrap(_ sink: @escaping @Sendable (ClusterEvent, ClusterSnapshot) -> Void) {
-    traps.withLock { $0 = sink }
+    traps.withLock { $0 = TrapSink(sink) }
   }
 
   func dispatch(_ event: ClusterEvent, snapshot: ClusterSnapshot) {
@@ -48,7 +56,7 @@ final class EventDispatcher: Sendable {
         group: change.group, newState: change.to.description,
         previousState: change.from.description, reason: change.reason)
     }
-    traps.withLock { $0 }?(event, snapshot)
+    traps.withLock { $0 }?.send(event, snapshot)
   }
 
   /// Bad datagrams on the heartbeat ports, with their source: logged at a bounded rate.
