@@ -43,13 +43,6 @@ final class ControlSocketServer: Sendable {
   }
 }
 
-/// Layout of Linux `struct ucred`, declared Sendable for NIO's socket-option API.
-struct UCred: Sendable {
-  var pid: Int32 = 0
-  var uid: UInt32 = 0
-  var gid: UInt32 = 0
-}
-
 private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
   typealias InboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer
@@ -59,7 +52,7 @@ private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked 
   let adminGroup: String?
   // Only touched on the channel's event loop.
   private var pending: [UInt8] = []
-  private var credentials: UCred?
+  private var credentials: PeerCredentials?
 
   init(driver: ClusterDriver, store: SnapshotStore, adminGroup: String?) {
     self.driver = driver
@@ -70,7 +63,8 @@ private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked 
   func channelActive(context: ChannelHandlerContext) {
     let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
     if let provider = context.channel as? SocketOptionProvider {
-      let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
+      // PeerCredentials has `struct ucred`'s layout, so NIO can read SO_PEERCRED into it.
+      let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
         level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
       future.whenSuccess { loopBound.value.credentials = $0 }
     }
