@@ -616,7 +616,8 @@ def phase_failover(runs, intervals):
         s.close()
 
 
-def phase_large(runs, walk_runs, restarts, idle_s, intervals):
+def phase_large(runs, walk_runs, restarts, idle_s, intervals, reads=True):
+    """The large configuration: SNMP read cost and AgentX recovery (reads), then footprints."""
     topo_cc, topo_ka = Topology("cl"), Topology("kl")
     log("large configuration: 2x128 veths per node namespace, 32 lo addresses")
     topo_cc.add_monitor_links(128)
@@ -647,7 +648,7 @@ def phase_large(runs, walk_runs, restarts, idle_s, intervals):
                 fp["cc_settled"] = False
                 fp["cc_states"] = {f"node{n} RG0": cc.state(n, 0) for n in (0, 1)}
                 log(f"ccagent did not settle at {interval} ms: {fp['cc_states']}")
-            if idx == 0:
+            if idx == 0 and reads:
                 ka.start_both()
                 ka.wait_settled(timeout=90)
                 time.sleep(2)
@@ -1012,7 +1013,10 @@ def main():
     ap.add_argument("--helper", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--only", default="failover,large,simulate")
+    ap.add_argument("--only", default="failover,large,simulate",
+                    help="comma-separated phases: failover, large (SNMP, AgentX, footprint), footprint "
+                         "(footprint alone), simulate")
+    ap.add_argument("--idle-seconds", type=float, default=None, help="footprint window (default 60, smoke 5)")
     ARGS = ap.parse_args()
     WORK = tempfile.mkdtemp(prefix="ccbench.")
     os.chmod(WORK, 0o755)
@@ -1026,9 +1030,10 @@ def main():
     only = ARGS.only.split(",")
     if "failover" in only:
         phase_failover(runs, intervals)
-    if "large" in only:
+    idle_s = ARGS.idle_seconds or (5 if smoke else 60)
+    if "large" in only or "footprint" in only:
         phase_large(runs, walk_runs=3 if smoke else 20, restarts=2 if smoke else 10,
-                    idle_s=5 if smoke else 60, intervals=intervals)
+                    idle_s=idle_s, intervals=intervals, reads="large" in only)
     if "simulate" in only:
         try:
             phase_simulate(500 if smoke else 5000, 1 if smoke else 3)

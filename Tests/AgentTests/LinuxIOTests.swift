@@ -1,3 +1,5 @@
+import Cluster
+import Logging
 import Testing
 
 @testable import Agent
@@ -484,11 +486,11 @@ private func waitForLink(
 @Suite struct ICMPPacketTests {
   @Test func checksumMatchesRFC1071() {
     #expect(
-      ICMPPinger.internetChecksum([0x00, 0x01, 0xF2, 0x03, 0xF4, 0xF5, 0xF6, 0xF7]) == 0x220D)
-    #expect(ICMPPinger.internetChecksum([0xFF]) == 0x00FF)
-    let request = ICMPPinger.echoRequest(
+      ICMPEchoSocket.internetChecksum([0x00, 0x01, 0xF2, 0x03, 0xF4, 0xF5, 0xF6, 0xF7]) == 0x220D)
+    #expect(ICMPEchoSocket.internetChecksum([0xFF]) == 0x00FF)
+    let request = ICMPEchoSocket.echoRequest(
       identifier: 0x1234, sequence: 9, token: Array(1...16), checksum: true)
-    #expect(ICMPPinger.internetChecksum(request) == 0)
+    #expect(ICMPEchoSocket.internetChecksum(request) == 0)
     #expect(Array(request.prefix(8)) == [8, 0, request[2], request[3], 0x12, 0x34, 0, 9])
   }
 
@@ -497,10 +499,10 @@ private func waitForLink(
   private static func reply(
     type: UInt8 = 0, identifier: UInt16 = 0x1234, sequence: UInt16 = 9, token: [UInt8] = token
   ) -> [UInt8] {
-    var icmp = ICMPPinger.echoRequest(
+    var icmp = ICMPEchoSocket.echoRequest(
       identifier: identifier, sequence: sequence, token: token, checksum: false)
     icmp[0] = type
-    let sum = ICMPPinger.internetChecksum(icmp)
+    let sum = ICMPEchoSocket.internetChecksum(icmp)
     icmp[2] = UInt8(sum >> 8)
     icmp[3] = UInt8(sum & 0xFF)
     return icmp
@@ -514,10 +516,10 @@ private func waitForLink(
   @Test func recognisesOnlyItsOwnReply() {
     let mine = Self.reply()
     #expect(
-      ICMPPinger.isReply(
+      ICMPEchoSocket.isReply(
         mine, includesIPHeader: false, identifier: nil, sequence: 9, token: Self.token))
     #expect(
-      ICMPPinger.isReply(
+      ICMPEchoSocket.isReply(
         Self.ipHeader(mine), includesIPHeader: true, identifier: 0x1234, sequence: 9,
         token: Self.token))
     let others: [[UInt8]] = [
@@ -530,73 +532,73 @@ private func waitForLink(
     ]
     for other in others {
       #expect(
-        !ICMPPinger.isReply(
+        !ICMPEchoSocket.isReply(
           Self.ipHeader(other), includesIPHeader: true, identifier: 0x1234, sequence: 9,
           token: Self.token))
     }
     var corrupt = Self.ipHeader(mine)
     corrupt[corrupt.count - 1] ^= 0xFF
     #expect(
-      !ICMPPinger.isReply(
+      !ICMPEchoSocket.isReply(
         corrupt, includesIPHeader: true, identifier: 0x1234, sequence: 9, token: Self.token))
     var badHeader = Self.ipHeader(mine)
     badHeader[0] = 0x42  // IHL 8 bytes
     #expect(
-      !ICMPPinger.isReply(
+      !ICMPEchoSocket.isReply(
         badHeader, includesIPHeader: true, identifier: 0x1234, sequence: 9, token: Self.token))
   }
 
   @Test func rejectsBadAddresses() {
-    #expect(throws: ICMPPingerError.invalidAddress("localhost")) {
-      try ICMPPinger(destination: "localhost", source: nil)
+    #expect(throws: ICMPEchoError.invalidAddress("localhost")) {
+      try ICMPEchoSocket.address("localhost")
     }
-    #expect(throws: ICMPPingerError.invalidAddress("1.2.3")) {
-      try ICMPPinger(destination: "127.0.0.1", source: "1.2.3")
+    #expect(throws: ICMPEchoError.invalidAddress("1.2.3")) {
+      try ICMPEchoSocket(source: "1.2.3")
     }
-    #expect(throws: ICMPPingerError.invalidAddress("::1")) {
-      try ICMPPinger(destination: "::1", source: nil)
+    #expect(throws: ICMPEchoError.invalidAddress("::1")) {
+      try ICMPEchoSocket.address("::1")
     }
   }
 }
 
 @Suite(.enabled(if: runningAsRoot, "ICMP sockets and namespaces need root here"))
-struct ICMPPingerLiveTests {
+struct ICMPEchoSocketLiveTests {
   @Test func pingsLoopback() throws {
-    let pinger = try ICMPPinger(destination: "127.0.0.1", source: nil)
+    let pinger = try ICMPEchoSocket(source: nil)
     defer { pinger.close() }
-    for _ in 0..<3 { #expect(pinger.ping(timeout: .seconds(1))) }
-    let bound = try ICMPPinger(destination: "127.0.0.1", source: "127.0.0.1")
-    #expect(bound.ping(timeout: .seconds(1)))
+    for _ in 0..<3 { #expect(pinger.ping("127.0.0.1", timeout: .seconds(1))) }
+    let bound = try ICMPEchoSocket(source: "127.0.0.1")
+    #expect(bound.ping("127.0.0.1", timeout: .seconds(1)))
     bound.close()
-    #expect(!bound.ping(timeout: .seconds(1)))
+    #expect(!bound.ping("127.0.0.1", timeout: .seconds(1)))
   }
 
-  @Test(arguments: [ICMPPinger.SocketKind.datagram, .raw])
-  func pingsInNamespace(kind: ICMPPinger.SocketKind) throws {
+  @Test(arguments: [ICMPEchoSocket.SocketKind.datagram, .raw])
+  func pingsInNamespace(kind: ICMPEchoSocket.SocketKind) throws {
     try withTestNamespace { namespace in
       ipIn(namespace, "link", "set", "lo", "up")
       // Per namespace: opens datagram ICMP to root there without touching the host setting.
       sysctlIn(namespace, "net.ipv4.ping_group_range=0 0")
       let pinger = try runOnThread(inNamespace: namespace) {
-        try ICMPPinger(destination: "127.0.0.1", source: nil, kind: kind)
+        try ICMPEchoSocket(source: nil, kind: kind)
       }
       defer { pinger.close() }
       #expect(pinger.kind == kind)
-      for _ in 0..<3 { #expect(pinger.ping(timeout: .seconds(1))) }
+      for _ in 0..<3 { #expect(pinger.ping("127.0.0.1", timeout: .seconds(1))) }
 
       // A second pinger on the same host sees the first one's replies (raw) or has its own
       // identifier (datagram); either way each gets exactly its own.
       let other = try runOnThread(inNamespace: namespace) {
-        try ICMPPinger(destination: "127.0.0.1", source: nil, kind: kind)
+        try ICMPEchoSocket(source: nil, kind: kind)
       }
       defer { other.close() }
-      #expect(pinger.ping(timeout: .seconds(1)))
-      #expect(other.ping(timeout: .seconds(1)))
+      #expect(pinger.ping("127.0.0.1", timeout: .seconds(1)))
+      #expect(other.ping("127.0.0.1", timeout: .seconds(1)))
 
       // Nobody answers: the timeout path.
       sysctlIn(namespace, "net.ipv4.icmp_echo_ignore_all=1")
       let start = ContinuousClock.now
-      #expect(!pinger.ping(timeout: .milliseconds(300)))
+      #expect(!pinger.ping("127.0.0.1", timeout: .milliseconds(300)))
       let waited = ContinuousClock.now - start
       #expect(waited >= .milliseconds(290) && waited < .seconds(2))
     }
@@ -607,17 +609,17 @@ struct ICMPPingerLiveTests {
       ipIn(namespace, "link", "set", "lo", "up")
       // Fresh namespaces start with the empty range "1 0": datagram refused, raw it is.
       let raw = try runOnThread(inNamespace: namespace) {
-        try ICMPPinger(destination: "127.0.0.1", source: nil)
+        try ICMPEchoSocket(source: nil)
       }
       #expect(raw.kind == .raw)
-      #expect(raw.ping(timeout: .seconds(1)))
+      #expect(raw.ping("127.0.0.1", timeout: .seconds(1)))
       raw.close()
       sysctlIn(namespace, "net.ipv4.ping_group_range=0 0")
       let datagram = try runOnThread(inNamespace: namespace) {
-        try ICMPPinger(destination: "127.0.0.1", source: nil)
+        try ICMPEchoSocket(source: nil)
       }
       #expect(datagram.kind == .datagram)
-      #expect(datagram.ping(timeout: .seconds(1)))
+      #expect(datagram.ping("127.0.0.1", timeout: .seconds(1)))
       datagram.close()
     }
   }
@@ -626,28 +628,28 @@ struct ICMPPingerLiveTests {
     try withTestNamespace { namespace in
       ipIn(namespace, "link", "set", "lo", "up")
       // Only 127/8 is local in a fresh namespace.
-      for kind in [ICMPPinger.SocketKind.raw, .datagram] {
+      for kind in [ICMPEchoSocket.SocketKind.raw, .datagram] {
         sysctlIn(namespace, "net.ipv4.ping_group_range=0 0")
-        #expect(throws: ICMPPingerError.system(call: "bind", errno: EADDRNOTAVAIL)) {
+        #expect(throws: ICMPEchoError.system(call: "bind", errno: EADDRNOTAVAIL)) {
           try runOnThread(inNamespace: namespace) {
-            try ICMPPinger(destination: "127.0.0.1", source: "198.51.100.7", kind: kind)
+            try ICMPEchoSocket(source: "198.51.100.7", kind: kind)
           }
         }
       }
     }
   }
 
-  @Test(arguments: [ICMPPinger.SocketKind.datagram, .raw])
-  func unroutableAddressFailsInNamespace(kind: ICMPPinger.SocketKind) throws {
+  @Test(arguments: [ICMPEchoSocket.SocketKind.datagram, .raw])
+  func unroutableAddressFailsInNamespace(kind: ICMPEchoSocket.SocketKind) throws {
     try withTestNamespace { namespace in
       ipIn(namespace, "link", "set", "lo", "up")
       sysctlIn(namespace, "net.ipv4.ping_group_range=0 0")
       let pinger = try runOnThread(inNamespace: namespace) {
-        try ICMPPinger(destination: "192.0.2.1", source: nil, kind: kind)
+        try ICMPEchoSocket(source: nil, kind: kind)
       }
       defer { pinger.close() }
       let start = ContinuousClock.now
-      #expect(!pinger.ping(timeout: .milliseconds(300)))  // ENETUNREACH: no route at all
+      #expect(!pinger.ping("192.0.2.1", timeout: .milliseconds(300)))  // ENETUNREACH: no route at all
       #expect(ContinuousClock.now - start < .seconds(2))
     }
   }
@@ -656,9 +658,9 @@ struct ICMPPingerLiveTests {
   @Test(
     .enabled(if: runCommand(["ip", "route", "get", "192.0.2.1"]).status != 0, "192.0.2.1 routed"))
   func unroutableAddressFailsHere() throws {
-    let pinger = try ICMPPinger(destination: "192.0.2.1", source: nil)
+    let pinger = try ICMPEchoSocket(source: nil)
     defer { pinger.close() }
-    #expect(!pinger.ping(timeout: .milliseconds(300)))
+    #expect(!pinger.ping("192.0.2.1", timeout: .milliseconds(300)))
   }
 }
 
@@ -714,4 +716,160 @@ struct ICMPPingerLiveTests {
     guard let found else { return }
     #expect(PeerCredentials.isMember(uid: found.uid, gid: found.gid, ofGroup: found.group))
   }
+}
+
+// MARK: - Ping schedule and the ping thread
+
+@Suite struct PingScheduleTests {
+  private static let start = ContinuousClock.now
+
+  private func at(_ milliseconds: Int) -> ContinuousClock.Instant {
+    Self.start.advanced(by: .milliseconds(milliseconds))
+  }
+
+  private func target(_ address: String, _ milliseconds: Int, source: String? = nil) -> PingTarget {
+    PingTarget(address: address, sourceAddress: source, interval: .milliseconds(milliseconds))
+  }
+
+  private func request(_ address: String, _ sequence: UInt16) -> EchoRequest {
+    EchoRequest(
+      destination: try! ICMPEchoSocket.address(address), sequence: sequence,
+      token: Array(repeating: UInt8(sequence), count: ICMPEchoSocket.tokenLength))
+  }
+
+  private func reply(to request: EchoRequest, from address: String? = nil) -> EchoReply {
+    EchoReply(
+      source: address.map { try! ICMPEchoSocket.address($0) } ?? request.destination,
+      sequence: request.sequence, token: request.token)
+  }
+
+  @Test func newTargetsAreDueAtOnceThenEveryInterval() {
+    var schedule = PingSchedule()
+    schedule.update([target("10.0.0.2", 1000), target("10.0.0.1", 500)], now: at(0))
+    #expect(schedule.due(now: at(0)).map(\.target.address) == ["10.0.0.1", "10.0.0.2"])
+    schedule.sent("10.0.0.1", request: request("10.0.0.1", 1), now: at(0))
+    schedule.sent("10.0.0.2", request: request("10.0.0.2", 2), now: at(0))
+    #expect(schedule.due(now: at(499)).isEmpty)
+    #expect(schedule.nextWake == at(500))
+    // No reply to 10.0.0.1 by its next request: a failure, then the next request.
+    #expect(schedule.expire(now: at(500)) == ["10.0.0.1"])
+    #expect(schedule.due(now: at(500)).map(\.target.address) == ["10.0.0.1"])
+    schedule.sent("10.0.0.1", request: request("10.0.0.1", 3), now: at(500))
+    // 10.0.0.2 answers: a success, and only once.
+    #expect(schedule.received(reply(to: request("10.0.0.2", 2))) == "10.0.0.2")
+    #expect(schedule.received(reply(to: request("10.0.0.2", 2))) == nil)
+    #expect(schedule.expire(now: at(1000)) == ["10.0.0.1"])
+    #expect(schedule.due(now: at(1000)).map(\.target.address) == ["10.0.0.1", "10.0.0.2"])
+  }
+
+  @Test func repliesMustMatchAddressSequenceAndToken() {
+    var schedule = PingSchedule()
+    schedule.update([target("10.0.0.1", 1000)], now: at(0))
+    let sent = request("10.0.0.1", 7)
+    schedule.sent("10.0.0.1", request: sent, now: at(0))
+    #expect(schedule.received(reply(to: sent, from: "10.0.0.9")) == nil)
+    #expect(schedule.received(reply(to: request("10.0.0.1", 6))) == nil)
+    var forged = reply(to: sent)
+    forged.token[0] ^= 1
+    #expect(schedule.received(forged) == nil)
+    #expect(schedule.received(reply(to: sent)) == "10.0.0.1")
+  }
+
+  @Test func lateThreadDoesNotBurst() {
+    var schedule = PingSchedule()
+    schedule.update([target("10.0.0.1", 100)], now: at(0))
+    schedule.sent("10.0.0.1", request: nil, now: at(0))
+    // The thread comes back 1 s late: one request now, the next an interval after it.
+    #expect(schedule.due(now: at(1000)).count == 1)
+    schedule.sent("10.0.0.1", request: request("10.0.0.1", 1), now: at(1000))
+    #expect(schedule.due(now: at(1099)).isEmpty)
+    #expect(schedule.nextWake == at(1100))
+  }
+
+  @Test func updateKeepsRhythmAndForgetsRemovedAddresses() {
+    var schedule = PingSchedule()
+    schedule.update([target("10.0.0.1", 1000), target("10.0.0.2", 1000)], now: at(0))
+    schedule.sent("10.0.0.1", request: request("10.0.0.1", 1), now: at(0))
+    schedule.sent("10.0.0.2", request: request("10.0.0.2", 2), now: at(0))
+    schedule.update([target("10.0.0.1", 1000), target("10.0.0.3", 1000)], now: at(300))
+    #expect(schedule.due(now: at(300)).map(\.target.address) == ["10.0.0.3"])
+    #expect(schedule.received(reply(to: request("10.0.0.2", 2))) == nil)
+    #expect(schedule.received(reply(to: request("10.0.0.1", 1))) == "10.0.0.1")
+    #expect(PingSchedule().nextWake == nil)
+  }
+}
+
+@Suite(.enabled(if: runningAsRoot, "ICMP sockets and namespaces need root here"))
+struct IPMonitorThreadLiveTests {
+  /// Collects the thread's results for `duration`, by address.
+  private func results(_ inputs: DriverInputs, for duration: Duration) async -> [String: [Bool]] {
+    var seen: [String: [Bool]] = [:]
+    let deadline = ContinuousClock.now.advanced(by: duration)
+    let collector = Task {
+      var local: [String: [Bool]] = [:]
+      for await input in inputs.stream {
+        if case .ping(let address, let replied) = input {
+          local[address, default: []].append(replied)
+        }
+        if ContinuousClock.now >= deadline { break }
+      }
+      return local
+    }
+    try? await Task.sleep(until: deadline)
+    inputs.yield(.interface("wake-up", .up))
+    seen = await collector.value
+    return seen
+  }
+
+  @Test func oneThreadServesEveryAddress() async throws {
+    try await withTestNamespaceAsync { namespace in
+      ipIn(namespace, "link", "set", "lo", "up")
+      let interval = Duration.milliseconds(200)
+      let thread = try IPMonitorThread(targets: [
+        PingTarget(address: "127.0.0.1", sourceAddress: nil, interval: interval),
+        PingTarget(address: "127.0.0.2", sourceAddress: "127.0.0.1", interval: interval),
+        PingTarget(address: "192.0.2.1", sourceAddress: nil, interval: interval),
+      ])
+      let inputs = DriverInputs()
+      // The ping thread inherits the namespace of the thread that starts it.
+      try runOnThread(inNamespace: namespace) {
+        thread.start(inputs: inputs, logger: Logger(label: "test"))
+      }
+      defer { thread.stop() }
+      let first = await results(inputs, for: .milliseconds(1100))
+      #expect((first["127.0.0.1"] ?? []).count >= 4)
+      #expect((first["127.0.0.1"] ?? []).allSatisfy { $0 })
+      #expect((first["127.0.0.2"] ?? []).count >= 4)
+      #expect((first["127.0.0.2"] ?? []).allSatisfy { $0 })
+      // No route: each request fails at once (ENETUNREACH).
+      #expect((first["192.0.2.1"] ?? []).count >= 4)
+      #expect((first["192.0.2.1"] ?? []).allSatisfy { !$0 })
+
+      // A reload: only the new list is pinged from then on.
+      thread.update(targets: [
+        PingTarget(address: "127.0.0.3", sourceAddress: nil, interval: interval)
+      ])
+      _ = await results(inputs, for: .milliseconds(300))
+      let second = await results(inputs, for: .milliseconds(700))
+      #expect(Set(second.keys) == ["127.0.0.3"])
+      #expect((second["127.0.0.3"] ?? []).allSatisfy { $0 })
+
+      // Nobody answers: a failure per interval, reported when the next request is due.
+      sysctlIn(namespace, "net.ipv4.icmp_echo_ignore_all=1")
+      _ = await results(inputs, for: .milliseconds(300))
+      let third = await results(inputs, for: .milliseconds(1000))
+      #expect((third["127.0.0.3"] ?? []).count >= 3)
+      #expect((third["127.0.0.3"] ?? []).allSatisfy { !$0 })
+    }
+  }
+}
+
+/// `withTestNamespace` for async bodies.
+private func withTestNamespaceAsync(_ body: (String) async throws -> Void) async throws {
+  staleNamespacesRemoved
+  let name = "ccio-\(getpid())-\(randomHex(6))"
+  let created = runCommand(["ip", "netns", "add", name])
+  guard created.status == 0 else { throw LinuxIOTestError(description: created.output) }
+  defer { runCommand(["ip", "netns", "del", name]) }
+  try await body(name)
 }

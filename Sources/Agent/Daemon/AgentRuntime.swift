@@ -20,7 +20,7 @@ final class AgentRuntime: Sendable {
   let transport: HeartbeatTransport
   let control: ControlSocketServer
   let interfaces: InterfaceMonitorThread
-  let pings: IPMonitorThreads
+  let pings: IPMonitorThread
   let mib: ClusterMIBService
   let logger: Logger
 
@@ -60,8 +60,8 @@ final class AgentRuntime: Sendable {
     await driver.start(interfaces: initial)
     // The subagent attaches whenever snmpd is (or becomes) reachable; it never blocks us.
     mib.start()
-    let pings = IPMonitorThreads()
-    pings.start(targets: await driver.pingTargets, inputs: inputs, logger: logger)
+    let pings = try IPMonitorThread(targets: await driver.pingTargets)
+    pings.start(inputs: inputs, logger: logger)
     let control = try await ControlSocketServer.open(
       path: loaded.configuration.controlSocketPath, adminGroup: loaded.configuration.adminGroup,
       group: eventLoops, driver: driver, store: store)
@@ -74,7 +74,7 @@ final class AgentRuntime: Sendable {
   private init(
     driver: ClusterDriver, inputs: DriverInputs, store: SnapshotStore, events: EventDispatcher,
     eventLoops: MultiThreadedEventLoopGroup, transport: HeartbeatTransport,
-    control: ControlSocketServer, interfaces: InterfaceMonitorThread, pings: IPMonitorThreads,
+    control: ControlSocketServer, interfaces: InterfaceMonitorThread, pings: IPMonitorThread,
     mib: ClusterMIBService, logger: Logger
   ) {
     self.mib = mib
@@ -102,6 +102,7 @@ final class AgentRuntime: Sendable {
     await driver.reload(loaded)
     events.configure(context: EventContext(loaded), hooks: Self.makeHooks(loaded, logger: logger))
     interfaces.watch(await driver.watchedInterfaces)
+    pings.update(targets: await driver.pingTargets)
     if let initial = try? interfaces.initialState() {
       for (name, state) in initial { inputs.yield(.interface(name, state)) }
     }

@@ -1,7 +1,7 @@
 import Cluster
 
 /// Everything that happens outside the core, in arrival order. Producers (the UDP handlers, the
-/// netlink thread, the ping threads) yield into one stream, and one consumer feeds the driver,
+/// netlink thread, the ping thread) yield into one stream, and one consumer feeds the driver,
 /// so order is never lost between producers and the state machine.
 enum DriverInput: Sendable {
   case datagram([UInt8], link: HeartbeatMessage.Link, source: String)

@@ -24,12 +24,13 @@ struct Candidate: Sendable {
 
 extension ClusterStateMachine {
   func candidate(node: Int, group id: Int) -> Candidate {
-    let manual = groups[id]?.manual.target == node
+    let group = groups[id]  // one copy of the runtime, not one per field
+    let manual = group?.manual.target == node
     if node == localNode {
       return Candidate(
         node: node, available: isLocallyAvailable, healthy: isLocallyHealthy(id),
-        manualTarget: manual, configuredPriority: groups[id]?.configuration.priority[node] ?? 0,
-        state: groups[id]?.state ?? .hold)
+        manualTarget: manual, configuredPriority: group?.configuration.priority[node] ?? 0,
+        state: group?.state ?? .hold)
     }
     guard peerStatus == .up, let announcement = peer?.groups[id] else {
       return Candidate(

@@ -2,14 +2,19 @@ extension ClusterStateMachine {
   /// Re-evaluates every rule, sends what must be announced, and hands the actions over.
   mutating func finish(now: ClusterTime) -> [ClusterAction] {
     lastEvaluatedAt = now
+    if healthCache == nil {
+      var healths = [GroupHealth?](repeating: nil, count: (groupIDs.last ?? -1) + 1)
+      for id in groupIDs { healths[id] = computeHealth(of: id) }
+      healthCache = healths
+    }
     evaluateLinks(now: now)
     // Roles feed back into node conditions (RG0 primary decides who goes ineligible), so settle.
     for _ in 0..<4 {
-      let before = groups.mapValues(\.state)
+      let before = groupIDs.map { groups[$0]?.state }
       evaluateNodeConditions(now: now)
-      for id in groups.keys.sorted() { evaluateGroup(id, now: now) }
+      for id in groupIDs { evaluateGroup(id, now: now) }
       evaluateSplitBrain(now: now)
-      if groups.mapValues(\.state) == before { break }
+      if groupIDs.map({ groups[$0]?.state }) == before { break }
     }
     announce(now: now)
     defer { actions.removeAll(keepingCapacity: true) }
@@ -24,14 +29,16 @@ extension ClusterStateMachine {
       if control.status == .up { deadlines.append(control.lastReceivedAt.map { $0 + timeout }) }
       if fabric.status == .up { deadlines.append(fabric.lastReceivedAt.map { $0 + timeout }) }
     }
-    if let bootedAt, groups.values.contains(where: { $0.state == .hold }) {
+    if let bootedAt, groupIDs.contains(where: { groups[$0]?.state == .hold }) {
       deadlines.append(bootedAt + timeout)
     }
-    for group in groups.values {
-      deadlines.append(group.secondaryHoldUntil)
-      deadlines.append(group.pendingFailoverAt)
-      if let since = group.preemptConditionSince, let preempt = group.configuration.preempt {
-        deadlines.append(since + .seconds(preempt.delaySeconds))
+    for id in groupIDs {
+      deadlines.append(groups[id]?.secondaryHoldUntil)
+      deadlines.append(groups[id]?.pendingFailoverAt)
+      if let since = groups[id]?.preemptConditionSince,
+        let delay = groups[id]?.configuration.preempt?.delaySeconds
+      {
+        deadlines.append(since + .seconds(delay))
       }
     }
     if let ineligibleSince {
@@ -138,7 +145,7 @@ extension ClusterStateMachine {
   private mutating func setAllGroups(
     _ state: RedundancyGroupState, reason: String, now: ClusterTime
   ) {
-    for id in groups.keys.sorted() where groups[id]?.state != state {
+    for id in groupIDs where groups[id]?.state != state {
       if groups[id]?.state == .primary { groups[id]?.lastFailoverAt = now }
       transition(id, to: state, reason: reason, now: now)
     }
@@ -264,7 +271,7 @@ extension ClusterStateMachine {
 
   /// Manual failover ends when its target fails: its weight reaches 0 or it is lost.
   private mutating func failBackManualIfNeeded(_ id: Int, now: ClusterTime) {
-    guard var group = groups[id], let target = group.manual.target else { return }
+    guard let target = groups[id]?.manual.target, var group = groups[id] else { return }
     let why: String
     if target == peerNode && peerStatus != .up {
       why = "failback: node\(target) lost"
@@ -293,7 +300,7 @@ extension ClusterStateMachine {
       }
       return
     }
-    let dual = groups.keys.sorted().filter {
+    let dual = groupIDs.filter {
       groups[$0]?.state == .primary && peer.groups[$0]?.state == .primary
     }
     let fresh = dual.filter { !splitBrainGroups.contains($0) }
@@ -394,7 +401,7 @@ extension ClusterStateMachine {
   }
 
   func announcement() -> [GroupAnnouncement] {
-    groups.keys.sorted().compactMap { id in
+    groupIDs.compactMap { id in
       guard let group = groups[id] else { return nil }
       return GroupAnnouncement(
         id: UInt8(clamping: id),

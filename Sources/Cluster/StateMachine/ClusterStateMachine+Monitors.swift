@@ -1,6 +1,12 @@
 extension ClusterStateMachine {
   /// Local monitor health of one RG (DESIGN §3.5).
   func health(of id: Int) -> GroupHealth {
+    // Optional chaining reads the cached element in place; binding the array would copy it.
+    if id >= 0, id < healthCache?.count ?? 0, let health = healthCache?[id] { return health }
+    return computeHealth(of: id)
+  }
+
+  func computeHealth(of id: Int) -> GroupHealth {
     guard let group = groups[id] else {
       return GroupHealth(
         weight: 255, interfaceFailed: false, ipTriggered: false, ipFailedWeight: 0,
@@ -76,7 +82,7 @@ extension ClusterStateMachine {
 
   mutating func ipMonitorKeys(address: String) -> [MonitorKey] {
     var keys: [MonitorKey] = []
-    for id in groups.keys.sorted() {
+    for id in groupIDs {
       guard let ip = groups[id]?.configuration.ipMonitoring else { continue }
       for (offset, entry) in ip.addresses.enumerated()
       where entry.address == address && entry.applies(to: localNode) {
@@ -91,7 +97,7 @@ extension ClusterStateMachine {
   /// The addresses this node must ping, with their interval and source: for the shell.
   public var pingTargets: [PingTarget] {
     var targets: [String: PingTarget] = [:]
-    for id in groups.keys.sorted() {
+    for id in groupIDs {
       guard let ip = groups[id]?.configuration.ipMonitoring else { continue }
       for entry in ip.addresses where entry.applies(to: localNode) {
         let interval = Duration.seconds(ip.retryIntervalSeconds)
@@ -121,7 +127,7 @@ extension ClusterStateMachine {
 
   mutating func refreshInterfaceMonitors(now: ClusterTime, emitChanges: Bool) {
     var changes: [(MonitorKey, InterfaceMonitor, LinkState)] = []
-    for id in groups.keys.sorted() {
+    for id in groupIDs {
       guard let group = groups[id] else { continue }
       for (offset, monitor) in group.configuration.interfaceMonitors.enumerated()
       where monitor.applies(to: localNode) {
@@ -156,4 +162,10 @@ public struct PingTarget: Sendable, Equatable {
   public var address: String
   public var sourceAddress: String?
   public var interval: Duration
+
+  public init(address: String, sourceAddress: String?, interval: Duration) {
+    self.address = address
+    self.sourceAddress = sourceAddress
+    self.interval = interval
+  }
 }

@@ -94,7 +94,7 @@ extension ClusterStateMachine {
   private mutating func adoptReplicatedState(from view: PeerView) {
     if view.counterGeneration > counterGeneration {
       counterGeneration = view.counterGeneration
-      for id in groups.keys {
+      for id in groupIDs {
         groups[id]?.failoverCount = Int(view.groups[id]?.failoverCount ?? 0)
       }
     } else if view.counterGeneration == counterGeneration {

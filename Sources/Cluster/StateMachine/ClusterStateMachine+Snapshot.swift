@@ -1,7 +1,7 @@
 extension ClusterStateMachine {
   /// An immutable picture of this node's view of the cluster.
   public func snapshot(now: ClusterTime) -> ClusterSnapshot {
-    let ids = groups.keys.sorted()
+    let ids = groupIDs
     var statusGroups: [RedundancyGroupStatus] = []
     var details: [GroupDetail] = []
     for id in ids {
@@ -66,7 +66,7 @@ extension ClusterStateMachine {
 
   private func interfaceMonitorRows() -> [InterfaceMonitorStatus] {
     var rows: [InterfaceMonitorStatus] = []
-    for id in groups.keys.sorted() {
+    for id in groupIDs {
       guard let group = groups[id] else { continue }
       for (offset, monitor) in group.configuration.interfaceMonitors.enumerated() {
         let key = MonitorKey(group: id, index: offset + 1)
@@ -84,7 +84,7 @@ extension ClusterStateMachine {
 
   private func ipMonitorRows() -> [IPMonitorStatus] {
     var rows: [IPMonitorStatus] = []
-    for id in groups.keys.sorted() {
+    for id in groupIDs {
       guard let ip = groups[id]?.configuration.ipMonitoring else { continue }
       for (offset, entry) in ip.addresses.enumerated() {
         let key = MonitorKey(group: id, index: offset + 1)

@@ -4,14 +4,23 @@
 /// Every event method ends by re-evaluating all rules (`evaluate`), so the order in which facts
 /// arrive never matters, and `nextDeadline` tells the shell when time alone can change something.
 public struct ClusterStateMachine: Sendable {
-  public private(set) var configuration: ClusterConfiguration
+  public private(set) var configuration: ClusterConfiguration {
+    didSet { healthCache = nil }
+  }
   public let localNode: Int
   public var peerNode: Int { 1 - localNode }
   public let bootEpoch: UInt64
   public private(set) var configDigest: UInt64
 
-  var groups: [Int: GroupRuntime] = [:]
-  var monitors = MonitorRuntime()
+  var groups = GroupTable()
+  var groupIDs: [Int] { groups.keys }
+  var monitors = MonitorRuntime() {
+    didSet { healthCache = nil }
+  }
+  /// Every RG's monitor health, computed by `finish` and dropped whenever an input of it
+  /// changes (monitors, configuration): with 129 RGs, recomputing it for each candidate,
+  /// announcement and failure code was most of the evaluation's time. Valid when not nil.
+  var healthCache: [GroupHealth?]?
   var peer: PeerView?
   /// The boot epoch of the peer's agent as last heard (kept while the peer is lost).
   var peerEpoch: UInt64?
@@ -65,7 +74,7 @@ public struct ClusterStateMachine: Sendable {
     monitors.interfaces = interfaces
     nextHeartbeatAt = now
     refreshInterfaceMonitors(now: now, emitChanges: false)
-    for id in groups.keys { groups[id]?.lastTransitionAt = now }
+    for id in groupIDs { groups[id]?.lastTransitionAt = now }
     return finish(now: now)
   }
 
@@ -199,7 +208,7 @@ public struct ClusterStateMachine: Sendable {
     -> [ClusterAction]
   {
     counterGeneration &+= 1
-    for id in groups.keys { groups[id]?.failoverCount = 0 }
+    for id in groupIDs { groups[id]?.failoverCount = 0 }
     actions.append(.emit(.failoverCountCleared(requestedBy: requestedBy)))
     return finish(now: now)
   }
@@ -210,7 +219,7 @@ public struct ClusterStateMachine: Sendable {
   public mutating func reconfigure(
     _ newConfiguration: ClusterConfiguration, digest: UInt64, now: ClusterTime
   ) -> [ClusterAction] {
-    var carried: [Int: GroupRuntime] = [:]
+    var carried = GroupTable()
     for (id, group) in newConfiguration.redundancyGroups {
       var runtime = GroupRuntime(configuration: group)
       if let old = groups[id] {
@@ -233,6 +242,7 @@ public struct ClusterStateMachine: Sendable {
     configuration = newConfiguration
     configDigest = digest
     groups = carried
+    healthCache = nil
     monitors.interfaceStatus = monitors.interfaceStatus.filter { carried[$0.key.group] != nil }
     monitors.ip = [:]
     if let peer {

@@ -20,7 +20,10 @@ public struct TransitionRecord: Sendable, Equatable {
 
 /// The local node's runtime state of one redundancy group.
 struct GroupRuntime: Sendable {
-  let configuration: RedundancyGroupConfiguration
+  /// Boxed: a GroupRuntime is copied on most reads, and the configuration is most of its size
+  /// and reference counts, yet never changes (a reload builds new runtimes).
+  private let configurationBox: Box<RedundancyGroupConfiguration>
+  var configuration: RedundancyGroupConfiguration { configurationBox.value }
   var state: RedundancyGroupState = .hold
   var failoverCount: Int = 0
   /// When this RG last changed primary after the first election: hold-down counts from here.
@@ -45,8 +48,14 @@ struct GroupRuntime: Sendable {
   var holdDown: Duration { .seconds(configuration.holdDownIntervalSeconds) }
 
   init(configuration: RedundancyGroupConfiguration) {
-    self.configuration = configuration
+    self.configurationBox = Box(configuration)
   }
+}
+
+/// An immutable value behind one reference.
+final class Box<Value: Sendable>: Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
 }
 
 /// The latest the peer told us about itself.
@@ -67,4 +76,36 @@ struct LinkTracker: Sendable {
   var sent: UInt64 = 0
   var received: UInt64 = 0
   var errors: UInt64 = 0
+}
+
+/// The RG runtime table, indexed by RG id (0...128 by configuration): array slots instead of a
+/// dictionary, so the evaluation's many lookups neither hash nor copy a whole `GroupRuntime`
+/// (`groups[id]?.state` borrows the slot).
+struct GroupTable: Sendable {
+  private var slots: [GroupRuntime?] = []
+  /// The ids present, sorted.
+  private(set) var keys: [Int] = []
+
+  init() {}
+
+  subscript(id: Int) -> GroupRuntime? {
+    get {
+      id >= 0 && id < slots.count ? slots[id] : nil
+    }
+    _modify {
+      if id < 0 {
+        var ignored: GroupRuntime? = nil
+        yield &ignored
+      } else {
+        if id >= slots.count {
+          slots.append(contentsOf: repeatElement(nil, count: id + 1 - slots.count))
+        }
+        let wasPresent = slots[id] != nil
+        yield &slots[id]
+        if wasPresent != (slots[id] != nil) {
+          keys = slots.indices.filter { slots[$0] != nil }
+        }
+      }
+    }
+  }
 }

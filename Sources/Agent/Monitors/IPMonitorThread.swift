@@ -1,0 +1,115 @@
+import Cluster
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Pings every ip-monitoring address from one thread: one ICMP socket per source address, a
+/// `PingSchedule` for the timing, `poll` until the next request, reply or timeout is due.
+/// Each result goes into the driver's input stream; the core counts `retry-count`.
+final class IPMonitorThread: Sendable {
+  private let stopped = Atomic<Bool>(false)
+  private let pending: Mutex<[PingTarget]?>
+  /// A pipe that wakes the thread out of `poll` for a new target list or a stop.
+  private let wakeRead: Int32
+  private let wakeWrite: Int32
+
+  init(targets: [PingTarget]) throws {
+    pending = Mutex(targets)
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { throw ICMPEchoError.system(call: "pipe", errno: errno) }
+    for fd in fds {
+      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+    (wakeRead, wakeWrite) = (fds[0], fds[1])
+  }
+
+  deinit {
+    Glibc.close(wakeRead)
+    Glibc.close(wakeWrite)
+  }
+
+  /// New targets after a reload; unchanged addresses keep their rhythm.
+  func update(targets: [PingTarget]) {
+    pending.withLock { $0 = targets }
+    wake()
+  }
+
+  func stop() {
+    stopped.store(true, ordering: .relaxed)
+    wake()
+  }
+
+  private func wake() {
+    var byte: UInt8 = 1
+    _ = write(wakeWrite, &byte, 1)
+  }
+
+  func start(inputs: DriverInputs, logger: Logger) {
+    NamedThread(name: "ccagent-ping") { [self] in
+      run(inputs: inputs, logger: logger)
+    }.start()
+  }
+
+  private func run(inputs: DriverInputs, logger: Logger) {
+    var schedule = PingSchedule()
+    // By source address ("" for the kernel's choice); reopened at the next request on failure.
+    var sockets: [String: ICMPEchoSocket] = [:]
+    defer { for socket in sockets.values { socket.close() } }
+    while !stopped.load(ordering: .relaxed) {
+      if let targets = pending.withLock({ value in
+        defer { value = nil }
+        return value
+      }) {
+        schedule.update(targets, now: .now)
+        let sources = Set(targets.map { $0.sourceAddress ?? "" })
+        for (source, socket) in sockets where !sources.contains(source) {
+          socket.close()
+          sockets[source] = nil
+        }
+      }
+      let now = ContinuousClock.now
+      for address in schedule.expire(now: now) {
+        inputs.yield(.ping(address: address, replied: false))
+      }
+      for entry in schedule.due(now: now) {
+        let source = entry.target.sourceAddress ?? ""
+        if sockets[source] == nil {
+          do {
+            sockets[source] = try ICMPEchoSocket(source: entry.target.sourceAddress)
+          } catch {
+            logger.error(
+              "cannot open an ICMP socket for ip-monitoring",
+              metadata: ["IP_ADDRESS": "\(entry.target.address)", "ERROR": "\(error)"])
+          }
+        }
+        let request = entry.destination.flatMap { sockets[source]?.send(to: $0) }
+        schedule.sent(entry.target.address, request: request, now: now)
+        if request == nil { inputs.yield(.ping(address: entry.target.address, replied: false)) }
+      }
+      let order = Array(sockets.values)
+      var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+      fds += order.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+      // No targets: sleep until a reload or stop wakes us.
+      let timeout = schedule.nextWake.map {
+        ICMPEchoSocket.milliseconds(ContinuousClock.now.duration(to: $0))
+      }
+      let ready = poll(&fds, nfds_t(fds.count), timeout ?? -1)
+      guard ready > 0 else { continue }
+      if fds[0].revents != 0 {
+        var drained = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &drained, drained.count) > 0 {}
+      }
+      for (index, socket) in order.enumerated() where fds[index + 1].revents != 0 {
+        for reply in socket.receiveReplies() {
+          if let address = schedule.received(reply) {
+            inputs.yield(.ping(address: address, replied: true))
+          }
+        }
+      }
+    }
+  }
+}

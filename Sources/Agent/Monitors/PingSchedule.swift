@@ -1,0 +1,93 @@
+import Cluster
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// When each ip-monitoring address is pinged next and which request it still waits for: the
+/// bookkeeping of the ping thread, apart from its sockets so a made-up clock can test it.
+///
+/// Each address gets one request per `interval`; a reply before the next request is a success,
+/// no reply by then a failure. The core counts failures against `retry-count`.
+struct PingSchedule {
+  typealias Instant = ContinuousClock.Instant
+
+  struct Entry {
+    var target: PingTarget
+    var destination: in_addr_t?
+    var nextSend: Instant
+    var outstanding: (request: EchoRequest, deadline: Instant)?
+  }
+
+  private(set) var entries: [String: Entry] = [:]
+
+  /// Takes a new target list (start or reload): new addresses are due now, unchanged ones keep
+  /// their rhythm, removed ones are forgotten with their outstanding request.
+  mutating func update(_ targets: [PingTarget], now: Instant) {
+    var next: [String: Entry] = [:]
+    for target in targets {
+      if var entry = entries[target.address] {
+        entry.target = target
+        next[target.address] = entry
+      } else {
+        next[target.address] = Entry(
+          target: target, destination: try? ICMPEchoSocket.address(target.address),
+          nextSend: now)
+      }
+    }
+    entries = next
+  }
+
+  /// Requests whose reply did not come in time: failures, in address order.
+  mutating func expire(now: Instant) -> [String] {
+    var failed: [String] = []
+    for address in entries.keys.sorted() {
+      guard let outstanding = entries[address]?.outstanding, outstanding.deadline <= now
+      else { continue }
+      entries[address]?.outstanding = nil
+      failed.append(address)
+    }
+    return failed
+  }
+
+  /// Targets whose next request is due, in address order.
+  func due(now: Instant) -> [Entry] {
+    entries.keys.sorted().compactMap { address in
+      guard let entry = entries[address], entry.nextSend <= now else { return nil }
+      return entry
+    }
+  }
+
+  /// Records a request sent to `address` (nil: it could not be sent, a failure the caller
+  /// reports at once). The next one follows an interval later, never in a burst to catch up.
+  mutating func sent(_ address: String, request: EchoRequest?, now: Instant) {
+    guard var entry = entries[address] else { return }
+    let interval = entry.target.interval
+    entry.outstanding = request.map { ($0, now.advanced(by: interval)) }
+    entry.nextSend = max(entry.nextSend.advanced(by: interval), now)
+    if entry.nextSend <= now { entry.nextSend = now.advanced(by: interval) }
+    entries[address] = entry
+  }
+
+  /// The address a reply answers, if it answers a request still outstanding.
+  mutating func received(_ reply: EchoReply) -> String? {
+    for (address, entry) in entries {
+      guard let outstanding = entry.outstanding, outstanding.request.isAnswered(by: reply)
+      else { continue }
+      entries[address]?.outstanding = nil
+      return address
+    }
+    return nil
+  }
+
+  /// The next instant something is due: a request to send or a reply to give up on.
+  var nextWake: Instant? {
+    var earliest: Instant?
+    for entry in entries.values {
+      var candidate = entry.nextSend
+      if let outstanding = entry.outstanding { candidate = min(candidate, outstanding.deadline) }
+      earliest = earliest.map { min($0, candidate) } ?? candidate
+    }
+    return earliest
+  }
+}
