@@ -649,7 +649,8 @@ struct ICMPEchoSocketLiveTests {
       }
       defer { pinger.close() }
       let start = ContinuousClock.now
-      #expect(!pinger.ping("192.0.2.1", timeout: .milliseconds(300)))  // ENETUNREACH: no route at all
+      // ENETUNREACH: no route at all.
+      #expect(!pinger.ping("192.0.2.1", timeout: .milliseconds(300)))
       #expect(ContinuousClock.now - start < .seconds(2))
     }
   }
