@@ -24,6 +24,7 @@ let package = Package(
     ),
     .target(name: "MIB", dependencies: ["Cluster"]),
     .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
+    .systemLibrary(name: "CLinux"),
     .target(
       name: "CNetSNMP",
       linkerSettings: [.linkedLibrary("netsnmpagent"), .linkedLibrary("netsnmp")]
@@ -34,6 +35,7 @@ let package = Package(
         "Cluster",
         "MIB",
         "CSystemd",
+        "CLinux",
         "CNetSNMP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench` / `make bench-smoke` (BENCH_SMOKE=1): ccagent against keepalived and net-snmp in
 # network namespaces on this machine. Needs root. Installs keepalived, snmpd, snmptrapd, snmp and
-# hyperfine if missing, builds ccagent in release (.build-bench), compiles bench/src/cchelper.c,
+# hyperfine if missing, builds ccagent as the package does (scripts/release-flags.sh, in
+# .build-release, shared with `make deb`; BENCH_BIN_DIR=dir uses prebuilt binaries), compiles bench/src/cchelper.c,
 # then runs bench/bench.py, which prints a markdown table and writes bench/results/<date>.md.
 # Everything it starts (namespaces, processes, temporary files) is removed on exit.
 set -euo pipefail
@@ -29,11 +30,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y "${missing[@]}" >&2 || { apt-get update >&2 && apt-get install -y "${missing[@]}" >&2; }
 fi
 
-# --- ccagent, release build in its own scratch path (swift build is a no-op when up to date)
-SCRATCH=$ROOT/.build-bench
+# --- ccagent, the release build the package ships (swift build is a no-op when up to date)
+SCRATCH=$ROOT/.build-release
+. "$ROOT/scripts/release-flags.sh"
 attempt=1
-until swift build -c release --scratch-path "$SCRATCH" --product ccagentd >&2 &&
-  swift build -c release --scratch-path "$SCRATCH" --product ccctl >&2; do
+until [ -n "${BENCH_BIN_DIR:-}" ] || swift build "${RELEASE_FLAGS[@]}" --scratch-path "$SCRATCH" >&2; do
   if [ $attempt -ge "${BENCH_BUILD_ATTEMPTS:-5}" ]; then
     echo "bench: release build failed $attempt times" >&2
     exit 1
@@ -42,7 +43,7 @@ until swift build -c release --scratch-path "$SCRATCH" --product ccagentd >&2 &&
   attempt=$((attempt + 1))
   sleep 30
 done
-BIN=$SCRATCH/release
+BIN=${BENCH_BIN_DIR:-$SCRATCH/release}
 
 # --- timestamp helper (fault injection, notify scripts)
 HELPER=$SCRATCH/bench-helper
@@ -51,12 +52,18 @@ if [ ! -x "$HELPER/cchelper" ] || [ bench/src/cchelper.c -nt "$HELPER/cchelper" 
   gcc -O2 -Wall -o "$HELPER/cchelper" bench/src/cchelper.c
   cp "$HELPER/cchelper" "$HELPER/ccstamp"
 fi
+if [ ! -x "$HELPER/minimal-subagent" ] || [ bench/src/minimal-subagent.c -nt "$HELPER/minimal-subagent" ]; then
+  gcc -O2 -Wall -o "$HELPER/minimal-subagent" bench/src/minimal-subagent.c -lnetsnmpagent -lnetsnmp
+fi
 
 # --- run; bench.py cleans up after itself, this trap catches what it could not (e.g. SIGKILL)
 mkdir -p bench/results
 OUT=bench/results/$(date +%Y-%m-%d).md
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
   OUT=bench/results/$(date +%Y-%m-%d)-smoke.md
+elif [ -n "${BENCH_ONLY:-}" ]; then
+  # A partial run never overwrites the day's full results.
+  OUT=bench/results/$(date +%Y-%m-%d)-${BENCH_ONLY//,/-}.md
 fi
 py_pid=
 cleanup() {
@@ -70,6 +77,7 @@ trap 'exit 130' INT TERM
 args=(--bin "$BIN" --helper "$HELPER" --out "$OUT")
 [ "${BENCH_SMOKE:-0}" = 1 ] && args+=(--smoke)
 [ -n "${BENCH_ONLY:-}" ] && args+=(--only "$BENCH_ONLY")
+[ -n "${BENCH_IDLE_SECONDS:-}" ] && args+=(--idle-seconds "$BENCH_IDLE_SECONDS")
 python3 bench/bench.py "${args[@]}" &
 py_pid=$!
 wait "$py_pid"

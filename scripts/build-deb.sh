@@ -46,10 +46,9 @@ if [ -n "${BIN_DIR:-}" ]; then
 else
   command -v "$SWIFT" >/dev/null || fail "swift not found: install Swift 6.3 into /opt/swift"
   note "building release binaries (static Swift stdlib) in $scratch"
-  # -z relro -z now: full RELRO (lintian's hardening-no-bindnow); it only changes the link step.
-  (cd "$root" && "$SWIFT" build -c release --static-swift-stdlib --scratch-path "$scratch" \
-    -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
-  bin="$(cd "$root" && "$SWIFT" build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)"
+  . "$root/scripts/release-flags.sh"
+  (cd "$root" && "$SWIFT" build "${RELEASE_FLAGS[@]}" --scratch-path "$scratch")
+  bin="$(cd "$root" && "$SWIFT" build "${RELEASE_FLAGS[@]}" --scratch-path "$scratch" --show-bin-path)"
 fi
 for b in ccagentd ccctl; do
   [ -x "$bin/$b" ] || fail "$bin/$b not found or not executable"

@@ -87,6 +87,7 @@ struct CCAgentD: AsyncParsableCommand {
     SystemdNotifier.notify(
       "READY=1\nSTATUS=node\(loaded.localNode) of cluster \(loaded.configuration.clusterID) running"
     )
+    AgentRuntime.returnFreedMemory(after: .seconds(5))
     try await group.run()
     SystemdNotifier.notify("STOPPING=1")
     await runtime.stop()

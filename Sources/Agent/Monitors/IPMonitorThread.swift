@@ -87,7 +87,9 @@ final class IPMonitorThread: Sendable {
           }
         }
         let request = entry.destination.flatMap { sockets[source]?.send(to: $0) }
-        schedule.sent(entry.target.address, request: request, now: now)
+        if schedule.sent(entry.target.address, request: request, now: now) {
+          inputs.yield(.ping(address: entry.target.address, replied: false))
+        }
         if request == nil { inputs.yield(.ping(address: entry.target.address, replied: false)) }
       }
       let order = Array(sockets.values)

@@ -59,14 +59,20 @@ struct PingSchedule {
   }
 
   /// Records a request sent to `address` (nil: it could not be sent, a failure the caller
-  /// reports at once). The next one follows an interval later, never in a burst to catch up.
-  mutating func sent(_ address: String, request: EchoRequest?, now: Instant) {
-    guard var entry = entries[address] else { return }
+  /// reports at once). The next one follows an interval later, never in a burst to catch up,
+  /// and the reply must come before it. Returns true when a request still unanswered was
+  /// superseded: a failure the caller reports too (`expire` normally reports it first).
+  mutating func sent(_ address: String, request: EchoRequest?, now: Instant) -> Bool {
+    guard var entry = entries[address] else { return false }
+    let superseded = entry.outstanding != nil
     let interval = entry.target.interval
-    entry.outstanding = request.map { ($0, now.advanced(by: interval)) }
-    entry.nextSend = max(entry.nextSend.advanced(by: interval), now)
+    entry.nextSend = entry.nextSend.advanced(by: interval)
     if entry.nextSend <= now { entry.nextSend = now.advanced(by: interval) }
+    // The deadline is the next request, not send time + interval: a late send would otherwise
+    // leave its request outstanding when the next one goes out, and a failure unreported.
+    entry.outstanding = request.map { ($0, entry.nextSend) }
     entries[address] = entry
+    return superseded
   }
 
   /// The address a reply answers, if it answers a request still outstanding.

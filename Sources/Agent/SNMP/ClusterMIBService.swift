@@ -37,14 +37,27 @@ final class ClusterMIBService: Sendable {
     _ = subagent.start()
   }
 
+  /// The view the previous notification was built from: every event of one batch carries the
+  /// same snapshot, and a failover of 129 RGs must not build 129 views (it made an overloaded
+  /// node slower still, until it lost its peer again).
+  private let lastView = Mutex<(takenAt: ClusterTime, status: ClusterStatus, view: MIBView)?>(nil)
+
   /// Called by the event dispatcher for every cluster event, with the snapshot of that moment.
   func notify(_ event: ClusterEvent, snapshot: ClusterSnapshot) {
     guard let published = store.latest else { return }
-    let view = MIBView(
-      snapshot: snapshot,
-      context: MIBContext(
-        configuration: published.configuration, agentStart: .zero,
-        notificationsDropped: UInt32(clamping: subagent.droppedNotifications)))
+    let view: MIBView
+    if let last = lastView.withLock({ $0 }), last.takenAt == snapshot.takenAt,
+      last.status == snapshot.status
+    {
+      view = last.view
+    } else {
+      view = MIBView(
+        snapshot: snapshot,
+        context: MIBContext(
+          configuration: published.configuration, agentStart: .zero,
+          notificationsDropped: UInt32(clamping: subagent.droppedNotifications)))
+      lastView.withLock { $0 = (snapshot.takenAt, snapshot.status, view) }
+    }
     for notification in NotificationBuilder.notifications(for: event, in: view) {
       subagent.send(
         notification: notification.oid.components,
