@@ -7,8 +7,9 @@ reported, not asserted), SOAK_BIN (default .build/debug), SOAK_KEEP=1 (keep the 
 
 Faults are injected in *episodes*: 1-3 overlapping faults with random offsets and durations,
 then everything is healed and convergence is timed; instantaneous faults (SIGHUP reloads,
-forged/replayed/garbage datagrams) are mixed into episodes. Delay, duplication and reordering
-through a userspace relay are not implemented (see soak/README.md).
+forged/replayed/garbage datagrams) are mixed into episodes. ctl0 and fab0 run through a userspace
+relay (soak/relay.py) in a namespace of their own, which delays, duplicates and reorders frames on
+request (the kernels here have no netem).
 """
 import collections
 import json
@@ -30,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("SOAK_BIN", os.path.join(ROOT, ".build", "debug"))
 NETNS = os.path.join(ROOT, "tests", "lib", "netns.sh")
 DGRAM = os.path.join(ROOT, "soak", "dgram.py")
+RELAY = os.path.join(ROOT, "soak", "relay.py")
 JOURNALD = "/lib/systemd/systemd-journald"
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 RG_STATE_CHANGE_ID = "11e23bc1d021448bac69cd2fbf82dc0f"
@@ -145,6 +147,13 @@ class Lab:
         self.work = tempfile.mkdtemp(prefix="ccagent-soak.")
         self.ns = [f"{self.prefix}-n0", f"{self.prefix}-n1"]
         self.switch = f"{self.prefix}-sw"
+        self.relay_ns = f"{self.prefix}-rl"
+        self.relay = None                   # Popen of soak/relay.py in relay_ns
+        self.relay_ns_made = False
+        self.relay_log = os.path.join(self.work, "relay.log")
+        self.relay_control = os.path.join(self.work, "relay.sock")
+        self.relay_failed = None            # why the relay is unusable (reported once)
+        self.closing = False                # clean-up started: injection threads may still run
         self.topology = False
         self.lock = threading.RLock()
         self.agents = [None, None]          # Popen
@@ -173,6 +182,7 @@ class Lab:
     def up(self):
         sh(f". {NETNS}; topology_up {self.prefix}")
         self.topology = True
+        self.relay_up()
         with open(self.keyfile, "w") as f:
             f.write(KEY + "\n")
         os.chmod(self.keyfile, 0o600)
@@ -183,6 +193,85 @@ class Lab:
             self.start_snmp(n)
         for n in (0, 1):
             self.start_agent(n)
+
+    def relay_up(self):
+        """Re-wire ctl0 and fab0 through the relay namespace: nodeN:ctl0 <-> relay:cN and
+        nodeN:fab0 <-> relay:fN, same names and addresses on the node side as netns.sh gives."""
+        run(["ip", "netns", "add", self.relay_ns])
+        self.relay_ns_made = True
+        # The relay namespace has no addresses; keep its own IPv6 chatter off the links.
+        ipv6 = "/proc/sys/net/ipv6/conf"
+        lines = ["set -e", f"ip -n {self.relay_ns} link set lo up",
+                 f"ip netns exec {self.relay_ns} sh -c 'echo 1 > {ipv6}/default/disable_ipv6; "
+                 f"echo 1 > {ipv6}/all/disable_ipv6'"]
+        for link, tag, net in (("ctl0", "c", 0), ("fab0", "f", 1)):
+            # Deleting one end removes the pair: the direct node0 <-> node1 cable is gone.
+            lines.append(f"ip -n {self.ns[0]} link del {link}")
+            for n in (0, 1):
+                # Root-namespace names, 11 characters, unique per run (the prefix).
+                node_end, relay_end = f"{self.prefix}r{tag}{n}", f"{self.prefix}q{tag}{n}"
+                lines += [f"ip link add {node_end} type veth peer name {relay_end}",
+                          f"ip link set {node_end} netns {self.ns[n]} name {link}",
+                          f"ip link set {relay_end} netns {self.relay_ns} name {tag}{n}",
+                          f"ip -n {self.ns[n]} addr add 10.77.{net}.{n + 1}/24 dev {link}",
+                          f"ip -n {self.relay_ns} link set {tag}{n} up",
+                          f"ip -n {self.ns[n]} link set {link} up"]
+        sh("\n".join(lines))
+        out = open(self.relay_log, "a")
+        self.relay = subprocess.Popen(
+            ["ip", "netns", "exec", self.relay_ns, sys.executable, RELAY,
+             "--control", self.relay_control, "--link", "ctl0:c0:c1", "--link", "fab0:f0:f1"],
+            stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        deadline = time.time() + 10
+        while True:
+            try:
+                self.relay_request({"op": "stats"})
+                break
+            except (OSError, ValueError, RuntimeError) as e:
+                if self.relay.poll() is not None or time.time() > deadline:
+                    raise SystemExit(f"soak: the relay did not start ({e}): {self.relay_tail()}")
+                time.sleep(0.1)
+        log(f"relay pid {self.relay.pid} in {self.relay_ns}: ctl0 node0<->c0|c1<->node1, "
+            f"fab0 node0<->f0|f1<->node1")
+
+    def relay_tail(self):
+        try:
+            return " | ".join(open(self.relay_log, errors="replace").read().splitlines()[-8:])
+        except OSError:
+            return "(no relay log)"
+
+    def relay_request(self, request, timeout=2.0):
+        """One JSON datagram to the relay's control socket, one reply. Raises on failure."""
+        path = os.path.join(self.work, f"relay-client-{uuid.uuid4().hex[:8]}.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            s.bind(path)
+            s.settimeout(timeout)
+            s.sendto(json.dumps(request).encode(), self.relay_control)
+            reply = json.loads(s.recv(1 << 20))
+        finally:
+            s.close()
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if not reply.get("ok"):
+            raise RuntimeError(f"relay refused {request}: {reply.get('error')}")
+        return reply
+
+    def relay_alive(self):
+        """False (and relay_failed set, once) if the relay process is gone."""
+        if self.relay is None:
+            return True
+        rc = self.relay.poll()
+        if rc is None:
+            return True
+        with self.lock:
+            if self.relay_failed is None:
+                self.relay_failed = (f"relay pid {self.relay.pid} exited with {rc}: "
+                                     f"{self.relay_tail()}")
+        return False
 
     def valid_config(self, tag):
         return CONFIG.format(tag=tag, interval=INTERVAL_MS, threshold=THRESHOLD, key=self.keyfile,
@@ -290,6 +379,31 @@ class Lab:
             self.loss[name].discard((n, direction))
             self.note_link_change()
 
+    def impair(self, link, directions, settings):
+        """Relay impairment on `link` ("ctl0"/"fab0") for directions ("01": node0 -> node1)."""
+        with self.lock:
+            try:
+                for d in directions:
+                    self.relay_request({"op": "set", "link": link, "dir": d, **settings})
+            except (OSError, ValueError, RuntimeError) as e:
+                self.relay_trouble(f"impair {link} {directions} {settings}: {e}")
+            self.note_link_change()
+
+    def heal_impairment(self, link):
+        with self.lock:
+            try:
+                self.relay_request({"op": "clear", "link": link})
+            except (OSError, ValueError, RuntimeError) as e:
+                self.relay_trouble(f"clear {link}: {e}")
+            self.note_link_change()
+
+    def relay_trouble(self, what):
+        if self.closing:
+            return                          # the relay was stopped by close()
+        if self.relay_alive():
+            self.relay_failed = self.relay_failed or f"relay control failed ({what})"
+        log(f"RELAY: {self.relay_failed}")
+
     def cable(self, n, lan, up):
         port = f"port{n}" if lan == 0 else f"port1{n}"
         run(["ip", "-n", self.switch, "link", "set", port, "up" if up else "down"])
@@ -360,7 +474,11 @@ class Lab:
 
     # --- state for the checker ---------------------------------------------------------------
     def clean_links(self):
-        """Links that are up on both sides with no loss rule: passing all traffic."""
+        """Links that are up on both sides with no loss rule: passing all traffic. A link that is
+        only delayed, duplicated or reordered by the relay still passes all traffic; none does
+        once the relay is dead."""
+        if not self.relay_alive() or self.relay_failed:
+            return []
         with self.lock:
             return [name for name in ("ctl0", "fab0")
                     if not self.link_down.get((name, 0)) and not self.link_down.get((name, 1))
@@ -368,6 +486,7 @@ class Lab:
 
     # --- clean-up ----------------------------------------------------------------------------
     def close(self):
+        self.closing = True
         for procs in (self.agents, self.snmpd, self.trapd):
             for i, proc in enumerate(procs):
                 if proc is not None and proc.poll() is None:
@@ -384,7 +503,15 @@ class Lab:
             except subprocess.TimeoutExpired:
                 self.journald.kill()
                 self.journald.wait()
-        for ns in (*self.ns, self.switch):
+        if self.relay is not None and self.relay.poll() is None:
+            self.relay.send_signal(signal.SIGTERM)
+            try:
+                self.relay.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.relay.kill()
+                self.relay.wait()
+        namespaces = [*self.ns, self.switch] + ([self.relay_ns] if self.relay_ns_made else [])
+        for ns in namespaces:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         if os.environ.get("SOAK_KEEP") == "1":
             log(f"work directory kept: {self.work}")
@@ -410,6 +537,7 @@ class Checker(threading.Thread):
         self.last_rss = 0.0
         self.dual_seen = []                 # every dual primary seen, excused or not
         self.hang_reported = set()
+        self.relay_reported = False
 
     def violation(self, kind, text):
         entry = (time.time(), kind, text)
@@ -482,9 +610,17 @@ class Checker(threading.Thread):
             return f"{t - max(recent):.2f}s after a link change (window {WINDOW:.1f}s)"
         return None
 
+    def check_relay(self):
+        lab = self.lab
+        if not self.relay_reported and (not lab.relay_alive() or lab.relay_failed):
+            self.relay_reported = True
+            self.violation("relay", f"{lab.relay_failed}; ctl0 and fab0 no longer pass traffic, "
+                                    f"stopping the fault stream")
+
     def run(self):
         while not self.stop_event.is_set():
             t0 = time.time()
+            self.check_relay()
             a0 = self.probe(0)
             b = self.probe(1)
             a1 = self.probe(0) if (a0 and b) else None
@@ -554,10 +690,11 @@ def rss_kb(pid):
 # --- the fault stream -------------------------------------------------------------------------
 # (kind, weight, resource key function, duration range or None for instantaneous)
 FAULTS = [
-    ("link-cut", 14), ("link-loss", 12), ("monitor-flap", 12), ("agent-kill", 4),
-    ("snmpd-restart", 6), ("journald-restart", 3), ("sighup-valid", 4), ("sighup-invalid", 5),
-    ("datagrams", 10),
+    ("link-cut", 14), ("link-loss", 12), ("link-delay", 6), ("link-duplicate", 5),
+    ("link-reorder", 5), ("monitor-flap", 12), ("agent-kill", 4), ("snmpd-restart", 6),
+    ("journald-restart", 3), ("sighup-valid", 4), ("sighup-invalid", 5), ("datagrams", 10),
 ]
+LINK_FAULTS = ("link-cut", "link-loss", "link-delay", "link-duplicate", "link-reorder")
 
 
 class Soak:
@@ -578,7 +715,7 @@ class Soak:
         for _ in range(20):
             kind = rng.choices(kinds, weights)[0]
             n = rng.randrange(2)
-            if kind == "link-cut" or kind == "link-loss":
+            if kind in LINK_FAULTS:
                 res = ("link", rng.choice(["ctl0", "fab0"]))
             elif kind == "monitor-flap":
                 res = ("lan", n, rng.randrange(2))
@@ -640,6 +777,25 @@ class Soak:
             lab.set_loss(n, link, percent, direction)
             time.sleep(duration * 1.5)
             lab.clear_loss(n, link, direction)
+        elif kind in ("link-delay", "link-duplicate", "link-reorder"):
+            # Relay impairments, in node n's sending direction, receiving direction or both.
+            # Kept well below heartbeat interval x threshold: the worst gap between heartbeats
+            # a node accepts is one interval plus 200 ms (delay + jitter at the onset, or a
+            # held frame dropped as a replay after its successor), so no link may go silent.
+            link = res[1]
+            way = rng.choice(["out", "in", "both"])
+            out_dir = "01" if n == 0 else "10"
+            in_dir = "10" if n == 0 else "01"
+            dirs = {"out": [out_dir], "in": [in_dir], "both": ["01", "10"]}[way]
+            if kind == "link-delay":
+                settings = {"delay_ms": rng.randint(20, 150), "jitter_ms": rng.randint(0, 50)}
+            elif kind == "link-duplicate":
+                settings = {"dup": rng.randint(10, 50) / 100}
+            else:
+                settings = {"reorder": rng.randint(20, 80) / 100, "hold_ms": 250}
+            lab.impair(link, dirs, settings)
+            time.sleep(duration * 1.5)
+            lab.heal_impairment(link)
         elif kind == "monitor-flap":
             lan = res[2]
             flaps = rng.choice([1, 1, 3])
@@ -710,7 +866,7 @@ class Soak:
         lab, checker = self.lab, self.checker
         limit = healed + 30
         answering = None
-        while time.time() < limit:
+        while time.time() < limit and not lab.relay_failed:
             if answering is None and all(
                     checker.latest[n] and lab.agents[n] and checker.latest[n][1] == lab.agents[n].pid
                     and checker.latest[n][0] > healed for n in (0, 1)):
@@ -725,6 +881,8 @@ class Soak:
                                       f"stopped (bound {CONVERGENCE_BOUND:.1f}s)")
                 return
             time.sleep(0.05)
+        if lab.relay_failed:
+            return                           # reported by the checker as a relay violation
         latest = [summary(checker.latest[n][2]) if checker.latest[n] else None for n in (0, 1)]
         checker.violation("convergence", f"no single primary per RG 30 s after faults {kinds} "
                           f"stopped: node0 {latest[0]} / node1 {latest[1]}")
@@ -732,7 +890,7 @@ class Soak:
 
     def run(self):
         n = 0
-        while time.time() < self.deadline:
+        while time.time() < self.deadline and not self.lab.relay_failed:
             self.episode()
             n += 1
             if n % 10 == 0:
@@ -878,7 +1036,16 @@ def report(lab, checker, soak, res, episodes, elapsed, seed):
     for kind, _ in FAULTS:
         print(f"  {kind:18s} {soak.counts.get(kind, 0)}")
     print(f"  {'total':18s} {sum(soak.counts.values())}")
-    print("  (delay/duplication/reordering relay: not implemented)")
+    if res.get("relay"):
+        print("relay (per link and direction, 01 = node0 -> node1): frames forwarded, impaired "
+              "(UDP while impaired), delayed, duplicated, reordered, held past hold_ms, send errors")
+        for link, dirs in sorted(res["relay"]["links"].items()):
+            for d, st in sorted(dirs.items()):
+                print(f"  {link} {d}: {st['forwarded']} fwd, {st['impaired']} impaired, "
+                      f"{st['delayed']} delayed, {st['duplicated']} dup, {st['reordered']} reord, "
+                      f"{st['hold_timeouts']} hold-timeouts, {st['send_errors']} send-errors")
+    else:
+        print(f"relay: no statistics ({lab.relay_failed or 'not running'})")
     print(f"status samples: {checker.samples} rounds (node0, node1, node0 each); "
           f"answers slower than 1 s: {len(checker.slow)}")
     excused = [d for d in checker.dual_seen if d[2]]
@@ -920,6 +1087,9 @@ def main():
     rng = random.Random(seed)
 
     def on_signal(signum, frame):
+        # Once: timeout(1) and terminals signal the whole process group, often twice, and a second
+        # KeyboardInterrupt inside `finally` would leave namespaces and the relay behind.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -947,8 +1117,16 @@ def main():
         elapsed = time.time() - started
         # Faults have stopped (each episode heals its own). Let notifications drain.
         time.sleep(3)
+        checker.check_relay()
         checker.stop()
+        relay_stats = None
+        if lab.relay_alive() and not lab.relay_failed:
+            try:
+                relay_stats = lab.relay_request({"op": "stats"})
+            except (OSError, ValueError, RuntimeError) as e:
+                checker.violation("relay", f"relay alive but its control socket failed: {e}")
         res = analyse(lab, checker, soak)
+        res["relay"] = relay_stats
         report(lab, checker, soak, res, episodes, elapsed, seed)
         if checker.violations:
             for n in (0, 1):
@@ -962,6 +1140,8 @@ def main():
         log("interrupted")
         return 130
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if checker is not None and checker.is_alive():
             checker.stop()
         lab.close()

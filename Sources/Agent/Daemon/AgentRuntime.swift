@@ -150,8 +150,8 @@ struct InputService: Service {
           await driver.datagram(bytes, link: link, source: source)
         case .interface(let name, let state):
           await driver.interfaceChanged(name, state: state)
-        case .ping(let address, let replied):
-          await driver.pingResult(address: address, replied: replied)
+        case .pings(let results):
+          await driver.pingResults(results)
         }
       }
     } onGracefulShutdown: {

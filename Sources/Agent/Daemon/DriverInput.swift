@@ -6,7 +6,8 @@ import Cluster
 enum DriverInput: Sendable {
   case datagram([UInt8], link: HeartbeatMessage.Link, source: String)
   case interface(String, LinkState)
-  case ping(address: String, replied: Bool)
+  /// Everything one wake-up of the ping thread learned.
+  case pings([PingResult])
 }
 
 struct DriverInputs: Sendable {

@@ -59,6 +59,8 @@ final class IPMonitorThread: Sendable {
     // By source address ("" for the kernel's choice); reopened at the next request on failure.
     var sockets: [String: ICMPEchoSocket] = [:]
     defer { for socket in sockets.values { socket.close() } }
+    // Results of this wake-up, handed over in one input before waiting again.
+    var results: [PingResult] = []
     while !stopped.load(ordering: .relaxed) {
       if let targets = pending.withLock({ value in
         defer { value = nil }
@@ -73,7 +75,7 @@ final class IPMonitorThread: Sendable {
       }
       let now = ContinuousClock.now
       for address in schedule.expire(now: now) {
-        inputs.yield(.ping(address: address, replied: false))
+        results.append(PingResult(address: address, replied: false))
       }
       for entry in schedule.due(now: now) {
         let source = entry.target.sourceAddress ?? ""
@@ -88,9 +90,16 @@ final class IPMonitorThread: Sendable {
         }
         let request = entry.destination.flatMap { sockets[source]?.send(to: $0) }
         if schedule.sent(entry.target.address, request: request, now: now) {
-          inputs.yield(.ping(address: entry.target.address, replied: false))
+          results.append(PingResult(address: entry.target.address, replied: false))
         }
-        if request == nil { inputs.yield(.ping(address: entry.target.address, replied: false)) }
+        if request == nil {
+          results.append(PingResult(address: entry.target.address, replied: false))
+        }
+      }
+      // One input per wake-up: the driver evaluates every RG once for all of them.
+      if !results.isEmpty {
+        inputs.yield(.pings(results))
+        results.removeAll()
       }
       let order = Array(sockets.values)
       var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
@@ -108,7 +117,7 @@ final class IPMonitorThread: Sendable {
       for (index, socket) in order.enumerated() where fds[index + 1].revents != 0 {
         for reply in socket.receiveReplies() {
           if let address = schedule.received(reply) {
-            inputs.yield(.ping(address: address, replied: true))
+            results.append(PingResult(address: address, replied: true))
           }
         }
       }

@@ -157,6 +157,17 @@ extension ClusterStateMachine {
   }
 }
 
+/// One answered or unanswered echo request to an ip-monitoring address.
+public struct PingResult: Sendable, Equatable {
+  public var address: String
+  public var replied: Bool
+
+  public init(address: String, replied: Bool) {
+    self.address = address
+    self.replied = replied
+  }
+}
+
 /// One address the shell pings for ip-monitoring.
 public struct PingTarget: Sendable, Equatable {
   public var address: String
