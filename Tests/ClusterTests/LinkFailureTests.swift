@@ -220,6 +220,28 @@ struct IPMonitoringTests {
     #expect(failure?.time == .milliseconds(9_000))  // pings at 5,6,7,8,9 s lost
   }
 
+  /// The agent hands over one wake-up's results together: each counts, one evaluation follows.
+  @Test func batchedResultsCountEachAndEvaluateOnce() throws {
+    let configuration = try #require(
+      ConfigurationParser.parse(Self.configuration(), file: "t.conf").configuration)
+    var machine = ClusterStateMachine(
+      configuration: configuration, localNode: 0, bootEpoch: 1, configDigest: 0)
+    _ = machine.start(now: .zero)
+    let failures = (0..<5).map { _ in PingResult(address: "192.0.2.1", replied: false) }
+    let early = machine.pingResults(Array(failures.prefix(4)), now: .milliseconds(1000))
+    #expect(!early.contains { if case .emit(.ipMonitorChanged) = $0 { true } else { false } })
+    let actions = machine.pingResults(
+      [failures[4], PingResult(address: "192.0.2.2", replied: true)], now: .milliseconds(2000))
+    let changes = actions.compactMap { action -> IPMonitorChange? in
+      if case .emit(.ipMonitorChanged(let change)) = action { return change }
+      return nil
+    }
+    #expect(changes.map(\.address) == ["192.0.2.1"])
+    #expect(changes.first?.reachable == false)
+    #expect(
+      machine.snapshot(now: .milliseconds(2000)).ipMonitors.map(\.reachable) == [false, true])
+  }
+
   @Test func bothUnreachableChangesNothing() {
     let run = ScenarioRun(
       Self.configuration() + """
