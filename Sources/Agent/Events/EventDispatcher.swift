@@ -46,7 +46,9 @@ final class EventDispatcher: Sendable {
     let context = self.context.withLock { $0 }
     if let record = EventCatalog.record(for: event, context: context) {
       if case .datagramRejected = event {
-        log(limited: record, key: "rejected:\(event.summary)")
+        // Keyed by the kind of rejection, not its numbers: each replayed or duplicated
+        // datagram carries its own sequence number, and a key per number limited nothing.
+        log(limited: record, key: "rejected:" + event.summary.filter { !$0.isNumber })
       } else {
         EventCatalog.log(record, to: logger)
       }
