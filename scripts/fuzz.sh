@@ -21,7 +21,8 @@ status=0
 for name in $TARGETS; do
   case $name in
     heartbeat) exe=FuzzHeartbeat; extra=(-max_len=4096) ;;
-    config) exe=FuzzConfig; extra=(-max_len=4096) ;;
+    # 512 bytes hold a dozen statements; at 4096 the parser ran 640 inputs/s, at 512 10 000.
+    config) exe=FuzzConfig; extra=(-max_len=512) ;;
     scenario) exe=FuzzScenario; extra=(-max_len=4096) ;;
     *) echo "fuzz: unknown target $name" >&2; exit 2 ;;
   esac
