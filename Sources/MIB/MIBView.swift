@@ -89,13 +89,14 @@ extension MIBView {
     }
   }
 
-  /// ccIfMonStatus. A monitor that applies only to the other node has no local state; the MIB
-  /// offers notPresent(3) for an interface that does not exist on this node, which is closest.
+  /// ccIfMonStatus. A monitor that applies only to the other node has no local state:
+  /// notMonitored(4), not notPresent(3), which counts as down and would alarm pollers.
   static func interfaceStatus(_ state: LinkState?) -> Int32 {
     switch state {
     case .up?: 1
     case .down?: 2
-    case .absent?, nil: 3
+    case .absent?: 3
+    case nil: 4
     }
   }
 

@@ -85,6 +85,7 @@ struct MIBFileTests {
     #expect(Int(MIBView.interfaceStatus(.up)) == ifStatus["up"])
     #expect(Int(MIBView.interfaceStatus(.down)) == ifStatus["down"])
     #expect(Int(MIBView.interfaceStatus(.absent)) == ifStatus["notPresent"])
+    #expect(Int(MIBView.interfaceStatus(nil)) == ifStatus["notMonitored"])
     let ipStatus = file.namedNumbers("ccIpMonStatus")
     #expect(Int(MIBView.ipStatus(true)) == ipStatus["reachable"])
     #expect(Int(MIBView.ipStatus(false)) == ipStatus["unreachable"])

@@ -265,9 +265,9 @@ struct MIBViewTests {
         view.get(D.ccIfMonLastChange.oid + index)
           == .timeTicks(UInt32((monitor.lastChangeMilliseconds ?? 0) / 10)))
     }
-    // eth1 (both nodes) is down; eth2 is node1's only: notPresent here; eth3 (node0) is up.
+    // eth1 (both nodes) is down; eth2 is node1's only: notMonitored here; eth3 (node0) is up.
     #expect(view.get(D.ccIfMonStatus.oid + [1, 1]) == .integer(2))
-    #expect(view.get(D.ccIfMonStatus.oid + [1, 2]) == .integer(3))
+    #expect(view.get(D.ccIfMonStatus.oid + [1, 2]) == .integer(4))
     #expect(view.get(D.ccIfMonStatus.oid + [1, 3]) == .integer(1))
     #expect(view.get(D.ccIfMonNode.oid + [1, 2]) == .integer(1))
     #expect(view.get(D.ccIfMonLastChange.oid + [1, 1]) == .timeTicks(500))  // link down at 5 s

@@ -71,7 +71,8 @@ VALUEMAPS = {
         ("2", "mismatch"),
         ("3", "unknown"),
     ],
-    "CHASSIS-CLUSTER-MIB::ccIfMonStatus": [("1", "up"), ("2", "down"), ("3", "not present")],
+    "CHASSIS-CLUSTER-MIB::ccIfMonStatus": [("1", "up"), ("2", "down"), ("3", "not present"),
+                                           ("4", "not monitored")],
     "CHASSIS-CLUSTER-MIB::ccIpMonStatus": [
         ("1", "reachable"),
         ("2", "unreachable"),
@@ -539,10 +540,12 @@ def ifmon_discovery():
                       "is down.", delay="15m", trends="0", preprocessing=SLOW, tag_values=t),
             prototype(IFMON_ENTRY, 4, "ccIfMonStatus", status, f"{who}: status",
                       "The status of the monitored interface on this node; not present counts "
-                      "as down.", delay="30s", trends="0",
+                      "as down; not monitored: the monitor is the other node's only.",
+                      delay="30s", trends="0",
                       valuemap="CHASSIS-CLUSTER-MIB::ccIfMonStatus", tag_values=t,
                       triggers=[trigger(
-                          f"last({ref(status)})<>1", f"ccagent: {who} is down", "WARNING",
+                          f"last({ref(status)})=2 or last({ref(status)})=3",
+                          f"ccagent: {who} is down", "WARNING",
                           "A monitored interface is down or missing on this node; its weight "
                           "is taken from the group's weight.",
                           opdata="Status: {ITEM.LASTVALUE1}",
