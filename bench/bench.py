@@ -496,10 +496,6 @@ def proc_pids(root_pid):
     return pids
 
 
-def rss_kb(pid):
-    return rss_parts_kb(pid)[0]
-
-
 def rss_parts_kb(pid):
     """(VmRSS, RssAnon, RssFile) in kB: anonymous pages are the process's own (heap, stacks,
     relocated data); file pages are code and read-only data of the binary and its libraries,

@@ -456,23 +456,6 @@ private struct PlainInstant: InstantProtocol {
   }
 }
 
-private final class CapturedRecords: Sendable {
-  private let storage = Mutex<[LogEvent]>([])
-  var events: [LogEvent] { storage.withLock { $0 } }
-  func append(_ event: LogEvent) { storage.withLock { $0.append(event) } }
-}
-
-private struct CapturingHandler: LogHandler {
-  let store: CapturedRecords
-  var metadata: Logger.Metadata = [:]
-  var logLevel: Logger.Level = .trace
-  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-    get { metadata[key] }
-    set { metadata[key] = newValue }
-  }
-  func log(event: LogEvent) { store.append(event) }
-}
-
 // MARK: - Catalog file
 
 private struct CatalogEntry {

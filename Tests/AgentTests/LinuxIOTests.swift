@@ -123,12 +123,24 @@ private let staleNamespacesRemoved: Void = {
 
 /// A named network namespace, removed with everything in it when `body` ends, even on failure.
 private func withTestNamespace<T>(_ body: (String) throws -> T) throws -> T {
+  let name = try addTestNamespace()
+  defer { runCommand(["ip", "netns", "del", name]) }
+  return try body(name)
+}
+
+/// `withTestNamespace` for async bodies.
+private func withTestNamespaceAsync(_ body: (String) async throws -> Void) async throws {
+  let name = try addTestNamespace()
+  defer { runCommand(["ip", "netns", "del", name]) }
+  try await body(name)
+}
+
+private func addTestNamespace() throws -> String {
   staleNamespacesRemoved
   let name = "ccio-\(getpid())-\(randomHex(6))"
   let created = runCommand(["ip", "netns", "add", name])
   guard created.status == 0 else { throw LinuxIOTestError(description: created.output) }
-  defer { runCommand(["ip", "netns", "del", name]) }
-  return try body(name)
+  return name
 }
 
 @discardableResult
@@ -561,6 +573,32 @@ private func waitForLink(
   }
 }
 
+/// One blocking round trip at a time, for the tests; the agent's ping thread drives the socket
+/// through its `PingSchedule` instead.
+extension ICMPEchoSocket {
+  /// Waits up to `timeout` for something to read. False on timeout.
+  func waitReadable(timeout: Duration) -> Bool {
+    guard fd >= 0 else { return false }
+    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    let ready = poll(&pfd, 1, Self.milliseconds(timeout))
+    return ready > 0
+  }
+
+  /// One blocking round trip: sends a request and waits up to `timeout` for its reply.
+  func ping(_ destination: String, timeout: Duration) -> Bool {
+    guard let target = try? Self.address(destination), let request = send(to: target) else {
+      return false
+    }
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while true {
+      let remaining = ContinuousClock.now.duration(to: deadline)
+      guard remaining > .zero else { return false }
+      guard waitReadable(timeout: remaining) else { continue }
+      if receiveReplies().contains(where: { request.isAnswered(by: $0) }) { return true }
+    }
+  }
+}
+
 @Suite(.enabled(if: runningAsRoot, "ICMP sockets and namespaces need root here"))
 struct ICMPEchoSocketLiveTests {
   @Test func pingsLoopback() throws {
@@ -896,14 +934,4 @@ struct IPMonitorThreadLiveTests {
       #expect(Set(third.map(\.address)) == ["127.0.0.3"])
     }
   }
-}
-
-/// `withTestNamespace` for async bodies.
-private func withTestNamespaceAsync(_ body: (String) async throws -> Void) async throws {
-  staleNamespacesRemoved
-  let name = "ccio-\(getpid())-\(randomHex(6))"
-  let created = runCommand(["ip", "netns", "add", name])
-  guard created.status == 0 else { throw LinuxIOTestError(description: created.output) }
-  defer { runCommand(["ip", "netns", "del", name]) }
-  try await body(name)
 }

@@ -149,28 +149,6 @@ final class ICMPEchoSocket {
     }
   }
 
-  /// Waits up to `timeout` for something to read. False on timeout.
-  func waitReadable(timeout: Duration) -> Bool {
-    guard fd >= 0 else { return false }
-    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-    let ready = poll(&pfd, 1, Self.milliseconds(timeout))
-    return ready > 0
-  }
-
-  /// One blocking round trip: sends a request and waits up to `timeout` for its reply.
-  func ping(_ destination: String, timeout: Duration) -> Bool {
-    guard let target = try? Self.address(destination), let request = send(to: target) else {
-      return false
-    }
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while true {
-      let remaining = ContinuousClock.now.duration(to: deadline)
-      guard remaining > .zero else { return false }
-      guard waitReadable(timeout: remaining) else { continue }
-      if receiveReplies().contains(where: { request.isAnswered(by: $0) }) { return true }
-    }
-  }
-
   // MARK: - Packets
 
   /// An echo request; datagram sockets fill in identifier and checksum themselves.
