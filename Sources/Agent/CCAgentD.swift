@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
   import Glibc
@@ -45,12 +46,22 @@ struct CCAgentD: AsyncParsableCommand {
 
   func run() async throws {
     signal(SIGPIPE, SIG_IGN)
+    // Until the reload service's handler exists a SIGHUP would kill us (its default), and
+    // systemd counts that death as clean: ignore it from the first instruction on.
+    signal(SIGHUP, SIG_IGN)
     let loaded: LoadedConfiguration
     do {
       loaded = try ConfigurationLoader.load(
         path: config, node: node, controlSocket: controlSocket, agentXSocket: agentxSocket)
-    } catch {
+      if let script = loaded.configuration.notifyScript {
+        try ScriptSecurity.check(script: script)
+      }
+    } catch let error as ConfigurationLoadError {
       for line in error.lines { printStandardError(line) }
+      printStandardError("ccagentd: refusing to start: the configuration has errors")
+      throw ExitCode(1)
+    } catch {
+      printStandardError("\(config): \(error)")
       printStandardError("ccagentd: refusing to start: the configuration has errors")
       throw ExitCode(1)
     }
@@ -59,6 +70,9 @@ struct CCAgentD: AsyncParsableCommand {
     var logger = Logger(label: "ccagentd")
     logger[metadataKey: "CLUSTER_ID"] = "\(loaded.configuration.clusterID)"
     logger[metadataKey: "NODE_ID"] = "\(loaded.localNode)"
+    for warning in loaded.notices where warning.severity == .warning {
+      logger.warning("\(warning)")
+    }
 
     let runtimeDirectory = parentDirectory(of: loaded.configuration.controlSocketPath)
     makeDirectories(runtimeDirectory)
@@ -71,17 +85,15 @@ struct CCAgentD: AsyncParsableCommand {
     }
     defer { withExtendedLifetime(lock) {} }
 
-    let runtime = try await AgentRuntime.start(loaded: loaded, logger: logger)
+    let runtime = try await AgentRuntime.assemble(loaded: loaded, logger: logger)
+    // Every handler exists before READY=1: systemd's ExecReload may send SIGHUP at once.
+    let hangups = await UnixSignalsSequence(trapping: .sighup)
+    let reload = ReloadService(
+      runtime: runtime, hangups: hangups, path: config, node: node,
+      controlSocket: controlSocket, agentXSocket: agentxSocket, logger: logger)
     let group = ServiceGroup(
       configuration: .init(
-        services: [
-          .init(service: runtime.inputService),
-          .init(
-            service: ReloadService(
-              runtime: runtime, path: config, node: node, controlSocket: controlSocket,
-              agentXSocket: agentxSocket, logger: logger)),
-          .init(service: WatchdogService(driver: runtime.driver)),
-        ],
+        services: runtime.services(reload: reload),
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
     SystemdNotifier.notify(
@@ -89,8 +101,7 @@ struct CCAgentD: AsyncParsableCommand {
     )
     AgentRuntime.returnFreedMemory(after: .seconds(5))
     try await group.run()
-    SystemdNotifier.notify("STOPPING=1")
-    await runtime.stop()
+    await runtime.finish()
   }
 }
 

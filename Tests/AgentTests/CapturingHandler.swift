@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 
@@ -10,11 +11,20 @@ final class CapturedRecords: Sendable {
 
 struct CapturingHandler: LogHandler {
   let store: CapturedRecords
+  /// A journal that takes nothing until released (`sd_journal_sendv` blocked on a stopped
+  /// journald looks like this to the agent): each record waits for the gate.
+  var gate: DispatchSemaphore? = nil
   var metadata: Logger.Metadata = [:]
   var logLevel: Logger.Level = .trace
   subscript(metadataKey key: String) -> Logger.Metadata.Value? {
     get { metadata[key] }
     set { metadata[key] = newValue }
   }
-  func log(event: LogEvent) { store.append(event) }
+  func log(event: LogEvent) {
+    if let gate {
+      gate.wait()
+      gate.signal()
+    }
+    store.append(event)
+  }
 }

@@ -11,8 +11,8 @@ import Testing
   /// A dispatcher logging to `handler`, and the snapshot of a freshly started node.
   private func makeDispatcher(
     logging handler: some LogHandler = SwiftLogNoOpLogHandler()
-  ) -> (EventDispatcher, ClusterSnapshot) {
-    let dispatcher = EventDispatcher(
+  ) throws -> (EventDispatcher, ClusterSnapshot) {
+    let dispatcher = try EventDispatcher(
       logger: Logger(label: "test") { _ in handler },
       context: EventContext(
         clusterID: 1, nodeID: 0, heartbeatIntervalMilliseconds: 1000, configDigest: 0))
@@ -23,8 +23,8 @@ import Testing
     return (dispatcher, machine.snapshot(now: .zero))
   }
 
-  @Test func manyEventsReachTheTrapSinkWithoutGrowingTheCallChain() {
-    let (dispatcher, snapshot) = makeDispatcher()
+  @Test func manyEventsReachTheTrapSinkWithoutGrowingTheCallChain() throws {
+    let (dispatcher, snapshot) = try makeDispatcher()
     let count = Mutex(0)
     dispatcher.onTrap { _, _ in count.withLock { $0 += 1 } }
     for _ in 0..<300_000 {
@@ -35,9 +35,9 @@ import Testing
 
   /// Duplicated or replayed datagrams each carry their own sequence number; they still share
   /// one rate limit (5 records per 10 s window), or a duplicating link floods the journal.
-  @Test func rejectionsWithDistinctSequenceNumbersShareOneLimit() {
+  @Test func rejectionsWithDistinctSequenceNumbersShareOneLimit() throws {
     let records = CapturedRecords()
-    let (dispatcher, snapshot) = makeDispatcher(logging: CapturingHandler(store: records))
+    let (dispatcher, snapshot) = try makeDispatcher(logging: CapturingHandler(store: records))
     for sequence in 0..<100 {
       dispatcher.dispatch(
         .datagramRejected(link: .control, reason: "replayed sequence \(sequence)"),
@@ -46,8 +46,9 @@ import Testing
     dispatcher.dispatch(
       .datagramRejected(link: .control, reason: "message claims to come from node0"),
       snapshot: snapshot)
+    dispatcher.stop()  // the writer thread has written everything queued
     let logged = records.events.map { "\($0.message)" }
     #expect(logged.filter { $0.contains("replayed sequence") }.count == 5)
-    #expect(logged.filter { $0.contains("claims to come from") }.count == 1)
+    #expect(logged.filter { $0.contains("claims to come from") }.count == 1, "\(logged)")
   }
 }

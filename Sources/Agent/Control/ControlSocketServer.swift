@@ -1,6 +1,7 @@
 import Cluster
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -9,8 +10,26 @@ import NIOPosix
 /// `/run/ccagent/ccagent.sock`: one JSON request per line, one JSON response per line.
 /// Anyone who can open the socket (its group) may read; changing state needs root or the
 /// configured admin group, checked with SO_PEERCRED (DESIGN §6).
+///
+/// Bounded against clients that misbehave: at most `maxConnections` at once, closed after
+/// `idleTimeout` without a request, and closed when their unread replies pass the write
+/// buffer's high-water mark (a client that sent requests and never read grew the agent by
+/// tens of megabytes).
 final class ControlSocketServer: Sendable {
+  static let maxConnections = 32
+  static let idleTimeout = TimeAmount.seconds(60)
+  static let outputLimit = ChannelOptions.Types.WriteBufferWaterMark(
+    low: 64 * 1024, high: 256 * 1024)
+
   private let channel: Channel
+  private let shared: Shared
+
+  /// What every connection reads: the admin group (a reload changes it) and the count.
+  final class Shared: Sendable {
+    let adminGroup: Mutex<String?>
+    let connections = Atomic<Int>(0)
+    init(adminGroup: String?) { self.adminGroup = Mutex(adminGroup) }
+  }
 
   static func open(
     path: String, adminGroup: String?, group: EventLoopGroup, driver: ClusterDriver,
@@ -18,11 +37,24 @@ final class ControlSocketServer: Sendable {
   ) async throws -> ControlSocketServer {
     makeDirectories(parentDirectory(of: path))
     unlink(path)
+    let shared = Shared(adminGroup: adminGroup)
     let channel = try await ServerBootstrap(group: group)
+      .serverChannelOption(.backlog, value: 16)
+      .childChannelOption(.writeBufferWaterMark, value: outputLimit)
       .childChannelInitializer { child in
         child.eventLoop.makeCompletedFuture {
-          try child.pipeline.syncOperations.addHandler(
-            ControlConnectionHandler(driver: driver, store: store, adminGroup: adminGroup))
+          let count = shared.connections.wrappingAdd(1, ordering: .relaxed).newValue
+          child.closeFuture.whenComplete { _ in
+            shared.connections.wrappingSubtract(1, ordering: .relaxed)
+          }
+          guard count <= maxConnections else {
+            child.close(promise: nil)
+            return
+          }
+          try child.pipeline.syncOperations.addHandlers([
+            IdleStateHandler(allTimeout: idleTimeout),
+            ControlConnectionHandler(driver: driver, store: store, shared: shared),
+          ])
         }
       }
       .bind(unixDomainSocketPath: path).get()
@@ -31,12 +63,21 @@ final class ControlSocketServer: Sendable {
     if let entry = getgrnam("ccagent") {
       chown(path, uid_t(bitPattern: -1), entry.pointee.gr_gid)
     }
-    return ControlSocketServer(channel: channel)
+    return ControlSocketServer(channel: channel, shared: shared)
   }
 
-  private init(channel: Channel) {
+  private init(channel: Channel, shared: Shared) {
     self.channel = channel
+    self.shared = shared
   }
+
+  /// A reload's admin group, for the requests that follow.
+  func update(adminGroup: String?) {
+    shared.adminGroup.withLock { $0 = adminGroup }
+  }
+
+  /// Connections open now.
+  var connectionCount: Int { shared.connections.load(ordering: .relaxed) }
 
   func close() async {
     try? await channel.close()
@@ -49,15 +90,23 @@ private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked 
 
   let driver: ClusterDriver
   let store: SnapshotStore
-  let adminGroup: String?
+  let shared: ControlSocketServer.Shared
   // Only touched on the channel's event loop.
   private var pending: [UInt8] = []
   private var credentials: PeerCredentials?
 
-  init(driver: ClusterDriver, store: SnapshotStore, adminGroup: String?) {
+  init(driver: ClusterDriver, store: SnapshotStore, shared: ControlSocketServer.Shared) {
     self.driver = driver
     self.store = store
-    self.adminGroup = adminGroup
+    self.shared = shared
+  }
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if event is IdleStateHandler.IdleStateEvent {
+      context.close(promise: nil)
+      return
+    }
+    context.fireUserInboundEventTriggered(event)
   }
 
   func channelActive(context: ChannelHandlerContext) {
@@ -79,6 +128,12 @@ private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked 
       return
     }
     while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+      // Replies it has not read pass the high-water mark: a client that only writes.
+      guard context.channel.isWritable else {
+        pending.removeAll()
+        context.close(promise: nil)
+        return
+      }
       let line = String(decoding: pending[..<newline], as: UTF8.self)
       pending.removeSubrange(...newline)
       handle(line, context: context)
@@ -99,6 +154,7 @@ private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked 
     }
     let uid = credentials?.uid ?? UInt32.max
     let gid = credentials?.gid ?? UInt32.max
+    let adminGroup = shared.adminGroup.withLock { $0 }
     guard
       uid == 0
         || (adminGroup.map { PeerCredentials.isMember(uid: uid, gid: gid, ofGroup: $0) } ?? false)

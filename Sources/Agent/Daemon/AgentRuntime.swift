@@ -11,13 +11,16 @@ import UnixSignals
 #endif
 
 /// Everything a running agent owns, wired together: the driver, its input stream, sockets,
-/// monitors, hooks and the control socket.
+/// monitors, hooks and the control socket. It opens them; the services run and stop them.
 final class AgentRuntime: Sendable {
   let driver: ClusterDriver
   let inputs: DriverInputs
   let store: SnapshotStore
   let events: EventDispatcher
-  let eventLoops: MultiThreadedEventLoopGroup
+  /// Heartbeats have an event loop of their own: rendering a large `show` for a slow client
+  /// on the control socket's loop never delays a heartbeat.
+  let heartbeatLoop: MultiThreadedEventLoopGroup
+  let controlLoop: MultiThreadedEventLoopGroup
   let transport: HeartbeatTransport
   let control: ControlSocketServer
   let interfaces: InterfaceMonitorThread
@@ -25,12 +28,12 @@ final class AgentRuntime: Sendable {
   let mib: ClusterMIBService
   let logger: Logger
 
-  var inputService: InputService { InputService(driver: driver, inputs: inputs) }
-
-  static func start(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
+  static func assemble(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
     let store = SnapshotStore()
-    let events = EventDispatcher(logger: logger, context: EventContext(loaded))
-    events.configure(context: EventContext(loaded), hooks: makeHooks(loaded, logger: logger))
+    let events = try EventDispatcher(logger: logger, context: EventContext(loaded))
+    events.configure(
+      context: EventContext(loaded), notifyScript: loaded.configuration.notifyScript,
+      notifyTimeout: .seconds(loaded.configuration.notifyTimeoutSeconds))
     // Epochs increase across restarts (wall-clock milliseconds, random low bits), so the peer
     // refuses recordings of an earlier boot (see ReplayGuard).
     let epoch = UInt64(clamping: WallClock.nowMilliseconds()) << 16 | UInt64.random(in: 0...0xFFFF)
@@ -40,10 +43,11 @@ final class AgentRuntime: Sendable {
     let driver = ClusterDriver(
       loaded: loaded, bootEpoch: epoch, store: store, events: events, logger: logger)
     let inputs = DriverInputs()
-    // One event-loop thread: the agent's socket traffic is a few datagrams per interval.
-    let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    // One thread each: the agent's socket traffic is a few datagrams per interval.
+    let heartbeatLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let controlLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let transport = try await HeartbeatTransport.open(
-      configuration: loaded.configuration, localNode: loaded.localNode, group: eventLoops,
+      configuration: loaded.configuration, localNode: loaded.localNode, group: heartbeatLoop,
       inputs: inputs)
     await driver.attach(transport)
     let interfaces = try InterfaceMonitorThread(watched: await driver.watchedInterfaces)
@@ -53,37 +57,33 @@ final class AgentRuntime: Sendable {
         "monitored interface does not exist on this host; it counts as down",
         metadata: ["INTERFACE": "\(name)"])
     }
-    interfaces.start(inputs: inputs, logger: logger)
-    EventCatalog.log(
-      EventCatalog.agentStarted(version: ccagentVersion, context: EventContext(loaded)), to: logger)
-    EventCatalog.log(
-      EventCatalog.configLoaded(path: loaded.path, context: EventContext(loaded)), to: logger)
+    events.log(EventCatalog.agentStarted(version: ccagentVersion, context: EventContext(loaded)))
+    events.log(EventCatalog.configLoaded(path: loaded.path, context: EventContext(loaded)))
     await driver.start(interfaces: initial)
-    // The subagent attaches whenever snmpd is (or becomes) reachable; it never blocks us.
-    mib.start()
     let pings = try IPMonitorThread(targets: await driver.pingTargets)
-    pings.start(inputs: inputs, logger: logger)
     let control = try await ControlSocketServer.open(
       path: loaded.configuration.controlSocketPath, adminGroup: loaded.configuration.adminGroup,
-      group: eventLoops, driver: driver, store: store)
+      group: controlLoop, driver: driver, store: store)
     return AgentRuntime(
-      driver: driver, inputs: inputs, store: store, events: events, eventLoops: eventLoops,
-      transport: transport, control: control, interfaces: interfaces, pings: pings, mib: mib,
-      logger: logger)
+      driver: driver, inputs: inputs, store: store, events: events, heartbeatLoop: heartbeatLoop,
+      controlLoop: controlLoop, transport: transport, control: control, interfaces: interfaces,
+      pings: pings, mib: mib, logger: logger)
   }
 
   private init(
     driver: ClusterDriver, inputs: DriverInputs, store: SnapshotStore, events: EventDispatcher,
-    eventLoops: MultiThreadedEventLoopGroup, transport: HeartbeatTransport,
-    control: ControlSocketServer, interfaces: InterfaceMonitorThread, pings: IPMonitorThread,
-    mib: ClusterMIBService, logger: Logger
+    heartbeatLoop: MultiThreadedEventLoopGroup, controlLoop: MultiThreadedEventLoopGroup,
+    transport: HeartbeatTransport, control: ControlSocketServer,
+    interfaces: InterfaceMonitorThread, pings: IPMonitorThread, mib: ClusterMIBService,
+    logger: Logger
   ) {
     self.mib = mib
     self.driver = driver
     self.inputs = inputs
     self.store = store
     self.events = events
-    self.eventLoops = eventLoops
+    self.heartbeatLoop = heartbeatLoop
+    self.controlLoop = controlLoop
     self.transport = transport
     self.control = control
     self.interfaces = interfaces
@@ -91,24 +91,54 @@ final class AgentRuntime: Sendable {
     self.logger = logger
   }
 
-  static func makeHooks(_ loaded: LoadedConfiguration, logger: Logger) -> NotifyHookRunner? {
-    loaded.configuration.notifyScript.map {
-      NotifyHookRunner(
-        script: $0, timeout: .seconds(loaded.configuration.notifyTimeoutSeconds), logger: logger)
-    }
+  /// The agent's services in dependency order: the group starts them together and stops them
+  /// in reverse, so the announcement of the stop comes first and SNMP goes last.
+  func services(reload: ReloadService) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    [
+      .init(service: SNMPService(mib: mib)),
+      .init(service: HeartbeatService(driver: driver, inputs: inputs, transport: transport)),
+      .init(service: MonitorService(monitor: interfaces, inputs: inputs, logger: logger)),
+      .init(service: MonitorService(monitor: pings, inputs: inputs, logger: logger)),
+      .init(service: ControlSocketService(server: control)),
+      .init(service: reload),
+      .init(service: WatchdogService(driver: driver)),
+      .init(service: StopAnnouncementService(runtime: self)),
+    ]
   }
 
-  /// SIGHUP with a valid file: new monitors, hooks and timers, same roles.
-  func reload(_ loaded: LoadedConfiguration) async {
-    await driver.reload(loaded)
-    events.configure(context: EventContext(loaded), hooks: Self.makeHooks(loaded, logger: logger))
+  /// SIGHUP with a valid file: new monitors, hooks and timers, same roles. Settings that only
+  /// a restart can apply keep their running values, and the record says which they are.
+  func reload(_ reloaded: LoadedConfiguration, replacing running: LoadedConfiguration) async throws
+  {
+    if let script = reloaded.configuration.notifyScript {
+      try ScriptSecurity.check(script: script)
+    }
+    let differences = ReloadDifferences(
+      running: running.configuration, reloaded: reloaded.configuration,
+      keyChanged: reloaded.key != running.key)
+    var new = reloaded
+    new.configuration = ReloadDifferences.applicable(
+      running: running.configuration, reloaded: reloaded.configuration)
+    await driver.reload(new)
+    events.configure(
+      context: EventContext(new), notifyScript: new.configuration.notifyScript,
+      notifyTimeout: .seconds(new.configuration.notifyTimeoutSeconds))
+    control.update(adminGroup: new.configuration.adminGroup)
     interfaces.watch(await driver.watchedInterfaces)
     pings.update(targets: await driver.pingTargets)
-    if let initial = try? interfaces.initialState() {
-      for (name, state) in initial { inputs.yield(.interface(name, state)) }
+    events.log(EventCatalog.configLoaded(path: new.path, context: EventContext(new)))
+    if !differences.needRestart.isEmpty {
+      let settings = differences.needRestart.joined(separator: ", ")
+      logger.warning(
+        "reload: these settings changed but take effect only after a restart: \(settings)",
+        metadata: ["RESTART_SETTINGS": "\(differences.needRestart.joined(separator: ","))"])
     }
-    EventCatalog.log(
-      EventCatalog.configLoaded(path: loaded.path, context: EventContext(loaded)), to: logger)
+    for warning in differences.warnings {
+      logger.warning("reload: \(warning)")
+    }
+    for warning in new.notices where warning.severity == .warning {
+      logger.warning("\(warning)")
+    }
     Self.returnFreedMemory(after: .seconds(2))
   }
 
@@ -121,89 +151,13 @@ final class AgentRuntime: Sendable {
     }
   }
 
-  func stop() async {
-    EventCatalog.log(EventCatalog.agentStopping(context: events.currentContext), to: logger)
-    inputs.continuation.finish()
-    interfaces.stop()
-    pings.stop()
-    mib.stop()
-    await driver.shutdown()
-    await control.close()
-    await transport.close()
-    try? await eventLoops.shutdownGracefully()
+  /// After the services have stopped: the queued records and hook runs, then the loops.
+  func finish() async {
+    events.stop()
+    try? await heartbeatLoop.shutdownGracefully()
+    try? await controlLoop.shutdownGracefully()
   }
 }
 
 /// The release this binary belongs to (packaging/VERSION).
 let ccagentVersion = "0.1.0"
-
-/// Feeds the driver from the input stream until shutdown.
-struct InputService: Service {
-  let driver: ClusterDriver
-  let inputs: DriverInputs
-
-  func run() async throws {
-    await withGracefulShutdownHandler {
-      for await input in inputs.stream {
-        switch input {
-        case .datagram(let bytes, let link, let source):
-          await driver.datagram(bytes, link: link, source: source)
-        case .interface(let name, let state):
-          await driver.interfaceChanged(name, state: state)
-        case .pings(let results):
-          await driver.pingResults(results)
-        }
-      }
-    } onGracefulShutdown: {
-      inputs.continuation.finish()
-    }
-  }
-}
-
-/// SIGHUP: reload the configuration; a bad file is reported and the running one kept.
-struct ReloadService: Service {
-  let runtime: AgentRuntime
-  let path: String
-  let node: Int?
-  let controlSocket: String?
-  let agentXSocket: String?
-  let logger: Logger
-
-  func run() async throws {
-    for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-      let current = await runtime.driver.configuration
-      do {
-        let new = try ConfigurationLoader.load(
-          path: path, node: node ?? current.localNode, controlSocket: controlSocket,
-          agentXSocket: agentXSocket)
-        guard new.localNode == current.localNode else {
-          throw ConfigurationLoadError(lines: ["\(path): the node id cannot change on reload"])
-        }
-        await runtime.reload(new)
-      } catch {
-        EventCatalog.log(
-          EventCatalog.configReloadFailed(
-            path: path, error: "\(error)", context: EventContext(current)),
-          to: logger)
-      }
-    }
-  }
-}
-
-/// Feeds systemd's watchdog from the driver's own executor, so a wedged driver stops the
-/// pings; the SNMP thread is never involved.
-struct WatchdogService: Service {
-  let driver: ClusterDriver
-
-  func run() async throws {
-    guard let interval = SystemdNotifier.watchdogInterval() else {
-      try? await gracefulShutdown()
-      return
-    }
-    while !Task.isShuttingDownGracefully && !Task.isCancelled {
-      _ = await driver.now
-      SystemdNotifier.notify("WATCHDOG=1")
-      try? await Task.sleep(for: interval / 3)
-    }
-  }
-}

@@ -4,11 +4,12 @@ import Synchronization
 
 /// Turns each cluster event into its outputs: a structured journal record (through the
 /// catalog), a notify-hook run for RG state changes, and an SNMP notification.
-/// Everything here is non-blocking: hooks and traps are queued for their own workers.
+/// Everything here is non-blocking: records, hooks and traps are queued for their own threads.
 final class EventDispatcher: Sendable {
   private let logger: Logger
   private let context: Mutex<EventContext>
-  private let hooks: Mutex<NotifyHookRunner?>
+  private let hooks: NotifyHookRunner
+  private let records: RecordWriter
   private let limiter = Mutex(RateLimiter<ContinuousClock.Instant>())
   // The sink lives in a class: a bare closure read out of `Mutex.withLock` gets wrapped in one
   // more reabstraction thunk per read, and after enough events calling it overflowed the
@@ -20,20 +21,36 @@ final class EventDispatcher: Sendable {
     init(_ send: @escaping @Sendable (ClusterEvent, ClusterSnapshot) -> Void) { self.send = send }
   }
 
-  init(logger: Logger, context: EventContext) {
+  init(logger: Logger, context: EventContext) throws {
     self.logger = logger
     self.context = Mutex(context)
-    self.hooks = Mutex(nil)
+    hooks = try NotifyHookRunner(logger: logger)
+    records = try RecordWriter(logger: logger)
   }
 
-  func configure(context: EventContext, hooks newHooks: NotifyHookRunner?) {
+  /// A (re)loaded configuration: its context for new records, its script for later hook runs
+  /// (runs already queued keep theirs and their order).
+  func configure(context: EventContext, notifyScript: String?, notifyTimeout: Duration) {
     self.context.withLock { $0 = context }
-    let old = hooks.withLock { current -> NotifyHookRunner? in
-      let old = current
-      current = newHooks
-      return old
-    }
-    if old !== newHooks { old?.stop() }
+    hooks.configure(script: notifyScript, timeout: notifyTimeout)
+  }
+
+  /// Records dropped because the journal did not keep up.
+  var droppedRecords: Int { records.droppedRecords }
+
+  /// Writes a record through the writer thread (start-up, reload and stop records too, so
+  /// they keep their order with the events').
+  func log(
+    _ record: EventRecord, file: String = #fileID, function: String = #function,
+    line: UInt = #line
+  ) {
+    records.write(record, file: file, function: function, line: line)
+  }
+
+  /// Waits for the queued hook runs and records (the agent is stopping).
+  func stop() {
+    hooks.stop()
+    records.stop()
   }
 
   var currentContext: EventContext { context.withLock { $0 } }
@@ -50,11 +67,11 @@ final class EventDispatcher: Sendable {
         // datagram carries its own sequence number, and a key per number limited nothing.
         log(limited: record, key: "rejected:" + event.summary.filter { !$0.isNumber })
       } else {
-        EventCatalog.log(record, to: logger)
+        records.write(record)
       }
     }
     if case .groupStateChanged(let change) = event {
-      hooks.withLock { $0 }?.notify(
+      hooks.notify(
         group: change.group, newState: change.to.description,
         previousState: change.from.description, reason: change.reason)
     }
@@ -73,12 +90,11 @@ final class EventDispatcher: Sendable {
     let now = ContinuousClock.now
     let verdict = limiter.withLock { $0.admit(key: key, now: now) }
     if verdict.allowed {
-      EventCatalog.log(record, to: logger)
+      records.write(record)
     }
     if let summary = verdict.summary {
       let context = self.context.withLock { $0 }
-      EventCatalog.log(
-        EventCatalog.messagesSuppressed(summary, kind: record.kind, context: context), to: logger)
+      records.write(EventCatalog.messagesSuppressed(summary, kind: record.kind, context: context))
     }
   }
 }

@@ -12,24 +12,13 @@ import Synchronization
 final class IPMonitorThread: Sendable {
   private let stopped = Atomic<Bool>(false)
   private let pending: Mutex<[PingTarget]?>
-  /// A pipe that wakes the thread out of `poll` for a new target list or a stop.
-  private let wakeRead: Int32
-  private let wakeWrite: Int32
+  /// Wakes the thread out of `poll` for a new target list or a stop.
+  private let wakePipe: WakePipe
+  private let thread = Mutex<NamedThread?>(nil)
 
   init(targets: [PingTarget]) throws {
     pending = Mutex(targets)
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw ICMPEchoError.system(call: "pipe", errno: errno) }
-    for fd in fds {
-      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-    }
-    (wakeRead, wakeWrite) = (fds[0], fds[1])
-  }
-
-  deinit {
-    Glibc.close(wakeRead)
-    Glibc.close(wakeWrite)
+    wakePipe = try WakePipe()
   }
 
   /// New targets after a reload; unchanged addresses keep their rhythm.
@@ -38,20 +27,23 @@ final class IPMonitorThread: Sendable {
     wake()
   }
 
+  /// Tells the thread to stop and waits until it has closed its sockets.
   func stop() {
     stopped.store(true, ordering: .relaxed)
     wake()
+    thread.withLock { $0 }?.join()
   }
 
   private func wake() {
-    var byte: UInt8 = 1
-    _ = write(wakeWrite, &byte, 1)
+    wakePipe.wake()
   }
 
   func start(inputs: DriverInputs, logger: Logger) {
-    NamedThread(name: "ccagent-ping") { [self] in
+    let started = NamedThread.launch(name: "ccagent-ping", what: "ip-monitoring", logger: logger) {
+      [self] in
       run(inputs: inputs, logger: logger)
-    }.start()
+    }
+    thread.withLock { $0 = started }
   }
 
   private func run(inputs: DriverInputs, logger: Logger) {
@@ -102,7 +94,7 @@ final class IPMonitorThread: Sendable {
         results.removeAll()
       }
       let order = Array(sockets.values)
-      var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+      var fds = [pollfd(fd: wakePipe.readDescriptor, events: Int16(POLLIN), revents: 0)]
       fds += order.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
       // No targets: sleep until a reload or stop wakes us.
       let timeout = schedule.nextWake.map {
@@ -110,10 +102,7 @@ final class IPMonitorThread: Sendable {
       }
       let ready = poll(&fds, nfds_t(fds.count), timeout ?? -1)
       guard ready > 0 else { continue }
-      if fds[0].revents != 0 {
-        var drained = [UInt8](repeating: 0, count: 64)
-        while read(wakeRead, &drained, drained.count) > 0 {}
-      }
+      if fds[0].revents != 0 { wakePipe.drain() }
       for (index, socket) in order.enumerated() where fds[index + 1].revents != 0 {
         for reply in socket.receiveReplies() {
           if let address = schedule.received(reply) {

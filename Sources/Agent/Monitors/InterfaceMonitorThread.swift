@@ -12,6 +12,10 @@ final class InterfaceMonitorThread: Sendable {
   private let monitor: LinkMonitor
   private let watched: Mutex<Set<String>>
   private let stopped = Atomic<Bool>(false)
+  /// Set by `watch` (a reload) and by lost netlink messages: the thread reads the whole link
+  /// table again and reports every watched interface.
+  private let rescanRequested = Atomic<Bool>(false)
+  private let thread = Mutex<NamedThread?>(nil)
 
   init(watched: [String]) throws {
     monitor = try LinkMonitor()
@@ -19,6 +23,7 @@ final class InterfaceMonitorThread: Sendable {
   }
 
   /// The current state of every watched interface; absent ones count as `not-present`.
+  /// Only before `start()`: afterwards the thread is the socket's one reader.
   func initialState() throws -> [String: LinkState] {
     let links = try monitor.dumpLinks()
     var state: [String: LinkState] = [:]
@@ -28,42 +33,65 @@ final class InterfaceMonitorThread: Sendable {
     return state
   }
 
+  /// A reload's new list. The netlink thread itself reads the table again (a second reader
+  /// beside its blocking read failed with a concurrent-use error, and a newly monitored
+  /// interface that was down then counted as up) and reports every watched interface.
   func watch(_ names: [String]) {
     watched.withLock { $0 = Set(names) }
+    rescanRequested.store(true, ordering: .sequentiallyConsistent)
+    monitor.wakeUp()
   }
 
+  /// Starts the thread; it first reads the table again, so a change between the start-up
+  /// read and now is not missed.
   func start(inputs: DriverInputs, logger: Logger) {
-    let thread = NamedThread(name: "ccagent-netlink") { [self] in
-      var last: [String: LinkState] = [:]
-      while !stopped.load(ordering: .relaxed) {
+    rescanRequested.store(true, ordering: .sequentiallyConsistent)
+    let started = NamedThread.launch(name: "ccagent-netlink", what: "netlink", logger: logger) {
+      [self] in
+      run(inputs: inputs, logger: logger)
+    }
+    thread.withLock { $0 = started }
+  }
+
+  private func run(inputs: DriverInputs, logger: Logger) {
+    var last: [String: LinkState] = [:]
+    while !stopped.load(ordering: .relaxed) {
+      if rescanRequested.exchange(false, ordering: .sequentiallyConsistent) {
         do {
-          for observation in try monitor.nextEvents() {
-            guard watched.withLock({ $0.contains(observation.name) }) else { continue }
-            let state: LinkState = observation.deleted ? .absent : (observation.isUp ? .up : .down)
-            guard last[observation.name] != state else { continue }
-            last[observation.name] = state
-            inputs.yield(.interface(observation.name, state))
-          }
-        } catch LinkMonitorError.overrun {
-          // Messages were lost: read the whole table again so no change is missed.
-          if let all = try? initialState() {
-            for (name, state) in all where last[name] != state {
-              last[name] = state
-              inputs.yield(.interface(name, state))
-            }
+          for (name, state) in try initialState().sorted(by: { $0.key < $1.key }) {
+            last[name] = state
+            inputs.yield(.interface(name, state))
           }
         } catch {
-          if stopped.load(ordering: .relaxed) { return }
-          logger.error("netlink read failed", metadata: ["ERROR": "\(error)"])
+          logger.error("netlink link dump failed", metadata: ["ERROR": "\(error)"])
+          rescanRequested.store(true, ordering: .sequentiallyConsistent)
           usleep(100_000)
+          continue
         }
       }
+      do {
+        for observation in try monitor.nextEvents() {
+          guard watched.withLock({ $0.contains(observation.name) }) else { continue }
+          let state: LinkState = observation.deleted ? .absent : (observation.isUp ? .up : .down)
+          guard last[observation.name] != state else { continue }
+          last[observation.name] = state
+          inputs.yield(.interface(observation.name, state))
+        }
+      } catch LinkMonitorError.overrun {
+        // Messages were lost: read the whole table again so no change is missed.
+        rescanRequested.store(true, ordering: .sequentiallyConsistent)
+      } catch {
+        if stopped.load(ordering: .relaxed) { return }
+        logger.error("netlink read failed", metadata: ["ERROR": "\(error)"])
+        usleep(100_000)
+      }
     }
-    thread.start()
   }
 
+  /// Tells the thread to stop and waits for it.
   func stop() {
     stopped.store(true, ordering: .relaxed)
     monitor.wakeUp()
+    thread.withLock { $0 }?.join()
   }
 }

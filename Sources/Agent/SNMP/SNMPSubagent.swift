@@ -44,7 +44,7 @@ final class SNMPSubagent: Sendable {
     var sent = 0
     var connected = false
     var handlers: [@Sendable (Bool) -> Void] = []
-    var thread: pthread_t?
+    var thread: NamedThread?
     var started = false
     var stopping = false
     var connectWarningLogged = false
@@ -67,8 +67,7 @@ final class SNMPSubagent: Sendable {
   }
 
   private let state = Mutex(State())
-  private let wakeRead: Int32
-  private let wakeWrite: Int32
+  private let wakePipe: WakePipe?
 
   /// Process-wide: net-snmp is a singleton that can be initialised once (see above).
   private static let running = Mutex(false)
@@ -77,22 +76,12 @@ final class SNMPSubagent: Sendable {
     self.socket = socket
     self.root = root
     self.logger = logger
-    var fds: [Int32] = [-1, -1]
-    if pipe(&fds) == 0 {
-      for fd in fds {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-      }
-    } else {
-      logger("SNMP: cannot create wake-up pipe (errno \(errno))")
+    do {
+      wakePipe = try WakePipe()
+    } catch {
+      wakePipe = nil
+      logger("SNMP: \(error)")
     }
-    wakeRead = fds[0]
-    wakeWrite = fds[1]
-  }
-
-  deinit {
-    if wakeRead >= 0 { close(wakeRead) }
-    if wakeWrite >= 0 { close(wakeWrite) }
   }
 
   // MARK: Public API (any thread)
@@ -165,54 +154,33 @@ final class SNMPSubagent: Sendable {
     // before the SNMP thread exists; start() belongs at daemon start-up (setenv is not
     // thread-safe against concurrent getenv).
     setenv("MIBS", "", 1)
-    let ctx = Unmanaged.passRetained(self).toOpaque()
-    #if canImport(Darwin)
-      var tid: pthread_t? = nil
-    #else
-      var tid = pthread_t()
-    #endif
-    let rc = pthread_create(
-      &tid, nil,
-      { arg in
-        let agent = Unmanaged<SNMPSubagent>.fromOpaque(arg!).takeRetainedValue()
-        agent.threadMain()
-        return nil
-      }, ctx)
+    let thread = NamedThread(name: "ccagent-snmp") { [self] in threadMain() }
+    let rc = thread.start()
     guard rc == 0 else {
-      Unmanaged<SNMPSubagent>.fromOpaque(ctx).release()
       Self.running.withLock { $0 = false }
       logger("SNMP: cannot create the SNMP thread (error \(rc))")
       return false
     }
-    #if canImport(Darwin)
-      let t = tid!
-    #else
-      let t = tid
-    #endif
-    state.withLock { $0.thread = t }
+    state.withLock { $0.thread = thread }
     return true
   }
 
   /// Stops the SNMP thread (closing the AgentX session) and joins it.
   func stop() {
-    let thread: pthread_t? = state.withLock { s in
+    let thread: NamedThread? = state.withLock { s in
       s.stopping = true
       let t = s.thread
       s.thread = nil
       return t
     }
     wake()
-    guard let thread else { return }
-    if pthread_equal(thread, pthread_self()) != 0 { return }  // cannot join ourselves
-    pthread_join(thread, nil)
+    thread?.join()
   }
 
   // MARK: SNMP thread
 
   private func wake() {
-    guard wakeWrite >= 0 else { return }
-    var b: UInt8 = 1
-    _ = write(wakeWrite, &b, 1)  // EAGAIN: a wake-up is already pending
+    wakePipe?.wake()
   }
 
   private func threadMain() {
@@ -230,7 +198,7 @@ final class SNMPSubagent: Sendable {
       logger("SNMP: cannot register the subtree \(root.map(String.init).joined(separator: "."))")
     }
     while !state.withLock({ $0.stopping }) {
-      _ = ccsnmp_loop_once(wakeRead, 1000)
+      _ = ccsnmp_loop_once(wakePipe?.readDescriptor ?? -1, 1000)
       flushNotifications()
     }
     ccsnmp_shutdown(Self.appName)

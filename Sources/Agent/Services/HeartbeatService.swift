@@ -1,0 +1,29 @@
+import ServiceLifecycle
+
+/// The heartbeat transport and the driver's input: datagrams, link changes and ping results
+/// reach the state machine in arrival order. On a graceful stop the agent first hands its
+/// primary roles over (the peer takes over at once), then stops reading and closes the sockets.
+struct HeartbeatService: Service {
+  let driver: ClusterDriver
+  let inputs: DriverInputs
+  let transport: HeartbeatTransport
+
+  func run() async throws {
+    await withGracefulShutdownHandler {
+      for await input in inputs.stream {
+        switch input {
+        case .datagram(let bytes, let link, let source):
+          await driver.datagram(bytes, link: link, source: source)
+        case .interface(let name, let state):
+          await driver.interfaceChanged(name, state: state)
+        case .pings(let results):
+          await driver.pingResults(results)
+        }
+      }
+    } onGracefulShutdown: {
+      inputs.continuation.finish()
+    }
+    await driver.shutdown()
+    await transport.close()
+  }
+}
