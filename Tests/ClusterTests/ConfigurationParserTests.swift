@@ -77,8 +77,9 @@ struct ConfigurationParserTests {
     #expect(notices.contains { $0.hasPrefix("seed.conf:38:5: notice: ignoring 'set system") })
     #expect(
       notices.contains { $0.hasPrefix("seed.conf:28:5: notice: ignoring 'set snmp community") })
-    #expect(
-      notices.contains { $0.hasPrefix("seed.conf:31:16: notice: ignoring 'interfaces reth0 unit") })
+    // The seed's reth address is the reth's own now (issue 14), no longer ignored.
+    #expect(!notices.contains { $0.contains("ignoring 'interfaces reth0 unit") })
+    #expect(c.redundantEthernets["reth0"]?.addresses.map(\.description) == ["192.0.2.1/24"])
   }
 
   static let minimal = """

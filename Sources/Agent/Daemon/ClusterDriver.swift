@@ -18,6 +18,7 @@ actor ClusterDriver {
   private let store: SnapshotStore
   private let events: EventDispatcher
   private var transport: HeartbeatTransport?
+  private var dataPlane: (any DataPlaneExecutor)?
   private var sleeper: Task<Void, Never>?
   private var sleeperDeadline: ClusterTime?
   private let logger: Logger
@@ -48,6 +49,10 @@ actor ClusterDriver {
 
   func attach(_ transport: HeartbeatTransport) {
     self.transport = transport
+  }
+
+  func attach(dataPlane: any DataPlaneExecutor) {
+    self.dataPlane = dataPlane
   }
 
   // MARK: - Inputs
@@ -144,6 +149,8 @@ actor ClusterDriver {
         var probe = message
         probe.link = .fabric
         transport.send(codec.encode(probe), on: .fabric)
+      case .dataPlane(let action):
+        dataPlane?.execute(action)
       case .emit(.datagramRejected) where quietRejections:
         continue  // already logged, rate-limited, with its source address
       case .emit(let event):

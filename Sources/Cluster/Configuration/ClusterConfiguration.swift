@@ -14,6 +14,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
   public var redundancyGroups: [Int: RedundancyGroupConfiguration] = [:]
   /// Keyed by reth name (`reth0`).
   public var redundantEthernets: [String: RedundantEthernet] = [:]
+  /// Which MAC the reths use (`set chassis cluster reth-mac local|juniper|member`).
+  public var rethMAC: RethMACStyle = .local
   /// `fab0` members (node0) and `fab1` members (node1).
   public var fabricMembers: [[String]] = [[], []]
   /// Linux additions: how each node is reached.
@@ -49,6 +51,9 @@ public struct RedundancyGroupConfiguration: Sendable, Equatable {
   public var holdDownIntervalSeconds: Int
   public var interfaceMonitors: [InterfaceMonitor] = []
   public var ipMonitoring: IPMonitoring?
+  /// GARPs per IPv4 address (and unsolicited NAs per IPv6 address) in one burst: SRX's
+  /// `gratuitous-arp-count`, 1–16.
+  public var gratuitousARPCount: Int = 4
 
   public init(id: Int) {
     self.id = id
@@ -105,8 +110,18 @@ public struct IPMonitorAddress: Sendable, Equatable, Hashable {
 public struct RedundantEthernet: Sendable, Equatable {
   public var name: String
   public var redundancyGroup: Int?
+  /// Member interfaces by name, in configuration order (both nodes' members).
   public var members: [String] = []
+  /// Members that exist on one node only (`… redundant-parent rethN node 1`).
+  public var memberNode: [String: Int] = [:]
+  /// `set interfaces rethN unit 0 family inet|inet6 address A/P`, in configuration order.
+  public var addresses: [RethAddress] = []
   public init(name: String) { self.name = name }
+
+  /// The members this node has.
+  public func members(on node: Int) -> [String] {
+    members.filter { memberNode[$0].map { $0 == node } ?? true }
+  }
 }
 
 public struct NodeEndpoints: Sendable, Equatable {

@@ -30,6 +30,9 @@ public enum ConfigurationDigest {
           "\(rg) interface-monitor \(m.interface) weight \(m.weight)"
             + (m.node.map { " node \($0)" } ?? ""))
       }
+      if g.gratuitousARPCount != 4 {
+        lines.append("\(rg) gratuitous-arp-count \(g.gratuitousARPCount)")
+      }
       if let ip = g.ipMonitoring {
         lines.append("\(rg) ip-monitoring global-weight \(ip.globalWeight)")
         lines.append("\(rg) ip-monitoring global-threshold \(ip.globalThreshold)")
@@ -42,13 +45,19 @@ public enum ConfigurationDigest {
         }
       }
     }
+    if c.rethMAC != .local { lines.append("set chassis cluster reth-mac \(c.rethMAC)") }
     for name in c.redundantEthernets.keys.sorted() {
       guard let reth = c.redundantEthernets[name] else { continue }
       if let group = reth.redundancyGroup {
         lines.append("set interfaces \(name) redundant-ether-options redundancy-group \(group)")
       }
       for member in reth.members {
-        lines.append("set interfaces \(member) gigether-options redundant-parent \(name)")
+        lines.append(
+          "set interfaces \(member) gigether-options redundant-parent \(name)"
+            + (reth.memberNode[member].map { " node \($0)" } ?? ""))
+      }
+      for address in reth.addresses {
+        lines.append("set interfaces \(name) unit 0 family \(address.family) address \(address)")
       }
     }
     for node in 0...1 {

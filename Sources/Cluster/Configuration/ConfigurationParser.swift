@@ -14,6 +14,9 @@ public struct ConfigurationParser {
   private var preemptOrigin: [Int: (line: Int, column: Int)] = [:]
   private var holdDownOrigin: [Int: (line: Int, column: Int, value: Int)] = [:]
   private var rethReferences: [(name: String, line: Int, column: Int)] = []
+  /// Where each reth address was written, for the whole-file checks.
+  private var rethAddressOrigins: [(reth: String, address: RethAddress, line: Int, column: Int)] =
+    []
   private var lineCount = 0
 
   public init(file: String) {
@@ -126,6 +129,14 @@ public struct ConfigurationParser {
       configuration.adminGroup = try c.word("a group name").text
     case "node":
       try node(&c)
+    case "reth-mac":
+      let style = try c.word("local, juniper or member")
+      guard let value = RethMACStyle(rawValue: style.text) else {
+        throw StatementError(
+          column: style.column,
+          message: "reth-mac must be local, juniper or member, not '\(style.text)'")
+      }
+      configuration.rethMAC = value
     case "redundancy-group":
       try redundancyGroup(&c)
     case "control-ports", "fabric-ports", "traceoptions", "network-management",
@@ -225,7 +236,9 @@ public struct ConfigurationParser {
       var ip = group.ipMonitoring ?? IPMonitoring()
       try ipMonitoring(&c, &ip)
       group.ipMonitoring = ip
-    case "gratuitous-arp-count", "interface-monitor-threshold":
+    case "gratuitous-arp-count":
+      group.gratuitousARPCount = try c.integer("gratuitous-arp-count", 1...16)
+    case "interface-monitor-threshold":
       report(
         .notice, line: c.line, column: key.column,
         "ignoring 'redundancy-group \(id) \(key.text)': not used on Linux")
@@ -333,9 +346,15 @@ public struct ConfigurationParser {
       if !reth.members.contains(name.text) {
         reth.members.append(name.text)
       }
+      if c.peek?.text == "node" {
+        c.advance()
+        reth.memberNode[name.text] = try c.integer("node", 0...1)
+      }
       configuration.redundantEthernets[parentToken.text] = reth
       rethReferences.append((parentToken.text, c.line, parentToken.column))
       try c.end()
+    case "unit" where name.text.hasPrefix("reth"):
+      try rethUnit(&c, name)
     case "fabric-options":
       c.advance()
       guard name.text == "fab0" || name.text == "fab1" else {
@@ -353,6 +372,50 @@ public struct ConfigurationParser {
     default:
       ignore(c, name, "interfaces \(name.text) \(option.text)")
     }
+  }
+
+  /// `set interfaces rethN unit 0 family inet|inet6 address A/P`; other unit statements
+  /// (descriptions, VLANs, filters) are the firewall's business, not the cluster's.
+  private mutating func rethUnit(_ c: inout StatementCursor, _ name: Token) throws(StatementError) {
+    c.advance()
+    guard RedundantEthernet.index(of: name.text) != nil else {
+      throw StatementError(
+        column: name.column, message: "'\(name.text)' is not a reth name (reth0, reth1, …)")
+    }
+    let unit = try c.integer("unit", 0...16385)
+    guard unit == 0, c.peek?.text == "family" else {
+      ignore(c, name, "interfaces \(name.text) unit \(unit) \(c.peek?.text ?? "")")
+      c.skipRest()
+      return
+    }
+    c.advance()
+    let familyToken = try c.word("inet or inet6")
+    guard let family = RethAddress.Family(rawValue: familyToken.text) else {
+      ignore(c, familyToken, "interfaces \(name.text) unit 0 family \(familyToken.text)")
+      c.skipRest()
+      return
+    }
+    guard c.peek?.text == "address" else {
+      ignore(
+        c, familyToken, "interfaces \(name.text) unit 0 family \(family) \(c.peek?.text ?? "")")
+      c.skipRest()
+      return
+    }
+    c.advance()
+    let text = try c.word("an address with prefix length")
+    let address: RethAddress
+    switch RethAddress.parse(text.text, family: family) {
+    case .success(let parsed): address = parsed
+    case .failure(let problem):
+      throw StatementError(column: text.column, message: problem.message)
+    }
+    // Junos options after the address (primary, preferred) change nothing here.
+    c.skipRest()
+    var reth = configuration.redundantEthernets[name.text] ?? RedundantEthernet(name: name.text)
+    if !reth.addresses.contains(address) { reth.addresses.append(address) }
+    configuration.redundantEthernets[name.text] = reth
+    rethReferences.append((name.text, c.line, name.column))
+    rethAddressOrigins.append((name.text, address, c.line, text.column))
   }
 
   private mutating func snmp(_ c: inout StatementCursor, _ top: Token) throws(StatementError) {
@@ -426,7 +489,7 @@ public struct ConfigurationParser {
       guard let group = reth.redundancyGroup else {
         report(
           .error, line: at.0, column: at.1,
-          "\(name) has members but no 'redundant-ether-options redundancy-group'")
+          "\(name) has members or addresses but no 'redundant-ether-options redundancy-group'")
         continue
       }
       if configuration.redundancyGroups[group] == nil {
@@ -435,12 +498,41 @@ public struct ConfigurationParser {
           "\(name) refers to redundancy-group \(group), which has no priorities configured")
       }
     }
+    checkRethAddresses()
     let hasErrors = diagnostics.contains { $0.severity == .error }
     let sorted = diagnostics.enumerated().sorted {
       ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
     }.map(\.element)
     return ConfigurationParseResult(
       configuration: hasErrors ? nil : configuration, diagnostics: sorted)
+  }
+
+  /// One owner per address, and none inside the control or fabric networks' addresses.
+  private mutating func checkRethAddresses() {
+    var owner: [[UInt8]: String] = [:]
+    var nodeAddresses: [(String, [UInt8])] = []
+    for (n, endpoints) in configuration.nodes.enumerated() {
+      for (what, text) in [
+        ("control", endpoints.controlAddress), ("fabric", endpoints.fabricAddress),
+      ] {
+        if let text, case let parsed = InetAddressText.parse(text), !parsed.octets.isEmpty {
+          nodeAddresses.append(("node \(n) \(what)-address \(text)", parsed.octets))
+        }
+      }
+    }
+    for origin in rethAddressOrigins {
+      if let other = owner[origin.address.octets], other != origin.reth {
+        report(
+          .error, line: origin.line, column: origin.column,
+          "\(origin.address.address) is already an address of \(other)")
+      }
+      owner[origin.address.octets] = origin.reth
+      for (what, octets) in nodeAddresses where origin.address.network(contains: octets) {
+        report(
+          .error, line: origin.line, column: origin.column,
+          "\(origin.address) overlaps the \(what): the cluster links need networks of their own")
+      }
+    }
   }
 
   private mutating func report(

@@ -6,6 +6,8 @@ public struct Simulator {
     case event(time: ClusterTime, node: Int, event: ClusterEvent)
     case status(time: ClusterTime, node: Int, snapshot: ClusterSnapshot?)
     case refused(time: ClusterTime, node: Int, message: String)
+    /// What the node's data-plane service would do to the kernel.
+    case dataPlane(time: ClusterTime, node: Int, action: DataPlaneAction)
   }
 
   /// One-way delay of both simulated links.
@@ -243,6 +245,8 @@ public struct Simulator {
         outputs.append(.transition(time: now, node: node, change: change))
       case .emit(let event):
         outputs.append(.event(time: now, node: node, event: event))
+      case .dataPlane(let action):
+        outputs.append(.dataPlane(time: now, node: node, action: action))
       }
     }
   }

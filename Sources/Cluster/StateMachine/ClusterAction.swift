@@ -6,6 +6,8 @@ public enum ClusterAction: Sendable, Equatable {
   case sendHeartbeat(HeartbeatMessage)
   /// Log, trap and hook this event.
   case emit(ClusterEvent)
+  /// Bring a reth to this node's role in its RG (DESIGN §10); first in its batch.
+  case dataPlane(DataPlaneAction)
 }
 
 /// Why an operator request was refused; the text is shown to the operator as is.

@@ -18,7 +18,8 @@ extension ClusterStateMachine {
     }
     announce(now: now)
     defer { actions.removeAll(keepingCapacity: true) }
-    return actions
+    let reths = dataPlaneActions()
+    return reths.isEmpty ? actions : reths + actions
   }
 
   /// The earliest time at which time alone can change something; the shell calls `tick` then.

@@ -102,11 +102,14 @@ extension ClusterStateMachine {
   }
 
   private func rethRows() -> [RedundantEthernetStatus] {
-    configuration.redundantEthernets.keys.sorted().compactMap { name in
+    let plans = Dictionary(uniqueKeysWithValues: rethPlans.map { ($0.name, $0) })
+    return configuration.redundantEthernets.keys.sorted().compactMap { name in
       guard let reth = configuration.redundantEthernets[name] else { return nil }
       return RedundantEthernetStatus(
-        name: name, group: reth.redundancyGroup, members: reth.members,
-        state: monitors.linkState(of: name, in: configuration))
+        name: name, group: reth.redundancyGroup, members: reth.members(on: localNode),
+        state: monitors.linkState(of: name, in: configuration),
+        mac: plans[name]?.macText ?? "-", addresses: reth.addresses.map(\.description),
+        active: dataPlane.active.contains(name))
     }
   }
 }

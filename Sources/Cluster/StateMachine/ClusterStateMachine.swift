@@ -43,6 +43,7 @@ public struct ClusterStateMachine: Sendable {
   var splitBrainCount = 0
   var lastSplitBrainAt: ClusterTime?
   var actions: [ClusterAction] = []
+  var dataPlane = DataPlaneRuntime()
   var lastEvaluatedAt: ClusterTime?
   /// Bumped whenever something a view shows changes, other than counters: the shell may
   /// publish snapshots lazily and still never show a stale role.

@@ -86,8 +86,15 @@ public struct IPMonitorStatus: Sendable, Equatable, Codable {
 public struct RedundantEthernetStatus: Sendable, Equatable, Codable {
   public var name: String
   public var group: Int?
+  /// This node's members.
   public var members: [String]
+  /// The members' link state: down when all of them are down.
   public var state: LinkState
+  /// The shared MAC (`member` when the members keep their own).
+  public var mac: String
+  public var addresses: [String]
+  /// True while this node holds the reth (up, with its addresses): it is the RG's primary.
+  public var active: Bool
 }
 
 public struct LinkStatistics: Sendable, Equatable, Codable {

@@ -35,6 +35,11 @@ public enum JSONView {
         EventLine(
           t_ms: time.milliseconds, type: "refused", node: node, event: "request-refused",
           text: message))
+    case .dataPlane(let time, let node, let action):
+      return encode(
+        EventLine(
+          t_ms: time.milliseconds, type: "data-plane", node: node, event: action.kind,
+          text: action.description))
     }
   }
 
@@ -76,6 +81,8 @@ extension Simulator.Output {
       return "@\(time) node\(node) \(event.summary)"
     case .refused(let time, let node, let message):
       return "@\(time) node\(node) request refused: \(message)"
+    case .dataPlane(let time, let node, let action):
+      return "@\(time) node\(node) data plane: \(action)"
     case .status(let time, let node, let snapshot):
       guard let snapshot else { return "@\(time) node\(node): agent not running\n" }
       return "@\(time) node\(node):\n" + StatusView.status(snapshot)

@@ -111,12 +111,14 @@ public enum StatusView {
       out += "\nRedundant-ethernet Information:\n"
       out +=
         "    " + "Name".padded(to: 13) + "Status".padded(to: 12) + "Redundancy-group".padded(to: 18)
-        + "Members\n"
+        + "Members".padded(to: 12) + "Here".padded(to: 10) + "MAC".padded(to: 19) + "Addresses\n"
       for reth in snapshot.redundantEthernets {
         out +=
           "    " + reth.name.padded(to: 13) + reth.state.title.padded(to: 12)
           + (reth.group.map(String.init) ?? "-").padded(to: 18)
-          + reth.members.joined(separator: ",") + "\n"
+          + (reth.members.isEmpty ? "-" : reth.members.joined(separator: ",")).padded(to: 12)
+          + (reth.active ? "active" : "standby").padded(to: 10) + reth.mac.padded(to: 19)
+          + (reth.addresses.isEmpty ? "-" : reth.addresses.joined(separator: " ")) + "\n"
       }
     }
     if !snapshot.interfaceMonitors.isEmpty {

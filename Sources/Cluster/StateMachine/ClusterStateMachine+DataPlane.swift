@@ -1,0 +1,73 @@
+extension ClusterStateMachine {
+  /// Every reth this node runs: one with a redundancy group and a member here.
+  public var rethPlans: [RethPlan] {
+    configuration.redundantEthernets.keys.sorted().compactMap { name in
+      guard let reth = configuration.redundantEthernets[name], let group = reth.redundancyGroup
+      else { return nil }
+      let members = reth.members(on: localNode)
+      guard !members.isEmpty else { return nil }
+      return RethPlan(
+        name: name, group: group, members: members,
+        mac: RethMAC.address(
+          style: configuration.rethMAC, clusterID: configuration.clusterID,
+          index: RedundantEthernet.index(of: name) ?? 0),
+        addresses: reth.addresses,
+        gratuitousARPCount: configuration.redundancyGroups[group]?.gratuitousARPCount ?? 4)
+    }
+  }
+
+  /// The data-plane actions that bring the reths to the roles just decided: a reth is up
+  /// exactly while this node is its RG's primary. Compared with what was last asked, so each
+  /// change is asked once; the winner of a resolved split brain announces again.
+  mutating func dataPlaneActions() -> [ClusterAction] {
+    let plans = rethPlans
+    var result: [DataPlaneAction] = []
+    if !dataPlane.started {
+      dataPlane.started = true
+      if !plans.isEmpty { result.append(.reset(plans)) }
+    } else {
+      let known = Set(dataPlane.plans.keys)
+      let fresh = plans.filter { !known.contains($0.name) }
+      if !fresh.isEmpty { result.append(.reset(fresh)) }
+    }
+    let current = Dictionary(uniqueKeysWithValues: plans.map { ($0.name, $0) })
+    for (name, old) in dataPlane.plans.sorted(by: { $0.key < $1.key }) {
+      let changed = current[name] != old
+      if dataPlane.active.contains(name) && changed {
+        result.append(.deactivate(old))
+        dataPlane.active.remove(name)
+      }
+      if current[name] == nil { result.append(.remove(old)) }
+    }
+    let resolved = dataPlane.splitBrainGroups.subtracting(splitBrainGroups)
+    for plan in plans {
+      let primary = groups[plan.group]?.state == .primary
+      if !primary && dataPlane.active.contains(plan.name) {
+        result.append(.deactivate(plan))
+        dataPlane.active.remove(plan.name)
+      }
+    }
+    // Deactivations first: within a batch no two reths of one node move at cross purposes,
+    // and a reth that goes down here never waits behind one that comes up.
+    for plan in plans {
+      let primary = groups[plan.group]?.state == .primary
+      if primary && !dataPlane.active.contains(plan.name) {
+        result.append(.activate(plan))
+        dataPlane.active.insert(plan.name)
+      } else if primary && resolved.contains(plan.group) {
+        result.append(.announce(plan))
+      }
+    }
+    dataPlane.plans = current
+    dataPlane.splitBrainGroups = splitBrainGroups
+    return result.map { .dataPlane($0) }
+  }
+}
+
+/// What the data plane was last asked to do.
+struct DataPlaneRuntime: Sendable {
+  var started = false
+  var plans: [String: RethPlan] = [:]
+  var active: Set<String> = []
+  var splitBrainGroups: Set<Int> = []
+}
