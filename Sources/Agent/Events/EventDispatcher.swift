@@ -1,4 +1,5 @@
 import Cluster
+import Journal
 import Logging
 import Synchronization
 
@@ -9,7 +10,7 @@ final class EventDispatcher: Sendable {
   private let logger: Logger
   private let context: Mutex<EventContext>
   private let hooks: Mutex<NotifyHookRunner?>
-  private let limiter = Mutex(RateLimiter<ContinuousClock.Instant>())
+  private let limiter = Mutex(RecordRateLimiter<ContinuousClock.Instant>())
   // The sink lives in a class: a bare closure read out of `Mutex.withLock` gets wrapped in one
   // more reabstraction thunk per read, and after enough events calling it overflowed the
   // stack (found by `make bench-smoke` at 10 ms heartbeats, confirmed from a core dump).
@@ -71,14 +72,19 @@ final class EventDispatcher: Sendable {
 
   private func log(limited record: EventRecord, key: String) {
     let now = ContinuousClock.now
-    let verdict = limiter.withLock { $0.admit(key: key, now: now) }
-    if verdict.allowed {
-      EventCatalog.log(record, to: logger)
-    }
-    if let summary = verdict.summary {
-      let context = self.context.withLock { $0 }
-      EventCatalog.log(
-        EventCatalog.messagesSuppressed(summary, kind: record.kind, context: context), to: logger)
-    }
+    let context = self.context.withLock { $0 }
+    let records = limiter.withLock { $0.admit(record, key: key, now: now, context: context) }
+    for record in records { EventCatalog.log(record, to: logger) }
   }
+
+  /// Logs the summary of every rate-limit window that closed with suppressed records, though no
+  /// new record came to report it. Call it on a timer, at `nextSuppressedRecordsFlush`.
+  func flushSuppressedRecords(now: ContinuousClock.Instant = .now) {
+    let context = self.context.withLock { $0 }
+    let records = limiter.withLock { $0.flush(now: now, context: context) }
+    for record in records { EventCatalog.log(record, to: logger) }
+  }
+
+  /// When `flushSuppressedRecords` has something to close; `nil` while no window is open.
+  var nextSuppressedRecordsFlush: ContinuousClock.Instant? { limiter.withLock { $0.nextFlush } }
 }

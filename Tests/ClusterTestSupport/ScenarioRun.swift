@@ -1,14 +1,17 @@
 import Cluster
 import Testing
 
-/// Runs a scenario text and gives tests the transitions, events and status views to check,
-/// plus the dual-primary invariant sampled after every simulated instant.
-struct ScenarioRun {
-  let outputs: [Simulator.Output]
+/// Runs a scenario text through the real state machines (`Simulator`) and gives tests the
+/// transitions, events, snapshots and status views to check, plus the dual-primary invariant
+/// sampled after every simulated instant.
+public struct ScenarioRun: Sendable {
+  /// The scenario's configuration (both nodes', unless `configurations` differ).
+  public let configuration: ClusterConfiguration
+  public let outputs: [Simulator.Output]
   /// Instants at which an RG was primary on both nodes while a link between them was up.
-  let dualPrimaryWhileConnected: [(ClusterTime, Int)]
+  public let dualPrimaryWhileConnected: [(ClusterTime, Int)]
 
-  init(
+  public init(
     _ text: String, file: String = "test.scenario",
     configurations: [String]? = nil, sourceLocation: SourceLocation = #_sourceLocation
   ) {
@@ -17,10 +20,12 @@ struct ScenarioRun {
     case .success(let parsed): scenario = parsed
     case .failure(.invalid(let diagnostics)):
       Issue.record("scenario does not parse: \(diagnostics)", sourceLocation: sourceLocation)
+      configuration = ClusterConfiguration(clusterID: 1)
       outputs = []
       dualPrimaryWhileConnected = []
       return
     }
+    configuration = scenario.configuration
     let perNode = configurations?.map { text -> ClusterConfiguration in
       let result = ConfigurationParser.parse(text, file: "node.conf")
       return result.configuration!
@@ -46,31 +51,31 @@ struct ScenarioRun {
     dualPrimaryWhileConnected = violations
   }
 
-  var transitions: [(time: ClusterTime, node: Int, change: GroupStateChange)] {
+  public var transitions: [(time: ClusterTime, node: Int, change: GroupStateChange)] {
     outputs.compactMap {
       if case .transition(let time, let node, let change) = $0 { return (time, node, change) }
       return nil
     }
   }
 
-  func transitions(node: Int, group: Int) -> [String] {
+  public func transitions(node: Int, group: Int) -> [String] {
     transitions.filter { $0.node == node && $0.change.group == group }.map {
       "\($0.change.from) -> \($0.change.to)"
     }
   }
 
-  var events: [(time: ClusterTime, node: Int, event: ClusterEvent)] {
+  public var events: [(time: ClusterTime, node: Int, event: ClusterEvent)] {
     outputs.compactMap {
       if case .event(let time, let node, let event) = $0 { return (time, node, event) }
       return nil
     }
   }
 
-  func events(named name: String) -> [(time: ClusterTime, node: Int, event: ClusterEvent)] {
+  public func events(named name: String) -> [(time: ClusterTime, node: Int, event: ClusterEvent)] {
     events.filter { $0.event.name == name }
   }
 
-  var refusals: [String] {
+  public var refusals: [String] {
     outputs.compactMap {
       if case .refused(_, _, let message) = $0 { return message }
       return nil
@@ -78,30 +83,46 @@ struct ScenarioRun {
   }
 
   /// The `index`-th `status` step's snapshot of `node`.
-  func status(_ index: Int, node: Int) -> ClusterStatus? {
-    let snapshots = outputs.compactMap { output -> (Int, ClusterSnapshot?)? in
-      if case .status(_, let n, let snapshot) = output { return (n, snapshot) }
+  public func snapshot(_ index: Int, node: Int) -> ClusterSnapshot? {
+    let snapshots = outputs.compactMap { output -> ClusterSnapshot?? in
+      if case .status(_, let n, let snapshot) = output, n == node { return snapshot }
       return nil
-    }.filter { $0.0 == node }
-    guard index < snapshots.count else { return nil }
-    return snapshots[index].1?.status
+    }
+    return index < snapshots.count ? snapshots[index] : nil
   }
 
-  func row(_ index: Int, node: Int, group: Int, of row: Int) -> NodeGroupStatus? {
+  /// The `index`-th `status` step's status of `node`.
+  public func status(_ index: Int, node: Int) -> ClusterStatus? {
+    snapshot(index, node: node)?.status
+  }
+
+  /// Every event of `node`, state changes included, in order.
+  public func events(node: Int) -> [(time: ClusterTime, event: ClusterEvent)] {
+    outputs.compactMap {
+      switch $0 {
+      case .transition(let time, let n, let change) where n == node:
+        (time, .groupStateChanged(change))
+      case .event(let time, let n, let event) where n == node: (time, event)
+      default: nil
+      }
+    }
+  }
+
+  public func row(_ index: Int, node: Int, group: Int, of row: Int) -> NodeGroupStatus? {
     status(index, node: node)?.redundancyGroups.first { $0.id == group }?.nodes[row]
   }
 
-  func primary(_ index: Int, group: Int) -> Int? {
+  public func primary(_ index: Int, group: Int) -> Int? {
     status(index, node: 0)?.redundancyGroups.first { $0.id == group }?.primaryNode
   }
 
-  func failoverCount(_ index: Int, node: Int, group: Int) -> Int? {
+  public func failoverCount(_ index: Int, node: Int, group: Int) -> Int? {
     status(index, node: node)?.redundancyGroups.first { $0.id == group }?.failoverCount
   }
 }
 
 /// A two-RG configuration most scenarios start from; `extra` adds statements.
-func baseConfiguration(_ extra: String = "") -> String {
+public func baseConfiguration(_ extra: String = "") -> String {
   """
   set chassis cluster cluster-id 1
   set chassis cluster heartbeat-interval 1000
