@@ -1,5 +1,10 @@
 import Cluster
-import Testing
+
+// The release build compiles this target too (`swift build` builds every target), and the
+// static stdlib it links has no Testing module: only the reporting needs it.
+#if canImport(Testing)
+  import Testing
+#endif
 
 /// Runs a scenario text through the real state machines (`Simulator`) and gives tests the
 /// transitions, events, snapshots and status views to check, plus the dual-primary invariant
@@ -11,15 +16,28 @@ public struct ScenarioRun: Sendable {
   /// Instants at which an RG was primary on both nodes while a link between them was up.
   public let dualPrimaryWhileConnected: [(ClusterTime, Int)]
 
-  public init(
-    _ text: String, file: String = "test.scenario",
-    configurations: [String]? = nil, sourceLocation: SourceLocation = #_sourceLocation
+  #if canImport(Testing)
+    /// A scenario that does not parse is recorded as an issue at the caller's line.
+    public init(
+      _ text: String, file: String = "test.scenario",
+      configurations: [String]? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+      self.init(text, file: file, configurations: configurations) { message in
+        Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
+      }
+    }
+  #endif
+
+  /// `reportFailure` receives what went wrong when the scenario does not parse.
+  init(
+    _ text: String, file: String, configurations: [String]?,
+    reportFailure: (String) -> Void
   ) {
     let scenario: Scenario
     switch ScenarioParser.parse(text, file: file) {
     case .success(let parsed): scenario = parsed
     case .failure(.invalid(let diagnostics)):
-      Issue.record("scenario does not parse: \(diagnostics)", sourceLocation: sourceLocation)
+      reportFailure("scenario does not parse: \(diagnostics)")
       configuration = ClusterConfiguration(clusterID: 1)
       outputs = []
       dualPrimaryWhileConnected = []
