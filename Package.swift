@@ -23,6 +23,10 @@ let package = Package(
       dependencies: [.product(name: "Crypto", package: "swift-crypto")]
     ),
     .target(name: "MIB", dependencies: ["Cluster"]),
+    .target(
+      name: "Journal",
+      dependencies: ["Cluster", .product(name: "Logging", package: "swift-log")]
+    ),
     .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
     .systemLibrary(name: "CLinux"),
     .target(
@@ -34,6 +38,7 @@ let package = Package(
       dependencies: [
         "Cluster",
         "MIB",
+        "Journal",
         "CSystemd",
         "CLinux",
         "CNetSNMP",
@@ -52,9 +57,26 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
-    .testTarget(name: "MIBTests", dependencies: ["MIB", "Cluster"]),
-    .testTarget(name: "AgentTests", dependencies: ["Agent", "Cluster", "MIB"]),
+    // What the test targets share: the seeded generator, the scenario runner, fixtures and
+    // process helpers. A regular target, since test targets cannot depend on one another.
+    .target(
+      name: "ClusterTestSupport",
+      dependencies: ["Cluster", "Journal", .product(name: "Logging", package: "swift-log")],
+      path: "Tests/ClusterTestSupport"
+    ),
+    .testTarget(name: "ClusterTests", dependencies: ["Cluster", "ClusterTestSupport"]),
+    .testTarget(name: "MIBTests", dependencies: ["MIB", "Cluster", "ClusterTestSupport"]),
+    .testTarget(
+      name: "JournalTests",
+      dependencies: [
+        "Journal", "Cluster", "ClusterTestSupport",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .testTarget(
+      name: "AgentTests",
+      dependencies: ["Agent", "Cluster", "MIB", "Journal", "ClusterTestSupport"]
+    ),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,6 @@
 import Cluster
+import ClusterTestSupport
+import Journal
 import Logging
 import Synchronization
 import Testing
@@ -50,5 +52,28 @@ import Testing
     let logged = records.events.map { "\($0.message)" }
     #expect(logged.filter { $0.contains("replayed sequence") }.count == 5)
     #expect(logged.filter { $0.contains("claims to come from") }.count == 1, "\(logged)")
+  }
+}
+
+@Suite struct EventDispatcherFlushTests {
+  /// Issue 13 item 15: the summary of a burst that stopped is logged when its window closes,
+  /// without waiting for the next rejection.
+  @Test func flushLogsTheSummaryOfABurstThatStopped() throws {
+    let records = CapturedRecords()
+    let dispatcher = try EventDispatcher(
+      logger: Logger(label: "test") { _ in CapturingHandler(store: records) },
+      context: EventContext(
+        clusterID: 1, nodeID: 0, heartbeatIntervalMilliseconds: 1000, configDigest: 0))
+    let start = ContinuousClock.now
+    for _ in 0..<8 { dispatcher.rejected(link: .control, source: "10.0.0.2", reason: "bad MAC") }
+    #expect(dispatcher.nextSuppressedRecordsFlush.map { $0 >= start + .seconds(10) } == true)
+    dispatcher.flushSuppressedRecords(now: start)  // the window is still open: nothing
+    dispatcher.flushSuppressedRecords(now: ContinuousClock.now + .seconds(10))
+    dispatcher.stop()  // the writer thread has written everything queued
+    #expect(records.events.count == 6)
+    let summary = records.events.last
+    #expect(summary?.metadata?["MESSAGE_ID"] == .string(EventKind.messagesSuppressed.messageID))
+    #expect(summary?.metadata?["SUPPRESSED_COUNT"] == "3")
+    #expect(dispatcher.nextSuppressedRecordsFlush == nil)
   }
 }

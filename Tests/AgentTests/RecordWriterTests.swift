@@ -1,4 +1,6 @@
+import ClusterTestSupport
 import Dispatch
+import Journal
 import Logging
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import Cluster
+import ClusterTestSupport
 import Testing
 
 @Suite("Configuration language (DESIGN §5)")
@@ -244,7 +245,7 @@ struct ConfigurationParserTests {
   }
 
   @Test func randomInputNeverCrashesTheParser() {
-    var rng = SplitMixRandom(seed: 42)
+    var rng = SplitMix64(seed: 42)
     let words =
       Self.seed.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
       + ["\"", "#", "-1", "99999999999999999999", "\u{0}", "é", "::", "1.2.3.4.5", "\t"]
@@ -257,17 +258,5 @@ struct ConfigurationParserTests {
       let result = ConfigurationParser.parse(text, file: "f")
       #expect(result.configuration != nil || !result.errors.isEmpty)
     }
-  }
-}
-
-struct SplitMixRandom: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -1,4 +1,5 @@
 import Cluster
+import ClusterTestSupport
 import Testing
 
 @Suite("Hold and election (DESIGN §3.2, §3.7)")

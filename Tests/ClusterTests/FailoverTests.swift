@@ -1,4 +1,5 @@
 import Cluster
+import ClusterTestSupport
 import Testing
 
 @Suite("Monitors, preempt, hold-down, manual failover (DESIGN §3.3–3.6)")

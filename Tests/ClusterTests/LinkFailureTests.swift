@@ -1,4 +1,5 @@
 import Cluster
+import ClusterTestSupport
 import Testing
 
 @Suite("Heartbeats, links, peer, split brain (DESIGN §3.8)")

@@ -1,39 +1,9 @@
 import Cluster
+import ClusterTestSupport
 import MIB
 import Testing
 
-/// Runs a scenario through the real state machines (`Simulator`) and hands out its snapshots
-/// and events, ready to be turned into views.
-struct Run {
-  let configuration: ClusterConfiguration
-  let outputs: [Simulator.Output]
-
-  init(
-    _ text: String, configurations: [String]? = nil,
-    sourceLocation: SourceLocation = #_sourceLocation
-  ) {
-    guard case .success(let scenario) = ScenarioParser.parse(text, file: "mib.scenario") else {
-      Issue.record("scenario does not parse", sourceLocation: sourceLocation)
-      configuration = ClusterConfiguration(clusterID: 1)
-      outputs = []
-      return
-    }
-    configuration = scenario.configuration
-    let perNode = configurations?.map {
-      ConfigurationParser.parse($0, file: "node.conf").configuration!
-    }
-    outputs = Simulator.run(scenario, configurations: perNode)
-  }
-
-  /// The `index`-th `status` step's snapshot of `node`.
-  func snapshot(_ index: Int, node: Int) -> ClusterSnapshot? {
-    let snapshots = outputs.compactMap { output -> ClusterSnapshot?? in
-      if case .status(_, let n, let snapshot) = output, n == node { return snapshot }
-      return nil
-    }
-    return index < snapshots.count ? snapshots[index] : nil
-  }
-
+extension ScenarioRun {
   func view(_ index: Int, node: Int, dropped: UInt32 = 0) -> MIBView? {
     snapshot(index, node: node).map { Self.view($0, configuration, dropped: dropped) }
   }
@@ -45,18 +15,6 @@ struct Run {
       snapshot: snapshot,
       context: MIBContext(
         configuration: configuration, agentStart: .zero, notificationsDropped: dropped))
-  }
-
-  /// Every event of `node`, state changes included, in order.
-  func events(node: Int) -> [(time: ClusterTime, event: ClusterEvent)] {
-    outputs.compactMap {
-      switch $0 {
-      case .transition(let time, let n, let change) where n == node:
-        (time, .groupStateChanged(change))
-      case .event(let time, let n, let event) where n == node: (time, event)
-      default: nil
-      }
-    }
   }
 }
 
@@ -89,7 +47,7 @@ enum Scenarios {
   /// Both nodes up; node0 loses eth1 (weight 100 of RG1) and 192.0.2.1 (RG2, which spends
   /// node0's RG2 weight); RG0 fails over to node1 by hand. Status 0 is before the faults,
   /// status 1 after.
-  static let busy = Run(
+  static let busy = ScenarioRun(
     configuration + """
       ---
       +0s boot node0

@@ -1,4 +1,5 @@
 import Cluster
+import ClusterTestSupport
 import Testing
 
 @testable import MIB
@@ -13,7 +14,7 @@ struct MIBViewTests {
 
   init() throws {
     snapshot = try #require(Scenarios.busy.snapshot(1, node: 0))
-    view = Run.view(snapshot, Scenarios.busy.configuration, dropped: 3)
+    view = ScenarioRun.view(snapshot, Scenarios.busy.configuration, dropped: 3)
   }
 
   // MARK: GETNEXT and walking
@@ -298,7 +299,7 @@ struct MIBViewTests {
   }
 
   @Test func lostPeerRowHasNoWeightAndState7() throws {
-    let run = Run(
+    let run = ScenarioRun(
       Scenarios.configuration + """
         ---
         +0s boot node0
@@ -322,14 +323,14 @@ struct MIBViewTests {
   }
 
   @Test func unseenPeerAndConfigMismatch() throws {
-    let alone = Run(Scenarios.configuration + "---\n+0s boot node0\n+5s status\n")
+    let alone = ScenarioRun(Scenarios.configuration + "---\n+0s boot node0\n+5s status\n")
     let view = try #require(alone.view(0, node: 0))
     #expect(view.get(D.ccPeerStatus.oid + [0]) == .integer(3))
     #expect(view.get(D.ccConfigDigestStatus.oid + [0]) == .integer(3))  // no digest yet
     #expect(view.get(D.ccRgPrimaryNode.oid + [2]) == .integer(0))
 
     let other = Scenarios.configuration + "set chassis cluster redundancy-group 1 preempt delay 9\n"
-    let mismatch = Run(
+    let mismatch = ScenarioRun(
       Scenarios.configuration + "---\n+0s boot node0\n+0s boot node1\n+5s status\n",
       configurations: [Scenarios.configuration, other])
     let mismatched = try #require(mismatch.view(0, node: 1))
@@ -344,7 +345,7 @@ struct MIBViewTests {
     split.splitBrain.active = [1]
     split.splitBrain.count = 4
     split.splitBrain.lastDetectedAt = .milliseconds(12_345)
-    let view = Run.view(split, run.configuration)
+    let view = ScenarioRun.view(split, run.configuration)
     #expect(view.get(D.ccSplitBrainStatus.oid + [0]) == .integer(2))
     #expect(view.get(D.ccSplitBrainCount.oid + [0]) == .counter32(4))
     #expect(view.get(D.ccSplitBrainLastDetected.oid + [0]) == .timeTicks(1234))
@@ -376,7 +377,7 @@ struct MIBViewTests {
   }
 
   @Test func emptyTablesAreSkipped() throws {
-    let plain = Run(
+    let plain = ScenarioRun(
       """
       set chassis cluster cluster-id 1
       set chassis cluster redundancy-group 0 node 0 priority 200

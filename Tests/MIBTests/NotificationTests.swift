@@ -1,3 +1,4 @@
+import ClusterTestSupport
 import Testing
 
 // The event payloads' memberwise initialisers are internal to Cluster.
@@ -10,7 +11,7 @@ struct NotificationTests {
 
   /// Every kind of event on both nodes: a configuration mismatch (node1 retries one more ping),
   /// monitor failure and recovery, link cuts, split brain, a crash and a reboot.
-  static let lifecycle = Run(
+  static let lifecycle = ScenarioRun(
     Scenarios.configuration + """
       ---
       +0s boot node0
@@ -258,7 +259,7 @@ struct NotificationTests {
   @Test func splitBrainDetectedListsEachGroupsState() throws {
     var snapshot = try #require(Scenarios.busy.snapshot(1, node: 1))
     snapshot.splitBrain.count = 3
-    let view = Run.view(snapshot, Scenarios.busy.configuration)
+    let view = ScenarioRun.view(snapshot, Scenarios.busy.configuration)
     let event = ClusterEvent.splitBrainDetected(
       SplitBrain(groups: [0, 2], localPriorities: [255, 200], peerPriorities: [200, 0]))
     let sent = Self.notifications(event, view)

@@ -46,7 +46,7 @@ def journald():
 def message_ids():
     """The catalog's ids by Subject keyword, from the code's single definition."""
     ids = {}
-    with open(os.path.join(ROOT, "Sources", "Agent", "Journal", "EventCatalog.swift")) as f:
+    with open(os.path.join(ROOT, "Sources", "Journal", "EventKind.swift")) as f:
         for line in f:
             line = line.strip()
             if line.startswith("case .") and ': "' in line:

@@ -185,3 +185,22 @@ def test_reload_monitors_a_new_interface_that_is_down_and_names_restart_settings
         assert c.status(0)["peer"] == "up" and c.status(1)["peer"] == "up"
     finally:
         c.close()
+
+
+def test_a_burst_of_rejected_datagrams_is_summarised_when_it_stops():
+    """Item 15: the limiter's "suppressed N" summary used to wait for the next bad datagram,
+    so after a burst that stopped it never came."""
+    c = Cluster()
+    try:
+        boot(c)
+        code = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "s.bind(('10.77.0.2', 0))\n"
+                "for _ in range(20): s.sendto(b'garbage', ('10.77.0.1', 7400))\n")
+        subprocess.run(["ip", "netns", "exec", c.ns[1], "python3", "-c", code], check=True, timeout=10)
+        c.wait(lambda: "suppressed" in open(c.logs[0]).read(), 20,
+               "the summary of the burst, with no datagram after it")
+        with open(c.logs[0]) as f:
+            summary = [l for l in f if "suppressed" in l]
+        assert summary and "suppressed 15 " in summary[0], summary
+    finally:
+        c.close()

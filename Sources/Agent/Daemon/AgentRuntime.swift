@@ -1,5 +1,6 @@
 import CLinux
 import Cluster
+import Journal
 import Logging
 import NIOCore
 import NIOPosix

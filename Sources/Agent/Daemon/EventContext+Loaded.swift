@@ -1,3 +1,5 @@
+import Journal
+
 extension EventContext {
   init(_ loaded: LoadedConfiguration) {
     self.init(

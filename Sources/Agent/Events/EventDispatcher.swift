@@ -1,4 +1,5 @@
 import Cluster
+import Journal
 import Logging
 import Synchronization
 
@@ -10,7 +11,7 @@ final class EventDispatcher: Sendable {
   private let context: Mutex<EventContext>
   private let hooks: NotifyHookRunner
   private let records: RecordWriter
-  private let limiter = Mutex(RateLimiter<ContinuousClock.Instant>())
+  private let limiter = Mutex(RecordRateLimiter<ContinuousClock.Instant>())
   // The sink lives in a class: a bare closure read out of `Mutex.withLock` gets wrapped in one
   // more reabstraction thunk per read, and after enough events calling it overflowed the
   // stack (found by `make bench-smoke` at 10 ms heartbeats, confirmed from a core dump).
@@ -49,6 +50,7 @@ final class EventDispatcher: Sendable {
 
   /// Waits for the queued hook runs and records (the agent is stopping).
   func stop() {
+    summaryTimer.withLock { $0 }?.cancel()
     hooks.stop()
     records.stop()
   }
@@ -88,13 +90,38 @@ final class EventDispatcher: Sendable {
 
   private func log(limited record: EventRecord, key: String) {
     let now = ContinuousClock.now
-    let verdict = limiter.withLock { $0.admit(key: key, now: now) }
-    if verdict.allowed {
-      records.write(record)
-    }
-    if let summary = verdict.summary {
-      let context = self.context.withLock { $0 }
-      records.write(EventCatalog.messagesSuppressed(summary, kind: record.kind, context: context))
+    let context = self.context.withLock { $0 }
+    let admitted = limiter.withLock { $0.admit(record, key: key, now: now, context: context) }
+    for record in admitted { records.write(record) }
+    armSummaryTimer()
+  }
+
+  private let summaryTimer = Mutex<Task<Void, Never>?>(nil)
+
+  /// One timer task while rate-limit windows are open: it writes each window's "N similar
+  /// records suppressed" when the window closes, even though the burst has stopped.
+  private func armSummaryTimer() {
+    summaryTimer.withLock { timer in
+      guard timer == nil, nextSuppressedRecordsFlush != nil else { return }
+      timer = Task.detached { [weak self] in
+        while let self, let due = self.nextSuppressedRecordsFlush {
+          do { try await Task.sleep(until: due, tolerance: .milliseconds(100)) } catch { return }
+          self.flushSuppressedRecords()
+        }
+        self?.summaryTimer.withLock { $0 = nil }
+        self?.armSummaryTimer()  // a window opened while the timer was finishing
+      }
     }
   }
+
+  /// Logs the summary of every rate-limit window that closed with suppressed records, though no
+  /// new record came to report it. Call it on a timer, at `nextSuppressedRecordsFlush`.
+  func flushSuppressedRecords(now: ContinuousClock.Instant = .now) {
+    let context = self.context.withLock { $0 }
+    let summaries = limiter.withLock { $0.flush(now: now, context: context) }
+    for record in summaries { records.write(record) }
+  }
+
+  /// When `flushSuppressedRecords` has something to close; `nil` while no window is open.
+  var nextSuppressedRecordsFlush: ContinuousClock.Instant? { limiter.withLock { $0.nextFlush } }
 }

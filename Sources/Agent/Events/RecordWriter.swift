@@ -1,3 +1,4 @@
+import Journal
 import Logging
 
 /// Writes event records to the log from a thread of its own, so a stalled journald (its

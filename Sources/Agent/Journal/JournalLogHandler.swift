@@ -1,4 +1,5 @@
 import CSystemd
+import Journal
 import Logging
 import Synchronization
 
@@ -47,7 +48,7 @@ public struct JournalLogHandler: LogHandler {
     let message = event.message.description
     if probe.isAvailable() {
       let entries = JournalFields.payload(
-        Self.fields(
+        JournalFields.recordFields(
           level: event.level, message: message, identifier: identifier, file: event.file,
           line: event.line, function: event.function, metadata: merged))
       let result = JournalFields.withIOVecs(entries) { vecs in
@@ -57,37 +58,6 @@ public struct JournalLogHandler: LogHandler {
       probe.markUnavailable()
     }
     fallback.emit(level: event.level, message: message, metadata: merged)
-  }
-
-  /// The record's fields in the order they are sent.
-  public static func fields(
-    level: Logger.Level, message: String, identifier: String, file: String, line: UInt,
-    function: String, metadata: Logger.Metadata
-  ) -> [JournalField] {
-    var fields = [
-      JournalField(validName: "MESSAGE", value: message),
-      JournalField(validName: "PRIORITY", value: String(syslogPriority(level))),
-      JournalField(validName: "SYSLOG_IDENTIFIER", value: identifier),
-      JournalField(validName: "CODE_FILE", value: file),
-      JournalField(validName: "CODE_LINE", value: String(line)),
-      JournalField(validName: "CODE_FUNC", value: function),
-    ]
-    for (name, value) in JournalFields.fields(from: metadata) {
-      fields.append(JournalField(validName: name, value: value))
-    }
-    return fields
-  }
-
-  /// swift-log levels onto syslog priorities (trace has none of its own).
-  public static func syslogPriority(_ level: Logger.Level) -> Int {
-    switch level {
-    case .trace, .debug: 7
-    case .info: 6
-    case .notice: 5
-    case .warning: 4
-    case .error: 3
-    case .critical: 2
-    }
   }
 }
 
@@ -175,5 +145,31 @@ public func makeLogHandler(label: String, target: LogTarget) -> any LogHandler {
   switch target.resolved() {
   case .stderr: StderrLogHandler(label: label)
   default: JournalLogHandler(label: label)
+  }
+}
+
+extension JournalFields {
+  /// Calls `body` with one `iovec` per entry; the pointers are valid only inside `body`.
+  /// The entries are copied into one contiguous buffer first: a nested closure per entry would
+  /// be needed otherwise to keep each array's storage pinned.
+  public static func withIOVecs<R>(
+    _ entries: [[UInt8]], _ body: (UnsafeBufferPointer<iovec>) throws -> R
+  ) rethrows -> R {
+    var buffer: [UInt8] = []
+    buffer.reserveCapacity(entries.reduce(0) { $0 + $1.count })
+    for entry in entries { buffer.append(contentsOf: entry) }
+    return try buffer.withUnsafeMutableBytes { raw in
+      try withUnsafeTemporaryAllocation(of: iovec.self, capacity: entries.count) { vecs in
+        var offset = 0
+        for (i, entry) in entries.enumerated() {
+          // An empty buffer has no base address; libsystemd rejects empty entries anyway.
+          let base = raw.baseAddress.map { $0 + offset }
+          vecs.initializeElement(at: i, to: iovec(iov_base: base, iov_len: entry.count))
+          offset += entry.count
+        }
+        // iovec is trivial: no deinitialization needed.
+        return try body(UnsafeBufferPointer(vecs))
+      }
+    }
   }
 }

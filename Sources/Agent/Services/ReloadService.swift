@@ -1,4 +1,5 @@
 import Cluster
+import Journal
 import Logging
 import ServiceLifecycle
 import UnixSignals

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+import Logging
 
 /// Journal field names and the native protocol payload (DESIGN §8).
 public enum JournalFields {
@@ -66,30 +64,6 @@ public enum JournalFields {
       return entry
     }
   }
-
-  /// Calls `body` with one `iovec` per entry; the pointers are valid only inside `body`.
-  /// The entries are copied into one contiguous buffer first: a nested closure per entry would
-  /// be needed otherwise to keep each array's storage pinned.
-  public static func withIOVecs<R>(
-    _ entries: [[UInt8]], _ body: (UnsafeBufferPointer<iovec>) throws -> R
-  ) rethrows -> R {
-    var buffer: [UInt8] = []
-    buffer.reserveCapacity(entries.reduce(0) { $0 + $1.count })
-    for entry in entries { buffer.append(contentsOf: entry) }
-    return try buffer.withUnsafeMutableBytes { raw in
-      try withUnsafeTemporaryAllocation(of: iovec.self, capacity: entries.count) { vecs in
-        var offset = 0
-        for (i, entry) in entries.enumerated() {
-          // An empty buffer has no base address; libsystemd rejects empty entries anyway.
-          let base = raw.baseAddress.map { $0 + offset }
-          vecs.initializeElement(at: i, to: iovec(iov_base: base, iov_len: entry.count))
-          offset += entry.count
-        }
-        // iovec is trivial: no deinitialization needed.
-        return try body(UnsafeBufferPointer(vecs))
-      }
-    }
-  }
 }
 
 /// One journal field whose name is already valid.
@@ -112,5 +86,80 @@ public struct JournalField: Sendable, Equatable {
   init(validName: String, value: String) {
     self.name = validName
     self.value = Array(value.utf8)
+  }
+}
+
+extension JournalFields {
+  /// Handler metadata, then the provider's, then the call's, later ones winning (swift-log's
+  /// documented order). A swift-log `error:` becomes `SWIFT_ERROR`.
+  public static func merge(
+    handler: Logger.Metadata, provider: Logger.MetadataProvider?, call: Logger.Metadata?,
+    error: (any Error)? = nil
+  ) -> Logger.Metadata {
+    var merged = handler
+    if let provided = provider?.get(), !provided.isEmpty {
+      merged.merge(provided) { _, new in new }
+    }
+    if let call, !call.isEmpty {
+      merged.merge(call) { _, new in new }
+    }
+    if let error { merged["SWIFT_ERROR"] = .string(String(describing: error)) }
+    return merged
+  }
+
+  /// Metadata as fields: names sanitized (keys that sanitize to nothing are dropped), sorted so
+  /// records read the same every time.
+  public static func fields(from metadata: Logger.Metadata) -> [(name: String, value: String)] {
+    var fields: [(name: String, value: String, key: String)] = []
+    fields.reserveCapacity(metadata.count)
+    for (key, value) in metadata {
+      guard let name = metadataFieldName(key) else { continue }
+      fields.append((name, render(value), key))
+    }
+    fields.sort { ($0.name, $0.key) < ($1.name, $1.key) }
+    return fields.map { ($0.name, $0.value) }
+  }
+
+  /// `.string` as is; anything else as swift-log prints it.
+  static func render(_ value: Logger.Metadata.Value) -> String {
+    switch value {
+    case .string(let s): s
+    case .stringConvertible(let c): c.description
+    default: value.description
+    }
+  }
+}
+
+extension JournalFields {
+  /// A journal record's fields in the order `JournalLogHandler` sends them: its own fields
+  /// from the call site, then the merged metadata, sanitized.
+  public static func recordFields(
+    level: Logger.Level, message: String, identifier: String, file: String, line: UInt,
+    function: String, metadata: Logger.Metadata
+  ) -> [JournalField] {
+    var fields = [
+      JournalField(validName: "MESSAGE", value: message),
+      JournalField(validName: "PRIORITY", value: String(syslogPriority(level))),
+      JournalField(validName: "SYSLOG_IDENTIFIER", value: identifier),
+      JournalField(validName: "CODE_FILE", value: file),
+      JournalField(validName: "CODE_LINE", value: String(line)),
+      JournalField(validName: "CODE_FUNC", value: function),
+    ]
+    for (name, value) in JournalFields.fields(from: metadata) {
+      fields.append(JournalField(validName: name, value: value))
+    }
+    return fields
+  }
+
+  /// swift-log levels onto syslog priorities (trace has none of its own).
+  public static func syslogPriority(_ level: Logger.Level) -> Int {
+    switch level {
+    case .trace, .debug: 7
+    case .info: 6
+    case .notice: 5
+    case .warning: 4
+    case .error: 3
+    case .critical: 2
+    }
   }
 }

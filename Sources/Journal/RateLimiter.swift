@@ -13,6 +13,8 @@ where Instant.Duration == Duration {
   }
 
   public struct Decision: Sendable, Equatable {
+    /// The key the record was counted under: its own, or `overflowKey` when the table is full.
+    public var key: String
     /// Log this record.
     public var allowed: Bool
     /// The key's previous window closed with suppressed records: log this as well.
@@ -44,6 +46,9 @@ where Instant.Duration == Duration {
   /// The number of keys with an open window.
   public var keyCount: Int { windows.count }
 
+  /// Whether `key` has an open window.
+  public func isOpen(_ key: String) -> Bool { windows[key] != nil }
+
   /// Counts one record for `key` at `now`.
   public mutating func admit(key: String, now: Instant) -> Decision {
     var key = key
@@ -61,7 +66,7 @@ where Instant.Duration == Duration {
     let allowed = current.count < limit
     if allowed { current.count += 1 } else { current.suppressed += 1 }
     windows[key] = current
-    return Decision(allowed: allowed, summary: summary)
+    return Decision(key: key, allowed: allowed, summary: summary)
   }
 
   /// When the earliest open window ends: arm a timer for `expire(now:)` then.

@@ -1,0 +1,184 @@
+import ClusterTestSupport
+import Testing
+
+// The event payloads' memberwise initialisers are internal to Cluster.
+@testable import Cluster
+@testable import Journal
+
+private let context = sampleEventContext
+
+/// Every `ClusterEvent` case; the switch makes a new case a compile error here.
+private func caseName(_ event: ClusterEvent) -> String {
+  switch event {
+  case .groupStateChanged: "groupStateChanged"
+  case .interfaceMonitorChanged: "interfaceMonitorChanged"
+  case .ipMonitorChanged: "ipMonitorChanged"
+  case .controlLinkDown: "controlLinkDown"
+  case .controlLinkUp: "controlLinkUp"
+  case .fabricLinkDown: "fabricLinkDown"
+  case .fabricLinkUp: "fabricLinkUp"
+  case .peerLost: "peerLost"
+  case .peerFound: "peerFound"
+  case .splitBrainDetected: "splitBrainDetected"
+  case .splitBrainResolved: "splitBrainResolved"
+  case .configMismatch: "configMismatch"
+  case .configMatch: "configMatch"
+  case .manualFailoverRequested: "manualFailoverRequested"
+  case .manualFailoverReset: "manualFailoverReset"
+  case .failoverCountCleared: "failoverCountCleared"
+  case .preemptLimitReached: "preemptLimitReached"
+  case .datagramRejected: "datagramRejected"
+  }
+}
+
+private let allCaseNames: Set<String> = [
+  "groupStateChanged", "interfaceMonitorChanged", "ipMonitorChanged", "controlLinkDown",
+  "controlLinkUp", "fabricLinkDown", "fabricLinkUp", "peerLost", "peerFound",
+  "splitBrainDetected", "splitBrainResolved", "configMismatch", "configMatch",
+  "manualFailoverRequested", "manualFailoverReset", "failoverCountCleared",
+  "preemptLimitReached", "datagramRejected",
+]
+
+private func stateChange(_ from: RedundancyGroupState, _ to: RedundancyGroupState, _ reason: String)
+  -> ClusterEvent
+{
+  .groupStateChanged(
+    GroupStateChange(
+      group: 1, from: from, to: to, reason: reason, failoverCount: 2, localPriority: 200,
+      peerPriority: nil))
+}
+
+private let sampleEvents: [ClusterEvent] = [
+  stateChange(.primary, .secondaryHold, "monitor failure (IF)"),
+  stateChange(.secondary, .primary, "peer lost"),
+  stateChange(.hold, .primary, "hold timer expired"),
+  .interfaceMonitorChanged(
+    InterfaceMonitorChange(
+      group: 1, index: 2, interface: "eth1", state: .down, monitorWeight: 255, groupWeight: 0)),
+  .interfaceMonitorChanged(
+    InterfaceMonitorChange(
+      group: 1, index: 2, interface: "eth1", state: .up, monitorWeight: 255, groupWeight: 255)),
+  .ipMonitorChanged(
+    IPMonitorChange(
+      group: 2, index: 1, address: "192.0.2.1", reachable: false, monitorWeight: 100,
+      groupWeight: 155, remainingThreshold: 0)),
+  .ipMonitorChanged(
+    IPMonitorChange(
+      group: 2, index: 1, address: "192.0.2.1", reachable: true, monitorWeight: 100,
+      groupWeight: 255, remainingThreshold: 100)),
+  .controlLinkDown(missedHeartbeats: 3, lastHeartbeatAgeMilliseconds: 3012),
+  .controlLinkDown(missedHeartbeats: 3, lastHeartbeatAgeMilliseconds: nil),
+  .controlLinkUp,
+  .fabricLinkDown(missedProbes: 4, lastProbeAgeMilliseconds: 4000),
+  .fabricLinkUp,
+  .peerLost(lastMessageAgeMilliseconds: 3100),
+  .peerFound(restarted: true),
+  .splitBrainDetected(
+    SplitBrain(groups: [0, 1], localPriorities: [200, 100], peerPriorities: [100, 200])),
+  .splitBrainResolved(SplitBrainResolution(groups: [0, 1], winner: 0, reason: "better priority")),
+  .configMismatch(localDigest: 1, peerDigest: 0xFFFF_FFFF_FFFF_FFFF),
+  .configMatch,
+  .manualFailoverRequested(group: 1, node: 1, requestedBy: 0),
+  .manualFailoverReset(group: 1, requestedBy: nil, reason: "failback"),
+  .failoverCountCleared(requestedBy: nil),
+  .preemptLimitReached(group: 1, limit: 3, periodSeconds: 600),
+  .datagramRejected(link: .control, reason: "replayed sequence 5"),
+]
+
+private func shellRecords() -> [EventRecord] {
+  let summary = RateLimiter<PlainInstant>.Summary(
+    key: "auth:10.0.0.2", suppressed: 12, windowStart: PlainInstant(), window: .seconds(10))
+  return [
+    EventCatalog.configLoaded(path: "/etc/ccagent/ccagent.conf", context: context),
+    EventCatalog.configReloadFailed(
+      path: "/etc/ccagent/ccagent.conf", error: "x", context: context),
+    EventCatalog.messagesSuppressed(
+      summary, kind: .authenticationFailure, context: context),
+    EventCatalog.agentxConnected(socket: "/var/agentx/master", context: context),
+    EventCatalog.agentxDisconnected(socket: "/var/agentx/master", context: context),
+    EventCatalog.agentStarted(version: "0.1.0", context: context),
+    EventCatalog.agentStopping(context: context),
+    EventCatalog.authenticationFailure(
+      source: "10.0.0.2", link: "fabric", reason: "bad MAC", context: context),
+  ]
+}
+
+/// Any instant type works with the rate limiter; this one is a plain number.
+private struct PlainInstant: InstantProtocol {
+  var nanoseconds: Int64 = 0
+  func advanced(by duration: Duration) -> Self {
+    Self(nanoseconds: nanoseconds + duration.nanosecondsClamped)
+  }
+  func duration(to other: Self) -> Duration { .nanoseconds(other.nanoseconds - nanoseconds) }
+  static func < (a: Self, b: Self) -> Bool { a.nanoseconds < b.nanoseconds }
+}
+
+@Suite struct EventCatalogTests {
+  @Test func everyClusterEventMapsWithAllDocumentedFields() throws {
+    #expect(Set(sampleEvents.map(caseName)) == allCaseNames)
+    for event in sampleEvents {
+      let record = try #require(EventCatalog.record(for: event, context: context))
+      #expect(record.fields.map(\.0) == record.kind.fields, "\(event)")
+      #expect(record.fields.allSatisfy { !$0.1.isEmpty }, "\(event)")
+      #expect(!record.message.isEmpty && !record.message.contains("\n"))
+      #expect(record[field: "CLUSTER_ID"] == "7" && record[field: "NODE_ID"] == "0")
+    }
+  }
+
+  @Test func everyKindIsProduced() throws {
+    var kinds = Set(
+      try sampleEvents.map {
+        try #require(EventCatalog.record(for: $0, context: context)).kind
+      })
+    for record in shellRecords() {
+      #expect(record.fields.map(\.0) == record.kind.fields, "\(record.kind)")
+      kinds.insert(record.kind)
+    }
+    #expect(kinds == Set(EventKind.allCases))
+  }
+
+  @Test func stateChangesAndFailovers() throws {
+    let down = try #require(EventCatalog.record(for: sampleEvents[0], context: context))
+    #expect(down.kind == .rgStateChange)
+    #expect(down.message == "rg1 primary -> secondary-hold (monitor failure (IF))")
+    #expect(down[field: "PRIORITY_PEER"] == "unknown")
+    let takeover = try #require(
+      EventCatalog.record(for: sampleEvents[1], context: context))
+    #expect(takeover.kind == .rgFailover)
+    #expect(takeover.kind.priority == 4)
+    let election = try #require(
+      EventCatalog.record(for: sampleEvents[2], context: context))
+    #expect(election.kind == .rgStateChange)
+  }
+
+  @Test func fieldValues() throws {
+    func record(_ i: Int) throws -> EventRecord {
+      try #require(EventCatalog.record(for: sampleEvents[i], context: context))
+    }
+    let ifDown = try record(3)
+    #expect(ifDown.kind == .interfaceMonitorFailure)
+    #expect(ifDown[field: "MONITOR_KIND"] == "interface" && ifDown[field: "THRESHOLD"] == "0")
+    let ipDown = try record(5)
+    #expect(ipDown[field: "MONITOR_KIND"] == "ip" && ipDown[field: "THRESHOLD"] == "155")
+    #expect(ipDown[field: "GLOBAL_THRESHOLD_LEFT"] == "0")
+    let link = try record(7)
+    #expect(link[field: "PEER_NODE_ID"] == "1" && link[field: "HEARTBEAT_INTERVAL_MS"] == "1000")
+    #expect(link[field: "LAST_HEARTBEAT_AGE_MS"] == "3012")
+    #expect(try record(8)[field: "LAST_HEARTBEAT_AGE_MS"] == "never")
+    let split = try record(14)
+    #expect(split[field: "RG_IDS"] == "0,1" && split[field: "PRIORITIES_PEER"] == "100,200")
+    let mismatch = try record(16)
+    #expect(mismatch[field: "CONFIG_DIGEST"] == "0000000000000001")
+    #expect(mismatch[field: "PEER_CONFIG_DIGEST"] == "ffffffffffffffff")
+    #expect(try record(17)[field: "CONFIG_DIGEST"] == "0123456789abcdef")
+    #expect(try record(19)[field: "REQUESTED_BY"] == "agent")
+    let rejected = try record(22)
+    #expect(rejected.kind == .authenticationFailure)
+    #expect(rejected[field: "SOURCE_ADDRESS"] == "unknown" && rejected[field: "LINK"] == "control")
+    let known = try #require(
+      EventCatalog.record(
+        for: sampleEvents[22], context: context, sourceAddress: "10.0.0.2"))
+    #expect(known[field: "SOURCE_ADDRESS"] == "10.0.0.2")
+    #expect(known.message == "control datagram from 10.0.0.2 rejected: replayed sequence 5")
+  }
+}
