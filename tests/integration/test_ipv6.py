@@ -78,7 +78,10 @@ def test_ipv6_control_and_fabric_links():
     c = Cluster(extra=IPV6_LINKS, start=False)
     try:
         for n in (0, 1):
-            # IPv6 only on both links: nothing can reach the peer over IPv4.
+            # IPv6 only on both links: nothing can reach the peer over IPv4. Linux drops IPv6
+            # addresses when a link goes down unless told to keep them (as IPv4 ones are).
+            for dev in ("ctl0", "fab0"):
+                sh(f"ip netns exec {c.ns[n]} sysctl -qw net.ipv6.conf.{dev}.keep_addr_on_down=1")
             sh(f"ip -n {c.ns[n]} -4 addr flush dev ctl0 && ip -n {c.ns[n]} -4 addr flush dev fab0")
             sh(f"ip -n {c.ns[n]} addr add 2001:db8:77::{n + 1}/64 dev ctl0 nodad")
             sh(f"ip -n {c.ns[n]} addr add 2001:db8:78::{n + 1}/64 dev fab0 nodad")
