@@ -3,7 +3,7 @@
 #endif
 
 enum ICMPEchoError: Error, Equatable {
-  /// Not a dotted-quad IPv4 address.
+  /// Not an address of the family asked for.
   case invalidAddress(String)
   /// A system call failed; `bind` answers EADDRNOTAVAIL when the source address is not local.
   case system(call: String, errno: Int32)
@@ -11,29 +11,32 @@ enum ICMPEchoError: Error, Equatable {
 
 /// One ICMP echo request in flight: what its reply must carry.
 struct EchoRequest: Equatable, Sendable {
-  var destination: in_addr_t
+  var destination: ICMPAddress
   var sequence: UInt16
   var token: [UInt8]
 }
 
 /// One echo reply read from the socket: who answered, and the request it answers.
 struct EchoReply: Equatable, Sendable {
-  var source: in_addr_t
+  var source: ICMPAddress
   var sequence: UInt16
   var token: [UInt8]
 }
 
-/// An ICMP echo socket (IPv4 only) shared by every ip-monitoring address with the same source:
-/// one socket and one thread serve them all, so a raw socket's copy of every ICMP packet of the
-/// host wakes one reader, not one per address.
+/// An ICMP (IPv4) or ICMPv6 echo socket shared by every ip-monitoring address of its family
+/// with the same source: one socket and one thread serve them all, so a raw socket's copy of
+/// every ICMP packet of the host wakes one reader, not one per address.
 ///
 /// Not Sendable on purpose: one owner sends and reads. Create it on the thread that uses it.
 final class ICMPEchoSocket {
   enum SocketKind: String, Sendable, Equatable {
-    /// `SOCK_DGRAM, IPPROTO_ICMP`: needs no privilege, only a gid in
-    /// `net.ipv4.ping_group_range`; the kernel picks the identifier and the checksum.
+    /// `SOCK_DGRAM, IPPROTO_ICMP(V6)`: needs no privilege, only a gid in
+    /// `net.ipv4.ping_group_range` (which governs IPv6 too); the kernel picks the identifier
+    /// and the checksum.
     case datagram
-    /// `SOCK_RAW, IPPROTO_ICMP`: needs CAP_NET_RAW; sees every ICMP packet of the host.
+    /// `SOCK_RAW, IPPROTO_ICMP(V6)`: needs CAP_NET_RAW; sees every ICMP packet of the host
+    /// (IPv4, with the IP header) or every ICMPv6 packet its filter passes (IPv6, without).
+    /// The kernel computes the ICMPv6 checksum, never the ICMP one.
     case raw
   }
 
@@ -43,6 +46,7 @@ final class ICMPEchoSocket {
 
   /// The kind actually in use.
   let kind: SocketKind
+  let family: ICMPAddress.Family
   private(set) var fd: Int32
   /// Ours on raw sockets; on datagram sockets the kernel sets and filters it.
   private let identifier: UInt16
@@ -50,30 +54,25 @@ final class ICMPEchoSocket {
   private var buffer = [UInt8](repeating: 0, count: 1500)
 
   /// - Parameters:
-  ///   - source: a local address to send from; the init throws when it is not local.
+  ///   - family: the family of the destinations, and of `source`.
+  ///   - source: a local address to send from; the init throws when it is not local or not of
+  ///     `family`.
   ///   - kind: nil tries a datagram socket and falls back to a raw one when refused.
-  init(source: String? = nil, kind: SocketKind? = nil) throws {
-    let sourceAddress = try source.map { try Self.address($0) }
+  init(family: ICMPAddress.Family = .inet, source: String? = nil, kind: SocketKind? = nil) throws {
+    let sourceAddress = try source.map { try Self.address($0, family: family) }
     let opened: (fd: Int32, kind: SocketKind)
     switch kind {
     case .some(let kind):
-      opened = (try Self.open(kind), kind)
+      opened = (try Self.open(kind, family: family), kind)
     case nil:
       do {
-        opened = (try Self.open(.datagram), .datagram)
+        opened = (try Self.open(.datagram, family: family), .datagram)
       } catch ICMPEchoError.system(_, let error) where Self.refusals.contains(error) {
-        opened = (try Self.open(.raw), .raw)
+        opened = (try Self.open(.raw, family: family), .raw)
       }
     }
     if let sourceAddress {
-      var local = sockaddr_in()
-      local.sin_family = sa_family_t(AF_INET)
-      local.sin_addr = in_addr(s_addr: sourceAddress)
-      let bound = withUnsafePointer(to: &local) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          bind(opened.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-      }
+      let bound = sourceAddress.withSocketAddress { bind(opened.fd, $0, $1) }
       guard bound == 0 else {
         let error = errno
         Glibc.close(opened.fd)
@@ -82,6 +81,7 @@ final class ICMPEchoSocket {
     }
     self.fd = opened.fd
     self.kind = opened.kind
+    self.family = family
     self.identifier = UInt16.random(in: 1...UInt16.max)
   }
 
@@ -93,26 +93,21 @@ final class ICMPEchoSocket {
     fd = -1
   }
 
-  /// Sends one echo request. Nil on a send error (ENETUNREACH, …) and after `close()`.
-  func send(to destination: in_addr_t) -> EchoRequest? {
-    guard fd >= 0 else { return nil }
+  /// Sends one echo request. Nil on a send error (ENETUNREACH, …), for a destination of the
+  /// other family and after `close()`.
+  func send(to destination: ICMPAddress) -> EchoRequest? {
+    guard fd >= 0, destination.family == family else { return nil }
     sequence &+= 1
     var token: [UInt8] = []
     for _ in 0..<(Self.tokenLength / 8) {
       withUnsafeBytes(of: UInt64.random(in: 0...UInt64.max)) { token += $0 }
     }
     let packet = Self.echoRequest(
-      identifier: identifier, sequence: sequence, token: token, checksum: kind == .raw)
-    var to = sockaddr_in()
-    to.sin_family = sa_family_t(AF_INET)
-    to.sin_addr = in_addr(s_addr: destination)
+      family: family, identifier: identifier, sequence: sequence, token: token,
+      checksum: kind == .raw)
     while true {
       let sent = packet.withUnsafeBytes { raw in
-        withUnsafePointer(to: &to) {
-          $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-          }
-        }
+        destination.withSocketAddress { sendto(fd, raw.baseAddress, raw.count, 0, $0, $1) }
       }
       if sent < 0 && errno == EINTR { continue }
       guard sent == packet.count else { return nil }
@@ -126,8 +121,8 @@ final class ICMPEchoSocket {
     guard fd >= 0 else { return [] }
     var replies: [EchoReply] = []
     while true {
-      var from = sockaddr_in()
-      var fromLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+      var from = sockaddr_storage()
+      var fromLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
       let count = buffer.withUnsafeMutableBytes { raw in
         withUnsafeMutablePointer(to: &from) {
           $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -141,25 +136,31 @@ final class ICMPEchoSocket {
         return replies
       }
       let packet = Array(buffer.prefix(min(count, buffer.count)))
+      // Only raw IPv4 sockets deliver the IP header.
       if let (sequence, token) = Self.parseReply(
-        packet, includesIPHeader: kind == .raw, identifier: kind == .raw ? identifier : nil)
+        packet, family: family, includesIPHeader: kind == .raw && family == .inet,
+        identifier: kind == .raw ? identifier : nil),
+        let source = ICMPAddress(from)
       {
-        replies.append(EchoReply(source: from.sin_addr.s_addr, sequence: sequence, token: token))
+        replies.append(EchoReply(source: source, sequence: sequence, token: token))
       }
     }
   }
 
   // MARK: - Packets
 
-  /// An echo request; datagram sockets fill in identifier and checksum themselves.
-  static func echoRequest(identifier: UInt16, sequence: UInt16, token: [UInt8], checksum: Bool)
-    -> [UInt8]
-  {
-    var packet: [UInt8] = [8, 0, 0, 0]  // ICMP_ECHO, code 0, checksum placeholder
+  /// An echo request; datagram sockets fill in identifier and checksum themselves. `checksum`
+  /// applies to ICMP only: the kernel computes every ICMPv6 checksum (it covers a pseudo-header
+  /// with the source address the kernel picks).
+  static func echoRequest(
+    family: ICMPAddress.Family = .inet, identifier: UInt16, sequence: UInt16, token: [UInt8],
+    checksum: Bool
+  ) -> [UInt8] {
+    var packet: [UInt8] = [family.echoRequestType, 0, 0, 0]  // code 0, checksum placeholder
     packet += [UInt8(identifier >> 8), UInt8(identifier & 0xFF)]
     packet += [UInt8(sequence >> 8), UInt8(sequence & 0xFF)]
     packet += token
-    if checksum {
+    if checksum && family == .inet {
       let sum = internetChecksum(packet)
       packet[2] = UInt8(sum >> 8)
       packet[3] = UInt8(sum & 0xFF)
@@ -168,13 +169,16 @@ final class ICMPEchoSocket {
   }
 
   /// The sequence and token of `packet` when it is an echo reply to this socket. Raw sockets
-  /// deliver the IP header too and every ICMP packet of the host, so there the identifier and
-  /// checksum matter as well.
-  static func parseReply(_ packet: [UInt8], includesIPHeader: Bool, identifier: UInt16?)
-    -> (sequence: UInt16, token: [UInt8])?
-  {
+  /// deliver every ICMP packet of the host, and on IPv4 the IP header too, so there the
+  /// identifier and checksum matter as well. Raw ICMPv6 sockets deliver the ICMPv6 message
+  /// alone, and the kernel drops those with a bad checksum when they are read.
+  static func parseReply(
+    _ packet: [UInt8], family: ICMPAddress.Family = .inet, includesIPHeader: Bool,
+    identifier: UInt16?
+  ) -> (sequence: UInt16, token: [UInt8])? {
     var start = 0
     if includesIPHeader {
+      guard family == .inet else { return nil }
       guard let first = packet.first, first >> 4 == 4, packet.count > 9, packet[9] == 1
       else { return nil }
       start = Int(first & 0x0F) * 4
@@ -182,7 +186,7 @@ final class ICMPEchoSocket {
     }
     guard packet.count - start >= 8 + tokenLength else { return nil }
     let icmp = Array(packet[start...])
-    guard icmp[0] == 0, icmp[1] == 0 else { return nil }  // ICMP_ECHOREPLY, code 0
+    guard icmp[0] == family.echoReplyType, icmp[1] == 0 else { return nil }
     if let identifier, UInt16(icmp[4]) << 8 | UInt16(icmp[5]) != identifier { return nil }
     // The kernel checks the sum before a datagram socket sees a reply, not before a raw one.
     if includesIPHeader && internetChecksum(icmp) != 0 { return nil }
@@ -191,11 +195,12 @@ final class ICMPEchoSocket {
 
   /// Whether `packet` is the echo reply to the request with `sequence` and `token`.
   static func isReply(
-    _ packet: [UInt8], includesIPHeader: Bool, identifier: UInt16?, sequence: UInt16,
-    token: [UInt8]
+    _ packet: [UInt8], family: ICMPAddress.Family = .inet, includesIPHeader: Bool,
+    identifier: UInt16?, sequence: UInt16, token: [UInt8]
   ) -> Bool {
     guard
-      let reply = parseReply(packet, includesIPHeader: includesIPHeader, identifier: identifier)
+      let reply = parseReply(
+        packet, family: family, includesIPHeader: includesIPHeader, identifier: identifier)
     else { return false }
     return reply.sequence == sequence && reply.token == token
   }
@@ -220,27 +225,42 @@ final class ICMPEchoSocket {
     EACCES, EPERM, EPROTONOSUPPORT, ESOCKTNOSUPPORT, EAFNOSUPPORT,
   ]
 
-  private static func open(_ kind: SocketKind) throws -> Int32 {
+  private static func open(_ kind: SocketKind, family: ICMPAddress.Family) throws -> Int32 {
     let type = kind == .raw ? SOCK_RAW : SOCK_DGRAM
     let fd = socket(
-      AF_INET, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
-      Int32(IPPROTO_ICMP))
+      family.domain,
+      Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
+      Int32(family == .inet ? IPPROTO_ICMP : IPPROTO_ICMPV6))
     guard fd >= 0 else { throw ICMPEchoError.system(call: "socket", errno: errno) }
-    if kind == .raw {
-      // ICMP_FILTER (linux/icmp.h): a bit per type to drop, so we wake for echo replies only.
-      var blocked = ~UInt32(1)
-      _ = setsockopt(fd, SOL_RAW, 1, &blocked, socklen_t(MemoryLayout<UInt32>.size))
+    guard kind == .raw else { return fd }
+    // A bit per type to drop, so the thread wakes for echo replies only.
+    let filtered: Int32
+    switch family {
+    case .inet:
+      // ICMP_FILTER (linux/icmp.h) on SOL_RAW: one 32-bit mask for types 0...31.
+      var blocked = ~(UInt32(1) << family.echoReplyType)
+      filtered = setsockopt(fd, SOL_RAW, 1, &blocked, socklen_t(MemoryLayout<UInt32>.size))
+    case .inet6:
+      // ICMP6_FILTER (netinet/icmp6.h) on IPPROTO_ICMPV6: 256 bits, word type >> 5, bit type & 31.
+      var blocked = [UInt32](repeating: .max, count: 8)
+      let type = Int(family.echoReplyType)
+      blocked[type >> 5] &= ~(UInt32(1) << (type & 31))
+      filtered = setsockopt(
+        fd, Int32(IPPROTO_ICMPV6), 1, &blocked, socklen_t(blocked.count * 4))
+    }
+    guard filtered == 0 else {
+      let error = errno
+      Glibc.close(fd)
+      throw ICMPEchoError.system(call: "setsockopt(ICMP_FILTER)", errno: error)
     }
     return fd
   }
 
-  /// A dotted-quad IPv4 address in network byte order.
-  static func address(_ text: String) throws -> in_addr_t {
-    var address = in_addr()
-    guard inet_pton(AF_INET, text, &address) == 1 else {
-      throw ICMPEchoError.invalidAddress(text)
-    }
-    return address.s_addr
+  /// An address of `family` (IPv4 unless told), in network byte order.
+  static func address(_ text: String, family: ICMPAddress.Family = .inet) throws(ICMPEchoError)
+    -> ICMPAddress
+  {
+    try ICMPAddress(text, family: family)
   }
 
   static func milliseconds(_ duration: Duration) -> Int32 {

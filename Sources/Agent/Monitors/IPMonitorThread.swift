@@ -6,9 +6,10 @@ import Synchronization
   import Glibc
 #endif
 
-/// Pings every ip-monitoring address from one thread: one ICMP socket per source address, a
-/// `PingSchedule` for the timing, `poll` until the next request, reply or timeout is due.
-/// Each result goes into the driver's input stream; the core counts `retry-count`.
+/// Pings every ip-monitoring address from one thread: one ICMP or ICMPv6 socket per family and
+/// source address, a `PingSchedule` for the timing, `poll` until the next request, reply or
+/// timeout is due. Each result goes into the driver's input stream; the core counts
+/// `retry-count`.
 final class IPMonitorThread: Sendable {
   private let stopped = Atomic<Bool>(false)
   private let pending: Mutex<[PingTarget]?>
@@ -48,8 +49,8 @@ final class IPMonitorThread: Sendable {
 
   private func run(inputs: DriverInputs, logger: Logger) {
     var schedule = PingSchedule()
-    // By source address ("" for the kernel's choice); reopened at the next request on failure.
-    var sockets: [String: ICMPEchoSocket] = [:]
+    // By family and source address; reopened at the next request on failure.
+    var sockets: [PingSocketKey: ICMPEchoSocket] = [:]
     defer { for socket in sockets.values { socket.close() } }
     // Results of this wake-up, handed over in one input before waiting again.
     var results: [PingResult] = []
@@ -59,10 +60,10 @@ final class IPMonitorThread: Sendable {
         return value
       }) {
         schedule.update(targets, now: .now)
-        let sources = Set(targets.map { $0.sourceAddress ?? "" })
-        for (source, socket) in sockets where !sources.contains(source) {
+        let needed = schedule.socketKeys
+        for (key, socket) in sockets where !needed.contains(key) {
           socket.close()
-          sockets[source] = nil
+          sockets[key] = nil
         }
       }
       let now = ContinuousClock.now
@@ -70,17 +71,20 @@ final class IPMonitorThread: Sendable {
         results.append(PingResult(address: address, replied: false))
       }
       for entry in schedule.due(now: now) {
-        let source = entry.target.sourceAddress ?? ""
-        if sockets[source] == nil {
+        let key = entry.socketKey
+        if let key, sockets[key] == nil {
           do {
-            sockets[source] = try ICMPEchoSocket(source: entry.target.sourceAddress)
+            sockets[key] = try ICMPEchoSocket(
+              family: key.family, source: entry.target.sourceAddress)
           } catch {
             logger.error(
               "cannot open an ICMP socket for ip-monitoring",
               metadata: ["IP_ADDRESS": "\(entry.target.address)", "ERROR": "\(error)"])
           }
         }
-        let request = entry.destination.flatMap { sockets[source]?.send(to: $0) }
+        let request = entry.destination.flatMap { destination in
+          key.flatMap { sockets[$0] }?.send(to: destination)
+        }
         if schedule.sent(entry.target.address, request: request, now: now) {
           results.append(PingResult(address: entry.target.address, replied: false))
         }

@@ -14,7 +14,8 @@ struct PingSchedule {
 
   struct Entry {
     var target: PingTarget
-    var destination: in_addr_t?
+    /// Nil for text that is no address (the parser accepts none): every request fails.
+    var destination: ICMPAddress?
     var nextSend: Instant
     var outstanding: (request: EchoRequest, deadline: Instant)?
   }
@@ -31,7 +32,7 @@ struct PingSchedule {
         next[target.address] = entry
       } else {
         next[target.address] = Entry(
-          target: target, destination: try? ICMPEchoSocket.address(target.address),
+          target: target, destination: try? ICMPAddress(target.address),
           nextSend: now)
       }
     }
@@ -86,6 +87,11 @@ struct PingSchedule {
     return nil
   }
 
+  /// The sockets the entries need: one per family and source address.
+  var socketKeys: Set<PingSocketKey> {
+    Set(entries.values.compactMap { $0.socketKey })
+  }
+
   /// The next instant something is due: a request to send or a reply to give up on.
   var nextWake: Instant? {
     var earliest: Instant?
@@ -95,5 +101,19 @@ struct PingSchedule {
       earliest = earliest.map { min($0, candidate) } ?? candidate
     }
     return earliest
+  }
+}
+
+/// Which socket pings an address: its family, and the source address ("" for the kernel's
+/// choice). IPv4 and IPv6 addresses never share a socket.
+struct PingSocketKey: Hashable, Sendable {
+  var family: ICMPAddress.Family
+  var source: String
+}
+
+extension PingSchedule.Entry {
+  /// Nil when the destination is no address: nothing to send it with.
+  var socketKey: PingSocketKey? {
+    destination.map { PingSocketKey(family: $0.family, source: target.sourceAddress ?? "") }
   }
 }
