@@ -198,8 +198,6 @@ import Testing
 
 // MARK: - Live ICMPv6
 
-private let runningAsRoot = getuid() == 0
-
 private struct ICMPv6TestError: Error, CustomStringConvertible {
   var description: String
 }
