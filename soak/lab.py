@@ -70,7 +70,6 @@ class SoakLab:
         self.switch = None
         self.relay_ns = None
         self.relay = None                   # Popen of soak/relay.py in relay_ns
-        self.relay_ns_made = False
         self.relay_log = os.path.join(self.work, "relay.log")
         self.relay_control = os.path.join(self.work, "relay.sock")
         self.relay_failed = None            # why the relay is unusable (reported once)
@@ -115,7 +114,6 @@ class SoakLab:
         """Re-wire ctl0 and fab0 through the relay namespace: nodeN:ctl0 <-> relay:cN and
         nodeN:fab0 <-> relay:fN, same names and addresses on the node side as netns.sh gives."""
         run(["ip", "netns", "add", self.relay_ns])
-        self.relay_ns_made = True
         self.base.namespaces.append(self.relay_ns)
         # The relay namespace has no addresses; keep its own IPv6 chatter off the links.
         ipv6 = "/proc/sys/net/ipv6/conf"

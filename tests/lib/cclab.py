@@ -18,6 +18,7 @@ sends datagrams there (see `capture_datagram`, `send_datagrams`).
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -412,7 +413,6 @@ class Snmp:
 
     def walk(self, tool="snmpwalk", oid=MIB_ROOT):
         """{oid: (type, value)} of a walk, and the tool's raw output."""
-        import re
         out = self.cmd(tool, oid, timeout=60, retries=5)
         rows = {}
         for line in out.stdout.splitlines():
