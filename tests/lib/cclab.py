@@ -125,13 +125,14 @@ class Lab:
 
     def spawn(self, argv, log=None, env=None, new_session=False, **popen):
         """Popen recorded for close(); output appended to work/`log` unless stdout= is given."""
+        opened = None
         if "stdout" not in popen:
-            out = open(self.path(log), "ab") if log else subprocess.DEVNULL
-            popen["stdout"] = out
+            opened = open(self.path(log), "ab") if log else None
+            popen["stdout"] = opened or subprocess.DEVNULL
             popen.setdefault("stderr", subprocess.STDOUT)
         proc = subprocess.Popen(argv, env=env, start_new_session=new_session, **popen)
-        if log:
-            popen["stdout"].close()
+        if opened:
+            opened.close()
         with self.lock:
             self.procs.append(proc)
         return proc
