@@ -14,81 +14,75 @@ import datetime
 import json
 import os
 import platform
-import re
-import shutil
+import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-NETNS = os.path.join(ROOT, "tests", "lib", "netns.sh")
-CC_OID = ".1.3.6.1.4.1.8072.9999.9999.1"
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+
+import cclab  # noqa: E402
+from cclab import MIB_ROOT as CC_OID  # noqa: E402
+
 KA_OID = ".1.3.6.1.4.1.9586.100.5"
 IFTABLE_OID = ".1.3.6.1.2.1.2.2"
 
-ARGS = None
-WORK = None
-PROCS = []          # every Popen we started, stopped at exit
-NAMESPACES = []     # every namespace we made, deleted at exit
-LOG = sys.stderr
-
 
 def log(msg):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=LOG, flush=True)
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def sh(script, check=True, timeout=120):
-    r = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"command failed ({r.returncode}): {script}\n{r.stdout}{r.stderr}")
-    return r
+class Bench:
+    """What one run shares, passed to every phase: its arguments, its lab (work directory, and
+    every process and namespace made, removed by close()) and its results."""
 
+    def __init__(self, args):
+        self.args = args
+        self.lab = cclab.Lab("ccbench.")
+        os.chmod(self.lab.work, 0o755)
+        self.results = {}
 
-def spawn(argv, logname, env=None, stdout=None):
-    out = stdout if stdout is not None else open(os.path.join(WORK, logname), "ab")
-    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT if stdout is None else subprocess.PIPE,
-                         env=env, start_new_session=True)
-    PROCS.append(p)
-    return p
+    def path(self, name):
+        return self.lab.path(name)
 
+    def binary(self, name):
+        return os.path.join(self.args.bin, name)
 
-def stop(p, sig=signal.SIGTERM, timeout=10):
-    if p is None:
-        return
-    if p.poll() is None:
-        try:
-            p.send_signal(sig)
-            p.wait(timeout=timeout)
-        except (subprocess.TimeoutExpired, ProcessLookupError):
-            try:
-                p.kill()
-                p.wait(timeout=5)
-            except Exception:
-                pass
-    if p in PROCS:
-        PROCS.remove(p)
+    def helper(self, name):
+        return os.path.join(self.args.helper, name)
 
+    def spawn(self, argv, logname, env=None):
+        return self.lab.spawn(argv, log=logname, env=env, new_session=True)
 
-def cleanup():
-    for p in list(PROCS):
-        stop(p, timeout=5)
-    for ns in NAMESPACES:
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    if WORK and os.path.isdir(WORK):
-        shutil.rmtree(WORK, ignore_errors=True)
+    def stop(self, p, sig=signal.SIGTERM, timeout=10):
+        self.lab.stop(p, sig, timeout)
 
+    def topology(self, tag):
+        return self.lab.topology(tag)
 
-def on_signal(signum, frame):
-    log(f"signal {signum}: cleaning up")
-    cleanup()
-    os._exit(128 + signum)
+    def error(self, text):
+        self.results.setdefault("errors", []).append(text)
+
+    def linkdown(self, ns, ifname):
+        """Downs ifname in ns (cchelper); the fault's CLOCK_REALTIME timestamp in ns."""
+        out = subprocess.run([self.helper("cchelper"), "linkdown", ns, ifname],
+                             capture_output=True, text=True, check=True)
+        return int(out.stdout.strip())
+
+    def kill(self, pid, stop_pid=None):
+        """SIGKILL to pid (and stop_pid) by cchelper; the fault's timestamp in ns."""
+        argv = [self.helper("cchelper"), "kill", str(pid)]
+        if stop_pid:
+            argv.append(str(stop_pid))
+        out = subprocess.run(argv, capture_output=True, text=True, check=True)
+        return int(out.stdout.strip())
+
+    def close(self):
+        self.lab.close()
 
 
 # ---------------------------------------------------------------------------------- statistics
@@ -110,46 +104,6 @@ def fmt(x, digits=1):
     if x is None or (isinstance(x, float) and x != x):
         return "n/a"
     return f"{x:.{digits}f}"
-
-
-# ---------------------------------------------------------------------------------- topology
-
-class Topology:
-    """tests/lib/netns.sh: node namespaces -n0/-n1 (ctl0 10.77.0.N, fab0 10.77.1.N, lan0, lan1)
-    and a switch namespace -sw holding the far ends of lan0 (port0/port1)."""
-
-    def __init__(self, tag):
-        self.prefix = tag + uuid.uuid4().hex[:6]
-        self.ns = [f"{self.prefix}-n0", f"{self.prefix}-n1"]
-        self.switch = f"{self.prefix}-sw"
-        NAMESPACES.extend(self.ns + [self.switch])
-        sh(f". {NETNS}; set -e; topology_up {self.prefix}")
-
-    def port(self, n):
-        return f"port{n}"
-
-    def cable(self, n, up):
-        sh(f"ip -n {self.switch} link set {self.port(n)} {'up' if up else 'down'}")
-
-    def add_monitor_links(self, pairs):
-        """`pairs` veth pairs m<i>a/m<i>b inside each node namespace (2*pairs interfaces, up)."""
-        for ns in self.ns:
-            batch = os.path.join(WORK, f"links-{ns}.batch")
-            with open(batch, "w") as f:
-                for i in range(pairs):
-                    f.write(f"link add m{i}a type veth peer name m{i}b\n")
-                for i in range(pairs):
-                    f.write(f"link set m{i}a up\nlink set m{i}b up\n")
-            sh(f"ip -n {ns} -batch {batch}", timeout=600)
-
-    def add_lo_addresses(self, count):
-        """10.77.9.1..count on lo in both node namespaces: IP-monitor targets that answer."""
-        for ns in self.ns:
-            batch = os.path.join(WORK, f"addr-{ns}.batch")
-            with open(batch, "w") as f:
-                for i in range(1, count + 1):
-                    f.write(f"address add 10.77.9.{i}/32 dev lo\n")
-            sh(f"ip -n {ns} -batch {batch}")
 
 
 # ---------------------------------------------------------------------------------- stamps
@@ -178,87 +132,22 @@ def wait_stamp(path, after_ns, match, timeout):
     return None
 
 
-def fault_linkdown(ns, ifname):
-    out = subprocess.run([os.path.join(ARGS.helper, "cchelper"), "linkdown", ns, ifname],
-                         capture_output=True, text=True, check=True)
-    return int(out.stdout.strip())
-
-
-def fault_kill(pid, stop_pid=None):
-    argv = [os.path.join(ARGS.helper, "cchelper"), "kill", str(pid)]
-    if stop_pid:
-        argv.append(str(stop_pid))
-    out = subprocess.run(argv, capture_output=True, text=True, check=True)
-    return int(out.stdout.strip())
-
-
 # ---------------------------------------------------------------------------------- SNMP
 
-class Snmp:
-    """snmpd (AgentX master, private socket) and snmptrapd in one namespace; every trap line is
-    timestamped by a reader thread the moment snmptrapd writes it (stderr is unbuffered)."""
-
-    def __init__(self, ns, name):
-        self.ns, self.name = ns, name
-        self.socket = os.path.join(WORK, f"agentx-{name}.sock")
-        self.conf = os.path.join(WORK, f"snmpd-{name}.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"master agentx\nagentXSocket {self.socket}\nagentXPerms 0777 0777\n"
-                    "rocommunity public 127.0.0.1\ndontLogTCPWrappersConnects yes\n"
-                    "trap2sink 127.0.0.1:162 public\n")
-        tconf = os.path.join(WORK, f"snmptrapd-{name}.conf")
-        with open(tconf, "w") as f:
-            f.write("authCommunity log public\n")
-        self.traps = []
-        self.lock = threading.Lock()
-        env = dict(os.environ, MIBS="")
-        self.trapd = spawn(["ip", "netns", "exec", ns, "snmptrapd", "-f", "-Le", "-C", "-c", tconf,
-                            "-On", "-m", "", "-F", "TRAP %v\n", "udp:127.0.0.1:162"],
-                           None, env=env, stdout=subprocess.DEVNULL)
-        threading.Thread(target=self._read, daemon=True).start()
-        self.snmpd = None
-        self.start_snmpd()
-
-    def _read(self):
-        for raw in self.trapd.stderr:
-            t = time.time_ns()
-            line = raw.decode(errors="replace")
-            if line.startswith("TRAP"):
-                with self.lock:
-                    self.traps.append((t, line))
-
-    def start_snmpd(self):
-        self.snmpd = spawn(["ip", "netns", "exec", self.ns, "snmpd", "-f", "-Lo", "-C", "-c", self.conf,
-                            "-p", os.path.join(WORK, f"snmpd-{self.name}.pid"), "udp:127.0.0.1:161"],
-                           f"snmpd-{self.name}.log", env=dict(os.environ, MIBS=""))
-
-    def kill_snmpd(self):
-        stop(self.snmpd, signal.SIGKILL)
-
-    def first_trap(self, after_ns, pattern):
-        with self.lock:
-            hits = [t for t, line in self.traps if t > after_ns and pattern in line]
-        return min(hits) if hits else None
-
-    def cmd(self, tool, *args, timeout=120):
-        return subprocess.run(["ip", "netns", "exec", self.ns, tool, "-v2c", "-c", "public", "-On", "-m", "",
-                               "-t", "2", "-r", "1", "127.0.0.1", *args],
-                              capture_output=True, text=True, timeout=timeout)
-
-    def count(self, tool, oid):
-        out = self.cmd(tool, oid).stdout
-        return sum(1 for line in out.splitlines() if line.startswith(".") and " = " in line)
-
-    def close(self):
-        stop(self.snmpd)
-        stop(self.trapd)
+def bench_snmp(ctx, ns, name):
+    """snmpd (AgentX master, private socket) on 161 and snmptrapd on 162 in one namespace, no MIB
+    loaded, the whole tree readable; every trap line is timestamped by a reader thread the
+    moment snmptrapd writes it (stderr is unbuffered): `first_trap`."""
+    return cclab.Snmp(ctx.lab, ns, name, port=161, trap_port=162, view=None, traps=None,
+                      env=dict(os.environ, MIBS=""), pidfiles=True, log_snmpd=True,
+                      new_session=True, extra_conf="dontLogTCPWrappersConnects yes\n")
 
 
-def hyperfine(ns, argv, runs, name, warmup=1):
+def hyperfine(ctx, ns, argv, runs, name, warmup=1):
     """Times argv run inside ns (hyperfine itself runs there, so `ip netns exec` costs nothing);
     returns the list of wall times in seconds."""
-    out = os.path.join(WORK, f"hf-{name}.json")
-    cmd = " ".join(shlex_quote(a) for a in argv)
+    out = ctx.path(f"hf-{name}.json")
+    cmd = " ".join(shlex.quote(a) for a in argv)
     subprocess.run(["ip", "netns", "exec", ns, "hyperfine", "-N", "--style", "none", "--warmup", str(warmup),
                     "--runs", str(runs), "--export-json", out, cmd],
                    capture_output=True, text=True, check=True, timeout=3600)
@@ -266,38 +155,24 @@ def hyperfine(ns, argv, runs, name, warmup=1):
         return json.load(f)["results"][0]["times"]
 
 
-def shlex_quote(s):
-    import shlex
-    return shlex.quote(s)
-
-
 # ---------------------------------------------------------------------------------- ccagent
 
-CC_BASE = """set chassis cluster cluster-id 9
-set chassis cluster heartbeat-interval {interval}
-set chassis cluster heartbeat-threshold 3
-set chassis cluster node 0 control-address 10.77.0.1
-set chassis cluster node 1 control-address 10.77.0.2
-set chassis cluster node 0 fabric-address 10.77.1.1
-set chassis cluster node 1 fabric-address 10.77.1.2
-set chassis cluster notify-script {stamp}
-set chassis cluster redundancy-group 0 node 0 priority 200
-set chassis cluster redundancy-group 0 node 1 priority 100
-"""
+def cc_base(ctx, interval):
+    return cclab.base_config(9, interval, settings=[f"notify-script {ctx.helper('ccstamp')}"])
 
 
-def cc_small_config(interval):
-    return CC_BASE.format(interval=interval, stamp=os.path.join(ARGS.helper, "ccstamp")) + (
+def cc_small_config(ctx, interval):
+    return cc_base(ctx, interval) + (
         "set chassis cluster redundancy-group 1 node 0 priority 150\n"
         "set chassis cluster redundancy-group 1 node 1 priority 100\n"
         "set chassis cluster redundancy-group 1 hold-down-interval 0\n"
         "set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n")
 
 
-def cc_large_config(interval, key):
+def cc_large_config(ctx, interval, key):
     """RG0 + 128 data RGs, 256 interface monitors (2 per RG, veths that exist), 32 IP monitors
     (addresses on the namespaces' lo), HMAC key: 129 groups in every heartbeat."""
-    text = CC_BASE.format(interval=interval, stamp=os.path.join(ARGS.helper, "ccstamp"))
+    text = cc_base(ctx, interval)
     text += f"set chassis cluster authentication-key-file {key}\n"
     for g in range(1, 129):
         p = f"set chassis cluster redundancy-group {g}"
@@ -310,45 +185,31 @@ def cc_large_config(interval, key):
 
 
 class CcPair:
-    def __init__(self, topo, config_text, name, snmp=(None, None)):
-        self.topo, self.name, self.snmp = topo, name, snmp
-        self.config = os.path.join(WORK, f"cc-{name}.conf")
+    def __init__(self, ctx, topo, config_text, name, snmp=(None, None)):
+        self.ctx, self.topo, self.name, self.snmp = ctx, topo, name, snmp
+        self.config = ctx.path(f"cc-{name}.conf")
         with open(self.config, "w") as f:
             f.write(config_text)
-        self.stamps = [os.path.join(WORK, f"cc-{name}-node{n}.stamps") for n in (0, 1)]
+        self.stamps = [ctx.path(f"cc-{name}-node{n}.stamps") for n in (0, 1)]
         self.procs = [None, None]
 
     def sock(self, n):
-        return os.path.join(WORK, f"cc-{self.name}-{n}.sock")
+        return self.ctx.path(f"cc-{self.name}-{n}.sock")
 
     def start(self, n):
-        agentx = self.snmp[n].socket if self.snmp[n] else os.path.join(WORK, f"noagentx-{self.name}-{n}.sock")
+        agentx = self.snmp[n].socket if self.snmp[n] else self.ctx.path(f"noagentx-{self.name}-{n}.sock")
         env = dict(os.environ, CCBENCH_STAMP_FILE=self.stamps[n])
-        self.procs[n] = spawn(["ip", "netns", "exec", self.topo.ns[n], os.path.join(ARGS.bin, "ccagentd"),
-                               "--config", self.config, "--node", str(n), "--control-socket", self.sock(n),
-                               "--agentx-socket", agentx, "--log-target", "stderr"],
-                              f"cc-{self.name}-node{n}.log", env=env)
+        self.procs[n] = cclab.spawn_agent(self.ctx.lab, self.topo.ns[n], n, self.config, self.sock(n), agentx,
+                                          f"cc-{self.name}-node{n}.log", self.ctx.args.bin, env=env,
+                                          new_session=True)
 
     def start_both(self):
         for n in (0, 1):
             self.start(n)
 
-    def status(self, n):
-        r = subprocess.run([os.path.join(ARGS.bin, "ccctl"), "show", "status", "--json", "--socket", self.sock(n)],
-                           capture_output=True, text=True, timeout=15)
-        if r.returncode != 0:
-            return None
-        try:
-            return json.loads(r.stdout)
-        except ValueError:
-            return None
-
     def state(self, n, rg):
-        st = self.status(n)
-        for g in (st or {}).get("redundancyGroups", []):
-            if g["id"] == rg:
-                return g["nodes"][n]["status"]
-        return None
+        row = cclab.rg_row(cclab.status(self.sock(n), self.ctx.args.bin), rg, n)
+        return row["status"] if row else None
 
     def wait_states(self, want, timeout=30):
         """want: {(node, rg): state}"""
@@ -358,7 +219,7 @@ class CcPair:
                 return True
             for n in (0, 1):
                 if self.procs[n] is not None and self.procs[n].poll() is not None:
-                    tail = open(os.path.join(WORK, f"cc-{self.name}-node{n}.log")).read()[-600:]
+                    tail = open(self.ctx.path(f"cc-{self.name}-node{n}.log")).read()[-600:]
                     raise RuntimeError(f"ccagentd node{n} exited: {tail}")
             time.sleep(0.05)
         raise RuntimeError(f"ccagent {self.name}: timed out waiting for {want}; "
@@ -366,17 +227,16 @@ class CcPair:
 
     def stop_all(self):
         for n in (0, 1):
-            stop(self.procs[n])
+            self.ctx.stop(self.procs[n])
             self.procs[n] = None
 
 
 # ---------------------------------------------------------------------------------- keepalived
 
-def ka_config(n, advert, instances, stamp_file, track, snmp_socket=None):
+def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None):
     """VRRPv3 over unicast on ctl0 (10.77.0.N), VIPs on lan0, track_interface; equivalent to the
     ccagent configuration (priorities 150/100, no preempt, a monitored link with full weight)."""
     me, peer = f"10.77.0.{n + 1}", f"10.77.0.{2 - n}"
-    stamp = os.path.join(ARGS.helper, "cchelper")
     text = ("global_defs {\n  router_id ccbench_n%d\n  vrrp_version 3\n  script_user root\n"
             "  vrrp_garp_master_delay 0\n  vrrp_garp_master_repeat 1\n" % n)
     if snmp_socket:
@@ -411,19 +271,20 @@ def ka_config(n, advert, instances, stamp_file, track, snmp_socket=None):
 
 
 class KaPair:
-    def __init__(self, topo, name, advert, instances=1, track=lambda i: ["lan0"], snmp_socket=None):
-        self.topo, self.name, self.snmp_socket = topo, name, snmp_socket
-        self.stamps = [os.path.join(WORK, f"ka-{name}-node{n}.stamps") for n in (0, 1)]
+    def __init__(self, ctx, topo, name, advert, instances=1, track=lambda i: ["lan0"], snmp_socket=None):
+        self.ctx, self.topo, self.name, self.snmp_socket = ctx, topo, name, snmp_socket
+        self.stamps = [ctx.path(f"ka-{name}-node{n}.stamps") for n in (0, 1)]
         self.configs = []
         for n in (0, 1):
-            path = os.path.join(WORK, f"ka-{name}-node{n}.conf")
+            path = ctx.path(f"ka-{name}-node{n}.conf")
             with open(path, "w") as f:
-                f.write(ka_config(n, advert, instances, self.stamps[n], track, snmp_socket))
+                f.write(ka_config(n, advert, instances, ctx.helper("cchelper"), self.stamps[n], track,
+                                  snmp_socket))
             self.configs.append(path)
         self.procs = [None, None]
 
     def pidfile(self, n, kind):
-        return os.path.join(WORK, f"ka-{self.name}-{n}-{kind}.pid")
+        return self.ctx.path(f"ka-{self.name}-{n}-{kind}.pid")
 
     def start(self, n):
         for kind in ("main", "vrrp", "check", "bfd"):
@@ -436,7 +297,7 @@ class KaPair:
                 "-c", self.pidfile(n, "check"), "-b", self.pidfile(n, "bfd")]
         if self.snmp_socket and n == 0:  # one registration of KEEPALIVED-MIB (node0's)
             argv += ["-x", "-A", self.snmp_socket]
-        self.procs[n] = spawn(argv, f"ka-{self.name}-node{n}.log")
+        self.procs[n] = self.ctx.spawn(argv, f"ka-{self.name}-node{n}.log")
 
     def start_both(self):
         for n in (0, 1):
@@ -477,7 +338,7 @@ class KaPair:
 
     def stop_all(self):
         for n in (0, 1):
-            stop(self.procs[n])
+            self.ctx.stop(self.procs[n])
             self.procs[n] = None
 
 
@@ -523,10 +384,7 @@ def cpu_ticks(pid):
 
 # ---------------------------------------------------------------------------------- phases
 
-RESULTS = {}
-
-
-def failover_runs(cc, ka, topo_cc, topo_ka, interval, runs, snmps):
+def failover_runs(ctx, cc, ka, topo_cc, topo_ka, interval, runs, snmps):
     """1(a): cable pull on the primary's lan0 (switch side); 1(b) kill -9 of the primary's agent.
     ccagent and keepalived alternate run by run; directions alternate (0->1, 1->0)."""
     res = {"cc_link": [], "ka_link": [], "cc_kill": [], "ka_kill": [], "trap_hook": [], "trap_fault": []}
@@ -537,7 +395,7 @@ def failover_runs(cc, ka, topo_cc, topo_ka, interval, runs, snmps):
     for r in range(runs):
         # ccagent
         peer = 1 - primary_cc
-        t0 = fault_linkdown(topo_cc.switch, topo_cc.port(primary_cc))
+        t0 = ctx.linkdown(topo_cc.switch, topo_cc.port(primary_cc))
         t1 = wait_stamp(cc.stamps[peer], t0, lambda a: a[0] == "1" and a[1] == "primary", slack)
         if t1 is not None:
             res["cc_link"].append((t1 - t0) / 1e6)
@@ -551,16 +409,16 @@ def failover_runs(cc, ka, topo_cc, topo_ka, interval, runs, snmps):
                 if tt is not None:
                     res["trap_hook"].append((tt - t1) / 1e6)
                     res["trap_fault"].append((tt - t0) / 1e6)
-        topo_cc.cable(primary_cc, True)
+        topo_cc.cable(primary_cc, 0, True)
         cc.wait_states({(primary_cc, 1): "secondary", (peer, 1): "primary"})
         primary_cc = peer
         # keepalived
         peer = 1 - primary_ka
-        t0 = fault_linkdown(topo_ka.switch, topo_ka.port(primary_ka))
+        t0 = ctx.linkdown(topo_ka.switch, topo_ka.port(primary_ka))
         t1 = wait_stamp(ka.stamps[peer], t0, lambda a: a[0] == "1" and a[1] == "MASTER", slack)
         if t1 is not None:
             res["ka_link"].append((t1 - t0) / 1e6)
-        topo_ka.cable(primary_ka, True)
+        topo_ka.cable(primary_ka, 0, True)
         ka.wait_states({primary_ka: "BACKUP", peer: "MASTER"})
         time.sleep(max(0.05, 2 * interval / 1000))
         primary_ka = peer
@@ -568,9 +426,9 @@ def failover_runs(cc, ka, topo_cc, topo_ka, interval, runs, snmps):
     # (b) kill -9 of the primary's agent; restart it, wait until it is secondary again.
     for r in range(runs):
         peer = 1 - primary_cc
-        t0 = fault_kill(cc.procs[primary_cc].pid)
+        t0 = ctx.kill(cc.procs[primary_cc].pid)
         cc.procs[primary_cc].wait()
-        PROCS.remove(cc.procs[primary_cc])
+        ctx.lab.forget(cc.procs[primary_cc])
         t1 = wait_stamp(cc.stamps[peer], t0, lambda a: a[1] == "primary", slack)
         if t1 is not None:
             res["cc_kill"].append((t1 - t0) / 1e6)
@@ -581,10 +439,10 @@ def failover_runs(cc, ka, topo_cc, topo_ka, interval, runs, snmps):
 
         peer = 1 - primary_ka
         main = ka.procs[primary_ka]
-        t0 = fault_kill(ka.vrrp_pid(primary_ka), main.pid)
+        t0 = ctx.kill(ka.vrrp_pid(primary_ka), main.pid)
         main.kill()
         main.wait()
-        PROCS.remove(main)
+        ctx.lab.forget(main)
         t1 = wait_stamp(ka.stamps[peer], t0, lambda a: a[0] == "1" and a[1] == "MASTER", slack)
         if t1 is not None:
             res["ka_kill"].append((t1 - t0) / 1e6)
@@ -596,24 +454,25 @@ def failover_runs(cc, ka, topo_cc, topo_ka, interval, runs, snmps):
     return res
 
 
-def phase_failover(runs, intervals):
-    topo_cc, topo_ka = Topology("cb"), Topology("kb")
-    snmps = [Snmp(topo_cc.ns[n], f"fo{n}") for n in (0, 1)]
+def phase_failover(ctx, runs, intervals):
+    topo_cc, topo_ka = ctx.topology("cb"), ctx.topology("kb")
+    snmps = [bench_snmp(ctx, topo_cc.ns[n], f"fo{n}") for n in (0, 1)]
     time.sleep(0.5)
     for interval in intervals:
         log(f"failover: heartbeat-interval {interval} ms / advert_int {interval / 1000:g} s, {runs} runs")
-        cc = CcPair(topo_cc, cc_small_config(interval), f"fo{interval}", snmps)
-        ka = KaPair(topo_ka, f"fo{interval}", f"{interval / 1000:g}")
+        cc = CcPair(ctx, topo_cc, cc_small_config(ctx, interval), f"fo{interval}", snmps)
+        ka = KaPair(ctx, topo_ka, f"fo{interval}", f"{interval / 1000:g}")
         cc.start_both()
         ka.start_both()
         try:
             cc.wait_states({(0, 1): "primary", (1, 1): "secondary"}, timeout=60)
             ka.wait_settled(timeout=60)
             time.sleep(max(0.2, 3 * interval / 1000))
-            RESULTS[f"failover{interval}"] = failover_runs(cc, ka, topo_cc, topo_ka, interval, runs, snmps)
+            ctx.results[f"failover{interval}"] = failover_runs(ctx, cc, ka, topo_cc, topo_ka, interval, runs,
+                                                               snmps)
         except Exception as e:
             log(f"failover at {interval} ms failed: {e}")
-            RESULTS.setdefault("errors", []).append(f"failover {interval} ms: {e}")
+            ctx.error(f"failover {interval} ms: {e}")
         finally:
             cc.stop_all()
             ka.stop_all()
@@ -621,24 +480,24 @@ def phase_failover(runs, intervals):
         s.close()
 
 
-def phase_large(runs, walk_runs, restarts, idle_s, intervals, reads=True):
+def phase_large(ctx, runs, walk_runs, restarts, idle_s, intervals, reads=True):
     """The large configuration: SNMP read cost and AgentX recovery (reads), then footprints."""
-    topo_cc, topo_ka = Topology("cl"), Topology("kl")
+    topo_cc, topo_ka = ctx.topology("cl"), ctx.topology("kl")
     log("large configuration: 2x128 veths per node namespace, 32 lo addresses")
-    topo_cc.add_monitor_links(128)
-    topo_ka.add_monitor_links(128)
-    topo_cc.add_lo_addresses(32)
-    key = os.path.join(WORK, "key")
+    topo_cc.add_monitor_links(128, ctx.lab.work)
+    topo_ka.add_monitor_links(128, ctx.lab.work)
+    topo_cc.add_lo_addresses(32, ctx.lab.work)
+    key = ctx.path("key")
     with open(key, "w") as f:
         f.write("bench-key-0123456789abcdef-0123456789\n")
     os.chmod(key, 0o600)
-    snmp = Snmp(topo_cc.ns[0], "large0")
+    snmp = bench_snmp(ctx, topo_cc.ns[0], "large0")
     time.sleep(0.5)
     ka_track = lambda i: [f"m{i - 1}a", f"m{i - 1}b"]
     for idx, interval in enumerate(intervals):
         log(f"large configuration at {interval} ms")
-        cc = CcPair(topo_cc, cc_large_config(interval, key), f"large{interval}", (snmp, None))
-        ka = KaPair(topo_ka, f"large{interval}", f"{interval / 1000:g}", instances=128, track=ka_track,
+        cc = CcPair(ctx, topo_cc, cc_large_config(ctx, interval, key), f"large{interval}", (snmp, None))
+        ka = KaPair(ctx, topo_ka, f"large{interval}", f"{interval / 1000:g}", instances=128, track=ka_track,
                     snmp_socket=snmp.socket if idx == 0 else None)
         fp = {}
         try:
@@ -657,9 +516,9 @@ def phase_large(runs, walk_runs, restarts, idle_s, intervals, reads=True):
                 ka.start_both()
                 ka.wait_settled(timeout=90)
                 time.sleep(2)
-                snmp_phase(snmp, topo_cc, walk_runs, runs)
-                RESULTS["heartbeat_bytes"] = capture_heartbeat(topo_cc)
-                RESULTS["agentx"] = agentx_recovery(snmp, restarts)
+                snmp_phase(ctx, snmp, topo_cc, walk_runs, runs)
+                ctx.results["heartbeat_bytes"] = heartbeat_size(topo_cc)
+                ctx.results["agentx"] = agentx_recovery(snmp, restarts)
                 ka.stop_all()
             else:
                 time.sleep(2)
@@ -670,19 +529,19 @@ def phase_large(runs, walk_runs, restarts, idle_s, intervals, reads=True):
             ka.wait_settled(timeout=90)
             time.sleep(2)
             fp["ka"] = footprint([p.pid for p in ka.procs], idle_s)
-            RESULTS[f"footprint{interval}"] = fp
+            ctx.results[f"footprint{interval}"] = fp
             if idx == 0:
-                RESULTS["minimal_subagent"] = minimal_subagent_rss(snmp)
+                ctx.results["minimal_subagent"] = minimal_subagent_rss(ctx, snmp)
         except Exception as e:
             log(f"large configuration at {interval} ms failed: {e}")
-            RESULTS.setdefault("errors", []).append(f"large {interval} ms: {e}")
+            ctx.error(f"large {interval} ms: {e}")
         finally:
             cc.stop_all()
             ka.stop_all()
     snmp.close()
 
 
-def snmp_phase(snmp, topo, walk_runs, get_runs):
+def snmp_phase(ctx, snmp, topo, walk_runs, get_runs):
     log("SNMP read cost")
     ns = topo.ns[0]
     deadline = time.time() + 90
@@ -693,7 +552,7 @@ def snmp_phase(snmp, topo, walk_runs, get_runs):
         n_bulk = snmp.count("snmpbulkwalk", oid)
         n_walk = snmp.count("snmpwalk", oid)
         for tool, n in (("snmpbulkwalk", n_bulk), ("snmpwalk", n_walk)):
-            times = hyperfine(ns, [tool, "-v2c", "-c", "public", "-On", "-m", "", "-t", "5", "127.0.0.1", oid],
+            times = hyperfine(ctx, ns, [tool, "-v2c", "-c", "public", "-On", "-m", "", "-t", "5", "127.0.0.1", oid],
                               walk_runs, f"{label}-{tool}")
             out[(label, tool)] = {"varbinds": n, "times": times,
                                   "us": [t * 1e6 / max(n, 1) for t in times]}
@@ -703,31 +562,18 @@ def snmp_phase(snmp, topo, walk_runs, get_runs):
                                                                 ".1.3.6.1.2.1.1.5.0"]
     got = snmp.cmd("snmpget", *scalars).stdout
     out["get_ok"] = sum(1 for l in got.splitlines() if " = " in l and "No Such" not in l)
-    out["get_cc"] = hyperfine(ns, ["snmpget", "-v2c", "-c", "public", "-On", "-m", "", "127.0.0.1", *scalars],
+    out["get_cc"] = hyperfine(ctx, ns, ["snmpget", "-v2c", "-c", "public", "-On", "-m", "", "127.0.0.1", *scalars],
                               max(get_runs, 20), "get-cc")
-    out["get_native"] = hyperfine(ns, ["snmpget", "-v2c", "-c", "public", "-On", "-m", "", "127.0.0.1", *native],
+    out["get_native"] = hyperfine(ctx, ns, ["snmpget", "-v2c", "-c", "public", "-On", "-m", "", "127.0.0.1", *native],
                                   max(get_runs, 20), "get-native")
-    RESULTS["snmp"] = out
+    ctx.results["snmp"] = out
 
 
-def capture_heartbeat(topo):
-    code = r"""
-import socket, struct, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-s.bind(("ctl0", 0)); s.settimeout(10)
-while True:
-    frame = s.recv(65535)
-    ip = frame[14:]; ihl = (ip[0] & 15) * 4
-    if ip[9] != 17: continue
-    udp = ip[ihl:]; dport = struct.unpack("!H", udp[2:4])[0]
-    if dport == 7400 and ip[12:16] == bytes([10, 77, 0, 2]):
-        print(len(udp) - 8, struct.unpack("!H", ip[2:4])[0]); break
-"""
+def heartbeat_size(topo):
+    """UDP payload and IP packet length of a heartbeat from node1, sniffed on node0's ctl0."""
     try:
-        out = subprocess.run(["ip", "netns", "exec", topo.ns[0], sys.executable, "-c", code],
-                             capture_output=True, text=True, timeout=20, check=True)
-        payload, ip_len = (int(x) for x in out.stdout.split())
-        return {"payload": payload, "ip": ip_len}
+        got = cclab.capture_heartbeat(topo.ns[0], timeout=10)
+        return {"payload": len(got.payload), "ip": got.ip_length}
     except Exception as e:
         log(f"heartbeat capture failed: {e}")
         return None
@@ -778,21 +624,21 @@ def footprint(roots, idle_s):
             "cpu": [(c1[n] - c0[n]) / hz for n in range(len(groups))], "procs": [len(g) for g in groups]}
 
 
-def minimal_subagent_rss(snmp):
+def minimal_subagent_rss(ctx, snmp):
     """RSS of bench/src/minimal-subagent.c connected to the same snmpd: the floor any AgentX
     subagent on libnetsnmpagent starts from."""
-    p = spawn(["ip", "netns", "exec", snmp.ns, os.path.join(ARGS.helper, "minimal-subagent"), snmp.socket],
-              "minimal-subagent.log")
+    p = ctx.spawn(["ip", "netns", "exec", snmp.ns, ctx.helper("minimal-subagent"), snmp.socket],
+                  "minimal-subagent.log")
     try:
         time.sleep(3)
         return tuple(x / 1024 for x in rss_parts_kb(p.pid)) if p.poll() is None else None
     finally:
-        stop(p)
+        ctx.stop(p)
 
 
-def phase_simulate(flaps, repeats):
+def phase_simulate(ctx, flaps, repeats):
     log(f"core throughput: ccctl simulate, {flaps} link flaps across 128 RGs")
-    path = os.path.join(WORK, "flaps.scenario")
+    path = ctx.path("flaps.scenario")
     with open(path, "w") as f:
         f.write("set chassis cluster cluster-id 3\n"
                 "set chassis cluster redundancy-group 0 node 0 priority 200\n"
@@ -806,7 +652,7 @@ def phase_simulate(flaps, repeats):
             g = k % 128 + 1
             f.write(f"+10ms link down node0 x{g}\n+10ms link up node0 x{g}\n")
         f.write("+5s status\n")
-    bin_ = os.path.join(ARGS.bin, "ccctl")
+    bin_ = ctx.binary("ccctl")
     walls, lines = [], None
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -820,7 +666,7 @@ def phase_simulate(flaps, repeats):
     for o in lines:
         k = o.get("type") or o.get("kind") or next(iter(o.keys()), "?")
         kinds[k] = kinds.get(k, 0) + 1
-    RESULTS["simulate"] = {"flaps": flaps, "steps": 2 * flaps + 4, "walls": walls, "outputs": len(lines),
+    ctx.results["simulate"] = {"flaps": flaps, "steps": 2 * flaps + 4, "walls": walls, "outputs": len(lines),
                            "kinds": kinds, "sample": lines[:3]}
 
 
@@ -863,7 +709,8 @@ def verdict(ok):
     return "yes" if ok else "**no**"
 
 
-def report(started, runs, mode, intervals):
+def report(ctx, started, runs, mode, intervals):
+    RESULTS = ctx.results
     m = machine()
     L = []
     L.append(f"# ccagent benchmark — {started:%Y-%m-%d %H:%M}")
@@ -1047,7 +894,6 @@ def report(started, runs, mode, intervals):
 
 
 def main():
-    global ARGS, WORK
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--helper", required=True)
@@ -1057,34 +903,39 @@ def main():
                     help="comma-separated phases: failover, large (SNMP, AgentX, footprint), footprint "
                          "(footprint alone), simulate")
     ap.add_argument("--idle-seconds", type=float, default=None, help="footprint window (default 60, smoke 5)")
-    ARGS = ap.parse_args()
-    WORK = tempfile.mkdtemp(prefix="ccbench.")
-    os.chmod(WORK, 0o755)
-    atexit.register(cleanup)
+    args = ap.parse_args()
+    ctx = Bench(args)
+    atexit.register(ctx.close)
+
+    def on_signal(signum, frame):
+        log(f"signal {signum}: cleaning up")
+        ctx.close()
+        os._exit(128 + signum)
+
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
     started = datetime.datetime.now()
-    smoke = ARGS.smoke
+    smoke = args.smoke
     runs = 3 if smoke else 20
     intervals = [1000, 100, 10]
-    only = ARGS.only.split(",")
+    only = args.only.split(",")
     if "failover" in only:
-        phase_failover(runs, intervals)
-    idle_s = ARGS.idle_seconds or (5 if smoke else 60)
+        phase_failover(ctx, runs, intervals)
+    idle_s = args.idle_seconds or (5 if smoke else 60)
     if "large" in only or "footprint" in only:
-        phase_large(runs, walk_runs=3 if smoke else 20, restarts=2 if smoke else 10,
+        phase_large(ctx, runs, walk_runs=3 if smoke else 20, restarts=2 if smoke else 10,
                     idle_s=idle_s, intervals=intervals, reads="large" in only)
     if "simulate" in only:
         try:
-            phase_simulate(500 if smoke else 5000, 1 if smoke else 3)
+            phase_simulate(ctx, 500 if smoke else 5000, 1 if smoke else 3)
         except Exception as e:
-            RESULTS.setdefault("errors", []).append(f"simulate: {e}")
-    text = report(started, runs, "smoke (BENCH_SMOKE=1)" if smoke else "full", intervals)
-    with open(ARGS.out, "w") as f:
+            ctx.error(f"simulate: {e}")
+    text = report(ctx, started, runs, "smoke (BENCH_SMOKE=1)" if smoke else "full", intervals)
+    with open(args.out, "w") as f:
         f.write(text)
     sys.stdout.write(text)
-    log(f"wrote {ARGS.out}")
-    return 1 if RESULTS.get("errors") else 0
+    log(f"wrote {args.out}")
+    return 1 if ctx.results.get("errors") else 0
 
 
 if __name__ == "__main__":

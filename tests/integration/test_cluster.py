@@ -1,25 +1,16 @@
 """Issue 3: real ccagentd processes, real sockets, real namespaces."""
+import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
 import pytest
 
-from cluster import BIN, Cluster, sh
+import cclab
+from cclab import MONITOR_LAN0, Cluster, sh
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
-
-MONITOR_LAN0 = "set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n"
-
-
-@pytest.fixture
-def cluster(request):
-    params = getattr(request, "param", {})
-    c = Cluster(**params)
-    yield c
-    c.close()
 
 
 def boot(c):
@@ -158,7 +149,7 @@ def test_bad_config_refuses_to_start():
     try:
         c.write_config("set chassis cluster cluster-id 300\n")
         result = subprocess.run(
-            ["ip", "netns", "exec", c.ns[0], os.path.join(BIN, "ccagentd"),
+            ["ip", "netns", "exec", c.ns[0], os.path.join(cclab.DEBUG_BIN, "ccagentd"),
              "--config", c.config_path, "--node", "0", "--control-socket", c.socket(0)],
             capture_output=True, text=True, timeout=20)
         assert result.returncode == 1
@@ -167,50 +158,24 @@ def test_bad_config_refuses_to_start():
         c.close()
 
 
-def capture_heartbeat(c):
-    """One genuine datagram from node1 to node0's control port, sniffed on node0's ctl0."""
-    code = r"""
-import socket, struct, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-s.bind(("ctl0", 0)); s.settimeout(5)
-while True:
-    frame = s.recv(4096)
-    ip = frame[14:]; ihl = (ip[0] & 15) * 4
-    if ip[9] != 17: continue
-    udp = ip[ihl:]; dport = struct.unpack("!H", udp[2:4])[0]
-    if dport == 7400 and ip[12:16] == bytes([10, 77, 0, 2]):
-        sys.stdout.write(udp[8:].hex()); break
-"""
-    out = subprocess.run(["ip", "netns", "exec", c.ns[0], "python3", "-c", code],
-                         capture_output=True, text=True, timeout=10, check=True)
-    return bytes.fromhex(out.stdout)
-
-
-def send_from_node1(c, payload, port=7400):
-    code = f"""
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.77.0.2", 0))
-s.sendto(bytes.fromhex("{payload.hex()}"), ("10.77.0.1", {port}))
-"""
-    subprocess.run(["ip", "netns", "exec", c.ns[1], "python3", "-c", code], check=True, timeout=10)
+def send_from_node1(c, *payloads):
+    """Datagrams from node1's control address to node0's heartbeat port."""
+    cclab.send_datagrams(c.ns[1], cclab.ADDRESS[("ctl0", 1)], cclab.ADDRESS[("ctl0", 0)],
+                         cclab.CTL_PORT, payloads)
 
 
 @pytest.mark.parametrize("cluster", [{"key": "a-shared-secret-of-32-characters!"}], indirect=True)
 def test_forged_replayed_and_garbage_datagrams_are_counted_and_change_nothing(cluster):
     c = cluster
     boot(c)
-    genuine = capture_heartbeat(c)
+    genuine = cclab.capture_heartbeat(c.ns[0]).payload
     before = c.ccctl(0, "show", "statistics", "--json").stdout
-    import json as _json
-    errors0 = _json.loads(before)["heartbeatErrors"]
+    errors0 = json.loads(before)["heartbeatErrors"]
     forged = bytearray(genuine)
     forged[30] ^= 0xFF  # inside the signed body: the MAC no longer matches
-    send_from_node1(c, bytes(forged))
-    send_from_node1(c, genuine)  # a replay: its sequence number was already seen
-    send_from_node1(c, os.urandom(64))
-    send_from_node1(c, b"")
-    c.wait(lambda: _json.loads(c.ccctl(0, "show", "statistics", "--json").stdout)["heartbeatErrors"]
+    # Forged, then a replay (its sequence number was already seen), garbage and an empty one.
+    send_from_node1(c, bytes(forged), genuine, os.urandom(64), b"")
+    c.wait(lambda: json.loads(c.ccctl(0, "show", "statistics", "--json").stdout)["heartbeatErrors"]
            >= errors0 + 4, 5, "four errors counted")
     assert c.state(0, 0) == "primary" and c.state(1, 0) == "secondary"
     assert c.status(0)["peer"] == "up"

@@ -1,64 +1,20 @@
 """Issue 5: structured records in a real systemd-journald, read back with journalctl."""
-import json
 import os
-import socket
 import subprocess
 import time
 
 import pytest
 
-from cluster import ROOT, Cluster
+import cclab
+from cclab import MONITOR_LAN0, ROOT, Cluster, message_ids
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not os.path.exists("/lib/systemd/systemd-journald"),
+    os.geteuid() != 0 or not os.path.exists(cclab.JOURNALD),
     reason="needs root and systemd-journald")
-
-JOURNAL_SOCKET = "/run/systemd/journal/socket"
-
-
-def journald_answers():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        s.connect(JOURNAL_SOCKET)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-@pytest.fixture(scope="module")
-def journald():
-    started = None
-    if not journald_answers():
-        started = subprocess.Popen(["/lib/systemd/systemd-journald"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if journald_answers():
-                break
-            time.sleep(0.05)
-    yield
-    if started:
-        started.terminate()
-        started.wait(timeout=10)
-
-
-def message_ids():
-    """The catalog's ids by Subject keyword, from the code's single definition."""
-    ids = {}
-    with open(os.path.join(ROOT, "Sources", "Journal", "EventKind.swift")) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("case .") and ': "' in line:
-                name = line.split(".")[1].split(":")[0]
-                ids[name] = line.split('"')[1]
-    return ids
 
 
 def entries(pid, message_id):
-    out = subprocess.run(["journalctl", "-o", "json", "--no-pager", f"_PID={pid}",
-                          f"MESSAGE_ID={message_id}"], capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+    return cclab.journal_entries(f"_PID={pid}", f"MESSAGE_ID={message_id}")
 
 
 def wait_entries(pid, message_id, predicate=lambda e: True, timeout=10):
@@ -73,8 +29,7 @@ def wait_entries(pid, message_id, predicate=lambda e: True, timeout=10):
 
 def test_failover_heartbeat_loss_and_split_brain_are_in_the_journal(journald):
     ids = message_ids()
-    c = Cluster(extra="set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n",
-                log_target="journal")
+    c = Cluster(extra=MONITOR_LAN0, log_target="journal")
     try:
         c.wait_state(0, 1, "primary")
         c.wait_state(1, 1, "secondary")

@@ -1,94 +1,15 @@
 """Issue 4: the AgentX subagent inside ccagentd, with a real snmpd and snmptrapd."""
 import os
-import re
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
-from cluster import ROOT, Cluster
+from cclab import MIB_ROOT as ROOT_OID, ROOT, STATE_NUMBER as STATE
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("snmpd"),
                                 reason="needs root and snmpd")
-
-ROOT_OID = ".1.3.6.1.4.1.8072.9999.9999.1"
-
-
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Snmp:
-    """snmpd (AgentX master on a private socket) and snmptrapd in node0's namespace."""
-
-    def __init__(self, c):
-        self.c = c
-        self.socket = os.path.join(c.work, "agentx0.sock")  # node0's, see Cluster.start
-        self.port = free_udp_port()
-        self.trap_port = free_udp_port()
-        self.traps = os.path.join(c.work, "traps.log")
-        conf = os.path.join(c.work, "snmpd.conf")
-        with open(conf, "w") as f:
-            f.write(f"master agentx\nagentXSocket {self.socket}\nagentXPerms 0777 0777\n"
-                    f"rocommunity public 127.0.0.1 {ROOT_OID}\n"
-                    f"trap2sink 127.0.0.1:{self.trap_port} public\n")
-        self.conf = conf
-        tconf = os.path.join(c.work, "snmptrapd.conf")
-        with open(tconf, "w") as f:
-            f.write("authCommunity log public\n")
-        self.trapd = subprocess.Popen(
-            ["ip", "netns", "exec", c.ns[0], "snmptrapd", "-f", "-Lf", self.traps, "-C", "-c", tconf,
-             "-On", f"udp:127.0.0.1:{self.trap_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.snmpd = None
-        self.start_snmpd()
-
-    def start_snmpd(self):
-        self.snmpd = subprocess.Popen(
-            ["ip", "netns", "exec", self.c.ns[0], "snmpd", "-f", "-Lo", "-C", "-c", self.conf,
-             f"udp:127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def kill_snmpd(self):
-        self.snmpd.kill()
-        self.snmpd.wait()
-
-    def walk(self, tool="snmpwalk"):
-        out = subprocess.run(
-            ["ip", "netns", "exec", self.c.ns[0], tool, "-v2c", "-c", "public", "-On", "-m", "", "-t", "2",
-             f"127.0.0.1:{self.port}", ROOT_OID], capture_output=True, text=True, timeout=60)
-        rows = {}
-        for line in out.stdout.splitlines():
-            m = re.match(r"^(\.[0-9.]+) = (?:([A-Za-z0-9-]+): )?(.*)$", line)
-            if m and "No more variables left" not in line:
-                rows[m.group(1)] = (m.group(2), m.group(3))
-        return rows, out.stdout + out.stderr
-
-    def close(self):
-        for p in (self.snmpd, self.trapd):
-            if p and p.poll() is None:
-                p.kill()
-                p.wait()
-
-
-@pytest.fixture
-def snmp_cluster():
-    c = Cluster(extra="set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n",
-                start=False)
-    s = Snmp(c)
-    for n in (0, 1):
-        c.start(n)
-    yield c, s
-    s.close()
-    c.close()
-
-
-STATE = {"hold": 1, "primary": 2, "secondary-hold": 3, "secondary": 4, "ineligible": 5,
-         "disabled": 6, "lost": 7}
 
 
 def check_walk_matches_status(c, s):
@@ -135,14 +56,9 @@ def test_walk_equals_status_before_and_after_failover_and_traps_arrive(snmp_clus
     time.sleep(0.5)
     check_walk_matches_status(c, s)
     # node0 observed its own monitor failure and RG1 state change: both trapped.
-    def traps():
-        try:
-            return open(s.traps).read()
-        except OSError:
-            return ""
-    c.wait(lambda: f"{ROOT_OID}.0.3" in traps() and f"{ROOT_OID}.0.1" in traps(), 10,
+    c.wait(lambda: f"{ROOT_OID}.0.3" in s.trap_text() and f"{ROOT_OID}.0.1" in s.trap_text(), 10,
            "monitor-failure and state-change notifications")
-    text = traps()
+    text = s.trap_text()
     assert f"{ROOT_OID}.1.4.1.2.1.1" in text  # ccIfMonName.<rg 1>.<monitor 1>
 
 

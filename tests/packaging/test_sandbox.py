@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+import cclab
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 UNIT = REPO / "packaging/ccagentd.service"
@@ -65,7 +67,7 @@ def requirements():
         pytest.skip("libseccomp not installed")
 
 
-MIB_ROOT = "1.3.6.1.4.1.8072.9999.9999.1"
+MIB_ROOT = cclab.MIB_ROOT[1:]
 ZABBIX_TEMPLATE = REPO / "packaging/zabbix/ccagent_snmp.yaml"
 
 
@@ -101,9 +103,7 @@ def check_zabbix_template_against_agent(port):
 
 def start_master_snmpd(tmp_path, agentx_socket):
     """A private snmpd, AgentX master on agentx_socket; returns (process, UDP port)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = cclab.free_udp_port()
     conf = tmp_path / "master.conf"
     conf.write_text(
         f"master agentx\nagentXSocket {agentx_socket}\nagentXPerms 0660 0770 root ccagent\n"
@@ -231,14 +231,7 @@ class Notifications:
 
 
 def stop(process, sig=signal.SIGTERM, timeout=15):
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
+    return cclab.stop(process, sig, timeout)
 
 
 def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, ccagent_group,

@@ -11,26 +11,20 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+
+from cclab import MIB_ROOT, free_udp_port, wait_until
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DROPIN = REPO / "packaging/snmp/snmpd.conf.d/ccagent.conf"
 TRAPD = REPO / "packaging/snmp/snmptrapd.conf"
 MIBS = REPO / "mibs"
-ROOT = "1.3.6.1.4.1.8072.9999.9999.1"
-
-
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+ROOT = MIB_ROOT[1:]
 
 
 def need(*tools):
@@ -55,12 +49,7 @@ def stop(process):
 
 
 def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_until(predicate, timeout, poll=0.1)
 
 
 def test_dropin_directives():

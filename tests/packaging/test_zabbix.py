@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from cclab import MIB_ROOT
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -21,7 +23,7 @@ TEMPLATE_FILE = REPO / "packaging" / "zabbix" / "ccagent_snmp.yaml"
 GENERATOR = REPO / "packaging" / "zabbix" / "generate_template.py"
 MIB_DIR = REPO / "mibs"
 MODULE = "CHASSIS-CLUSTER-MIB"
-ROOT = "1.3.6.1.4.1.8072.9999.9999.1"
+ROOT = MIB_ROOT[1:]
 
 # --- Zabbix 6.0 import rules (ui/include/classes/import/validators/C60XmlValidator.php) ------
 ITEM_TYPES = {

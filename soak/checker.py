@@ -1,0 +1,291 @@
+"""The soak's invariant checker: a thread that samples both nodes' status several times a second
+and checks the invariants online (soak/README.md), and the checks after the run (journal records,
+notifications received, RSS growth)."""
+import collections
+import re
+import threading
+import time
+
+from lab import RG_FAILOVER_ID, RG_STATE_CHANGE_ID, WINDOW, cclab, log
+
+TRAP_RG_STATE_CHANGE = cclab.MIB_ROOT + ".0.1"
+# ccRgNodeState.<rg>.<node> (CHASSIS-CLUSTER-MIB) and its enumeration (cclab.STATE_NAME).
+TRAP_STATE_RE = re.compile(re.escape(cclab.MIB_ROOT + ".1.3.1.4.") + r"(\d+)\.(\d+) = INTEGER: (\d+)")
+
+
+class Checker(threading.Thread):
+    """Samples both nodes' status several times a second and checks the invariants online."""
+
+    def __init__(self, lab):
+        super().__init__(daemon=True)
+        self.lab = lab
+        self.stop_event = threading.Event()
+        self.violations = []
+        self.samples = 0
+        self.slow = []                      # (t, node, seconds) answers slower than 1 s
+        self.unanswered = [0, 0]            # consecutive probes without an answer in 1 s
+        self.last = {}                      # (pid, rg) -> (state, t)
+        self.changes = []                   # (t_prev_seen, t_seen, node, pid, rg, prev, new)
+        self.latest = [None, None]          # (t, pid, status)
+        self.rss = collections.defaultdict(list)   # pid -> [(t, kB)]
+        self.last_rss = 0.0
+        self.dual_seen = []                 # every dual primary seen, excused or not
+        self.hang_reported = set()
+        self.relay_reported = False
+
+    def violation(self, kind, text):
+        entry = (time.time(), kind, text)
+        self.violations.append(entry)
+        log(f"VIOLATION {kind}: {text}")
+
+    def probe(self, n):
+        lab = self.lab
+        proc = lab.agents[n]
+        if proc is None:
+            return None
+        if proc.poll() is not None:
+            if proc.pid not in lab.killed_pids:
+                self.violation("crash", f"node{n} ccagentd pid {proc.pid} exited with "
+                                        f"{proc.returncode} without being killed by the soak")
+                lab.crashes.append((time.time(), n, proc.pid, proc.returncode))
+                with lab.lock:
+                    lab.pid_life[proc.pid][1] = time.time()
+                    lab.killed_pids[proc.pid] = time.time()  # report once
+                    lab.agents[n] = None
+                    lab.base.forget(proc)
+                    lab.start_agent(n)
+            return None
+        started = time.time()
+        try:
+            reply = cclab.control_request(lab.socket(n), {"command": "show", "view": "status"})
+            elapsed = time.time() - started
+            self.unanswered[n] = 0
+            if elapsed > 1.0:
+                self.slow.append((started, n, elapsed))
+            status = reply.get("status")
+            if status is None:
+                return None
+            self.latest[n] = (time.time(), proc.pid, status)
+            self.record_changes(n, proc.pid, status)
+            return status
+        except (OSError, ValueError):
+            # Not yet listening after a (re)start is normal for the first seconds.
+            if time.time() - lab.agent_started[n] > 5:
+                self.unanswered[n] += 1
+                if self.unanswered[n] >= 3 and (proc.pid, n) not in self.hang_reported:
+                    self.hang_reported.add((proc.pid, n))
+                    self.violation("hang", f"node{n} pid {proc.pid}: control socket gave no "
+                                           f"answer within 1 s three times in a row")
+            return None
+
+    def record_changes(self, n, pid, status):
+        t = time.time()
+        for g in status["redundancyGroups"]:
+            state = g["nodes"][n]["status"]
+            key = (pid, g["id"])
+            prev = self.last.get(key)
+            if prev is None:
+                # A new process starts every RG in hold (DESIGN §3.2).
+                prev = ("hold", self.lab.pid_life[pid][0])
+            if prev[0] != state:
+                self.changes.append((prev[1], t, n, pid, g["id"], prev[0], state))
+            self.last[key] = (state, t)
+
+    @staticmethod
+    def primaries(status, n):
+        return {g["id"] for g in status["redundancyGroups"] if g["nodes"][n]["status"] == "primary"}
+
+    def excused_by_window(self, t):
+        """Is t inside the detection window after a link change, or is no link clean?"""
+        lab = self.lab
+        if not lab.clean_links():
+            return "no link passing all traffic"
+        recent = [c for c in lab.link_changes if t - c < WINDOW]
+        if recent:
+            return f"{t - max(recent):.2f}s after a link change (window {WINDOW:.1f}s)"
+        return None
+
+    def check_relay(self):
+        lab = self.lab
+        if not self.relay_reported and (not lab.relay_alive() or lab.relay_failed):
+            self.relay_reported = True
+            self.violation("relay", f"{lab.relay_failed}; ctl0 and fab0 no longer pass traffic, "
+                                    f"stopping the fault stream")
+
+    def run(self):
+        while not self.stop_event.is_set():
+            t0 = time.time()
+            self.check_relay()
+            a0 = self.probe(0)
+            b = self.probe(1)
+            a1 = self.probe(0) if (a0 and b) else None
+            self.samples += 1
+            if a0 and b and a1:
+                both = self.primaries(a0, 0) & self.primaries(b, 1) & self.primaries(a1, 0)
+                if both:
+                    excuse = self.excused_by_window(t0)
+                    self.dual_seen.append((t0, sorted(both), excuse))
+                    if excuse is None:
+                        self.violation("dual-primary", f"RG {sorted(both)} primary on both nodes "
+                                       f"while {self.lab.clean_links()} passes traffic; node0: "
+                                       f"{summary(a0)} / node1: {summary(b)}")
+            if time.time() - self.last_rss >= 2.0:
+                self.last_rss = time.time()
+                for proc in list(self.lab.agents):
+                    if proc is not None and proc.poll() is None:
+                        kb = cclab.rss_kb(proc.pid)  # None until `ip netns exec` has exec'd
+                        if kb:
+                            self.rss[proc.pid].append((time.time(), kb))
+            time.sleep(max(0.0, 0.15 - (time.time() - t0)))
+
+    def converged(self):
+        """Both agents answer and every RG is primary on exactly one node (own rows)."""
+        s = [self.latest[n] for n in (0, 1)]
+        if any(x is None for x in s):
+            return False
+        now = time.time()
+        if any(now - x[0] > 0.5 for x in s):
+            return False
+        for n in (0, 1):
+            proc = self.lab.agents[n]
+            if proc is None or proc.pid != s[n][1]:
+                return False
+        ids = {g["id"] for g in s[0][2]["redundancyGroups"]}
+        for rg in ids:
+            count = sum(1 for n in (0, 1) if rg in self.primaries(s[n][2], n))
+            if count != 1:
+                return False
+        return True
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(timeout=10)
+
+
+def summary(status):
+    return ", ".join(f"rg{g['id']}=" + "/".join(x["status"] for x in g["nodes"])
+                     for g in status["redundancyGroups"]) + \
+        f" ctl={status.get('controlLink')} fab={status.get('fabricLink')} peer={status.get('peer')}"
+
+
+
+
+# --- after the run: journal, traps, RSS ----------------------------------------------------------
+def journal_records(pid):
+    # Two matches on one field are OR-ed by journalctl.
+    records = []
+    for e in cclab.journal_entries(f"MESSAGE_ID={RG_STATE_CHANGE_ID}",
+                                   f"MESSAGE_ID={RG_FAILOVER_ID}", f"_PID={pid}"):
+        records.append({"t": int(e["__REALTIME_TIMESTAMP"]) / 1e6, "rg": int(e.get("RG_ID", -1)),
+                        "prev": e.get("PREV_STATE"), "new": e.get("NEW_STATE"),
+                        "reason": e.get("REASON"), "id": e.get("MESSAGE_ID")})
+    return records
+
+
+def parse_traps(path, node):
+    """ccRgStateChange notifications received: list of (rg, new state) in arrival order."""
+    try:
+        text = open(path, errors="replace").read()
+    except OSError:
+        return []
+    got = []
+    # snmptrapd -Lf -On: one line per notification, varbinds separated by tabs.
+    trap_oid = re.compile(r"OID: " + re.escape(TRAP_RG_STATE_CHANGE) + r"(?![.\d])")
+    for line in text.split("\n"):
+        if not trap_oid.search(line):
+            continue
+        m = TRAP_STATE_RE.search(line)
+        if m and int(m.group(2)) == node:
+            got.append((int(m.group(1)), cclab.STATE_NAME.get(int(m.group(3)), m.group(3))))
+    return got
+
+
+def within(t, windows, before=0.0, after=0.0):
+    return any(s - before <= t <= ((e if e is not None else 1e18) + after) for s, e in windows)
+
+
+def analyse(lab, checker, soak):
+    result = {"violations": list(checker.violations)}
+    # 1. Every change seen in status is in the journal.
+    records = {pid: journal_records(pid) for pid in lab.pid_life}
+    missing_journal, excused_journal = [], []
+    only_failover_id = 0
+    for (t_prev, t_seen, n, pid, rg, prev, new) in checker.changes:
+        match = [r for r in records.get(pid, [])
+                 if r["rg"] == rg and r["new"] == new and t_prev - 1.0 <= r["t"] <= t_seen + 2.0]
+        if match:
+            if all(r["id"] == RG_FAILOVER_ID for r in match):
+                only_failover_id += 1
+            continue
+        item = f"node{n} pid {pid} rg{rg} {prev}->{new} seen {time.strftime('%H:%M:%S', time.localtime(t_seen))}"
+        if within(t_seen, lab.journald.down, before=2.0, after=1.0) or \
+                within(t_prev, lab.journald.down, before=2.0, after=1.0):
+            excused_journal.append(item)
+        else:
+            missing_journal.append(item)
+    for item in missing_journal:
+        checker.violation("journal", f"state change seen in status but not in journald: {item}")
+    # 2. Every journalled change not out of hold reached snmptrapd.
+    expected = received = excused_traps = 0
+    missing_traps = []
+    for n in (0, 1):
+        want = collections.Counter()
+        candidates = collections.defaultdict(list)
+        for pid, recs in records.items():
+            if lab.pid_node[pid] != n:
+                continue
+            killed = lab.killed_pids.get(pid)
+            for r in recs:
+                if r["prev"] == "hold":
+                    continue
+                key = (r["rg"], r["new"])
+                want[key] += 1
+                # Excusable: raised while snmpd was down (or just before it went) and the agent
+                # was killed before it could reconnect and flush its queue; or in flight at kill.
+                outage = [w for w in lab.snmpd_down[n] if w[0] - 1.0 <= r["t"] <= (w[1] or 1e18) + 2.0]
+                excusable = False
+                for w in outage:
+                    back = (w[1] or 1e18) + 2.0
+                    if killed and killed <= back:
+                        excusable = True
+                    if w[0] - 1.0 <= r["t"] <= w[0]:
+                        excusable = True     # handed to snmpd just before it was killed
+                if killed and killed - 0.2 <= r["t"] <= killed:
+                    excusable = True         # raised in the last instant before SIGKILL
+                candidates[key].append((r, excusable))
+        got = collections.Counter(parse_traps(lab.snmp[n].traps, n))
+        for key, count in want.items():
+            expected += count
+            received += min(count, got[key])
+            short = count - got[key]
+            if short > 0:
+                excusable = sum(1 for _, e in candidates[key] if e)
+                excused_traps += min(short, excusable)
+                if short > excusable:
+                    missing_traps.append(f"node{n} rg{key[0]} ->{key[1]}: {count} journalled, "
+                                         f"{got[key]} trapped, {excusable} excusable")
+        result.setdefault("extra_traps", 0)
+        result["extra_traps"] += sum(max(0, c - want[k]) for k, c in got.items())
+    for item in missing_traps:
+        checker.violation("notification", f"missing ccRgStateChange: {item}")
+    result.update(expected=expected, received=received, excused_traps=excused_traps,
+                  journal_checked=len(checker.changes), journal_missing=len(missing_journal),
+                  journal_excused=len(excused_journal), only_failover_id=only_failover_id)
+    # 3. RSS: per process that lived long enough, growth after its first minute.
+    rss_rows = []
+    for pid, series in checker.rss.items():
+        if not series:
+            continue
+        start = lab.pid_life[pid][0]
+        after_minute = [kb for t, kb in series if t - start >= 60]
+        first, last = series[0][1], series[-1][1]
+        base = after_minute[0] if after_minute else None
+        lived = series[-1][0] - start
+        growth = (last - base) / base * 100 if base else None
+        rss_rows.append((lab.pid_node[pid], pid, lived, first, base, last, growth))
+        if not soak.smoke and base and lived >= 180 and growth >= 10:
+            checker.violation("leak", f"node{lab.pid_node[pid]} pid {pid}: RSS {base} kB at 1 min "
+                                      f"-> {last} kB after {lived:.0f}s (+{growth:.1f}%)")
+    result["rss"] = sorted(rss_rows)
+    return result
+
