@@ -2,6 +2,8 @@
 #define CCAGENT_CLINUX_SHIM_H
 // glibc declarations the Swift Glibc module leaves out.
 #include <malloc.h>
+// struct sockaddr_ll for the data plane's AF_PACKET socket (the Glibc module leaves it out).
+#include <netpacket/packet.h>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <unistd.h>
