@@ -13,6 +13,10 @@
 // variadic, so Swift cannot call it directly.
 static inline int ccagent_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
+// setns(2) is declared only under _GNU_SOURCE; the data-plane tests enter a throwaway network
+// namespace on one thread with it.
+static inline int ccagent_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }
+
 // glibc 2.34+, declared only under _GNU_SOURCE: closes every descriptor >= from in the child,
 // so a hook never inherits the agent's sockets whatever their close-on-exec flag.
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
