@@ -390,3 +390,99 @@ private func waitFor(_ condition: () -> Bool) -> Bool {
   }
   return condition()
 }
+
+/// A second namespace, the client, holding `lan1` with `clientAddresses`; deleted at the end.
+private func withClient<T>(
+  of namespace: String, addresses clientAddresses: [String], _ body: (String) throws -> T
+) throws -> T {
+  let client = namespace + "c"
+  let created = sh("ip", "netns", "add", client)
+  guard created.status == 0 else { throw DataPlaneTestError(description: created.output) }
+  defer { sh("ip", "netns", "del", client) }
+  var commands = [["ip", "-n", namespace, "link", "set", "lan1", "netns", client]]
+  commands.append(["ip", "-n", client, "link", "set", "lan1", "up"])
+  commands.append([
+    "ip", "netns", "exec", client, "sysctl", "-qw", "net.ipv6.conf.lan1.disable_ipv6=0",
+  ])
+  for address in clientAddresses {
+    commands.append(["ip", "-n", client, "addr", "add", address, "dev", "lan1", "nodad"])
+  }
+  for command in commands {
+    let result = sh(command)
+    guard result.status == 0 else {
+      throw DataPlaneTestError(description: "\(command): \(result.output)")
+    }
+  }
+  return try body(client)
+}
+
+/// The MAC in `ip neigh show ADDRESS dev lan1`, or "".
+private func neighbourMAC(_ client: String, _ address: String) -> String {
+  let words = sh("ip", "-n", client, "neigh", "show", address, "dev", "lan1").output.split(
+    separator: " ")
+  guard let at = words.firstIndex(of: "lladdr"), at + 1 < words.count else { return "" }
+  return String(words[at + 1])
+}
+
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root for network namespaces"))
+struct DataPlaneClientTests {
+  /// A client with stale entries for the reth's addresses (another MAC, as after a failover
+  /// from a node with other MACs) learns the shared MAC from the GARP and the NA alone, and
+  /// then reaches both addresses; the member never answers ARP for them with its own MAC.
+  @Test func clientLearnsTheSharedMACAndReachesTheAddresses() throws {
+    try withLAN { namespace in
+      try withClient(of: namespace, addresses: ["192.0.2.2/24", "2001:db8:1::2/64"]) { client in
+        let old = "02:00:00:00:00:99"
+        for address in ["192.0.2.1", "2001:db8:1::1"] {
+          #expect(
+            sh(
+              "ip", "-n", client, "neigh", "replace", address, "lladdr", old, "dev", "lan1", "nud",
+              "stale"
+            )
+            .status == 0)
+        }
+        try inNamespace(namespace) {
+          let spec = try #require(
+            RethSpec(
+              name: "reth0", member: "lan0", mac: sharedMAC,
+              addresses: ["192.0.2.1/24", "2001:db8:1::1/64"], announcementCount: 2))
+          let controller = try RethController(specs: [spec])
+          try controller.prepareDown("reth0")
+          try controller.activate("reth0")
+          usleep(150_000)
+          controller.sendDueAnnouncements()
+        }
+        let shared = macText(sharedMAC)
+        #expect(neighbourMAC(client, "192.0.2.1") == shared)
+        #expect(neighbourMAC(client, "2001:db8:1::1") == shared)
+        // Now from scratch: the answer to the client's own ARP request must be the reth's.
+        sh("ip", "-n", client, "neigh", "flush", "dev", "lan1")
+        let (reached, repliers) = try inNamespace(client) { () -> (Bool, [String]) in
+          let lan = try #require(try RouteNetlink().link(named: "lan1"))
+          let capture = try PacketSocket(interfaceIndex: lan.index, receiveProtocol: 0x0806)
+          let reached = try ICMPEchoSocket(kind: .raw).ping("192.0.2.1", timeout: .seconds(2))
+          // Every ARP reply for 192.0.2.1, by sender MAC: the member must not be among them.
+          let replies = capture.collect(for: .milliseconds(200)) {
+            $0.count >= 42 && $0[21] == 2 && Array($0[28..<32]) == [192, 0, 2, 1]
+          }
+          return (reached, replies.map { macText(Array($0.1[22..<28])) })
+        }
+        #expect(reached)
+        #expect(repliers == [macText(sharedMAC)])
+        // No ping6 here: a TCP connection to a closed port answered by a reset proves the
+        // address reachable (a timeout would not).
+        #expect(tcpRefused(client, "2001:db8:1::1"))
+        #expect(tcpRefused(client, "192.0.2.1"))
+        #expect(neighbourMAC(client, "192.0.2.1") == shared)
+        #expect(neighbourMAC(client, "2001:db8:1::1") == shared)
+      }
+    }
+  }
+}
+
+/// Whether a TCP connection from `client` to port 9 of `address` is refused (the host answered).
+private func tcpRefused(_ client: String, _ address: String) -> Bool {
+  let script =
+    "import socket,sys\ntry:\n socket.create_connection(('\(address)', 9), 2)\nexcept ConnectionRefusedError:\n sys.exit(0)\nexcept Exception:\n sys.exit(1)\nsys.exit(2)"
+  return sh("ip", "netns", "exec", client, "python3", "-c", script).status == 0
+}
