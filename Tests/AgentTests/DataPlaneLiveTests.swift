@@ -486,3 +486,124 @@ private func tcpRefused(_ client: String, _ address: String) -> Bool {
     "import socket,sys\ntry:\n socket.create_connection(('\(address)', 9), 2)\nexcept ConnectionRefusedError:\n sys.exit(0)\nexcept Exception:\n sys.exit(1)\nsys.exit(2)"
   return sh("ip", "netns", "exec", client, "python3", "-c", script).status == 0
 }
+
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root for network namespaces"))
+struct DataPlaneRecoveryTests {
+  /// A reth left up, with addresses and another MAC, by an agent that crashed: prepareDown
+  /// leaves it down, empty and with the shared MAC.
+  @Test func prepareDownCleansALeftoverReth() throws {
+    try withLAN { namespace in
+      for command in [
+        [
+          "link", "add", "reth0", "link", "lan0", "address", "02:00:00:00:00:42", "type", "macvlan",
+        ],
+        ["link", "set", "reth0", "up"], ["addr", "add", "192.0.2.1/24", "dev", "reth0"],
+        ["addr", "add", "198.51.100.1/24", "dev", "reth0"],
+        ["addr", "add", "2001:db8:1::1/64", "dev", "reth0", "nodad"],
+      ] {
+        #expect(sh(["ip", "-n", namespace] + command).status == 0)
+      }
+      try inNamespace(namespace) {
+        let spec = try #require(
+          RethSpec(name: "reth0", member: "lan0", mac: sharedMAC, addresses: ["192.0.2.1/24"]))
+        let controller = try RethController(specs: [spec])
+        try controller.prepareDown("reth0")
+        let netlink = try RouteNetlink()
+        let reth = try #require(try netlink.link(named: "reth0"))
+        #expect(!reth.isAdministrativelyUp)
+        #expect(reth.mac == sharedMAC)
+        #expect(try netlink.addresses(index: reth.index).isEmpty)
+        try controller.prepareDown("reth0")  // Idempotent.
+        #expect(try netlink.link(named: "reth0")?.index == reth.index)
+        try controller.remove("reth0")
+      }
+    }
+  }
+
+  @Test func aLinkOfAnotherKindIsNeverTouched() throws {
+    try withLAN { namespace in
+      #expect(sh("ip", "-n", namespace, "link", "add", "reth0", "type", "bridge").status == 0)
+      try inNamespace(namespace) {
+        let spec = try #require(
+          RethSpec(name: "reth0", member: "lan0", mac: sharedMAC, addresses: ["192.0.2.1/24"]))
+        let controller = try RethController(specs: [spec])
+        #expect(throws: RethControllerError.notOurs("reth0")) {
+          try controller.prepareDown("reth0")
+        }
+        #expect(try RouteNetlink().link(named: "reth0")?.kind == "bridge")
+      }
+    }
+  }
+
+  /// Member style: addresses on the member itself, announced with its own MAC, and taken off
+  /// again without the member going down.
+  @Test func memberStyleUsesTheMember() throws {
+    try withLAN { namespace in
+      try inNamespace(namespace) {
+        let spec = try #require(
+          RethSpec(
+            name: "reth0", member: "lan0", mac: nil,
+            addresses: ["192.0.2.1/24", "2001:db8:1::1/64"], announcementCount: 1))
+        let controller = try RethController(specs: [spec])
+        let netlink = try RouteNetlink()
+        let member = try #require(try netlink.link(named: "lan0"))
+        let peer = try #require(try netlink.link(named: "lan1"))
+        let receiver = try PacketSocket(interfaceIndex: peer.index, receiveProtocol: 0x0003)
+        try controller.prepareDown("reth0")
+        try controller.activate("reth0")
+        #expect(try netlink.link(named: "reth0") == nil)
+        let present = Set(try netlink.addresses(index: member.index).map(\.prefix.description))
+        #expect(present.isSuperset(of: ["192.0.2.1/24", "2001:db8:1::1/64"]))
+        let frames = receiver.collect(for: .milliseconds(200)) {
+          isAnnouncement($0, from: member.mac ?? [])
+        }
+        #expect(frames.count == 2)
+        try controller.deactivate("reth0")
+        let after = Set(try netlink.addresses(index: member.index).map(\.prefix.description))
+        #expect(after.isDisjoint(with: ["192.0.2.1/24", "2001:db8:1::1/64"]))
+        #expect(try netlink.link(named: "lan0")?.isAdministrativelyUp == true)
+      }
+    }
+  }
+}
+
+@Suite struct DataPlaneWatchdogParsingTests {
+  private func delAddress(_ text: String, index: Int32, pid: UInt32) -> [UInt8] {
+    let prefix = IPPrefix(text)!
+    var body = RouteNetlinkCodec.ifaddr(
+      family: prefix.family.addressFamily, prefixLength: prefix.prefixLength, flags: 0,
+      index: index)
+    body += RouteNetlinkCodec.attribute(1, prefix.bytes)
+    var message = RouteNetlinkCodec.message(type: 21, flags: 0, sequence: 0, body: body)
+    message.replaceSubrange(12..<16, with: RouteNetlinkCodec.integer(pid))
+    return message
+  }
+
+  @Test func reportsOnlyWatchedAddressesOfOthers() {
+    let watched = [
+      "reth0": RethWatchList.Entry(index: 5, addresses: [IPPrefix("192.0.2.1/24")!])
+    ]
+    let bytes =
+      delAddress("192.0.2.1/24", index: 5, pid: 0) + delAddress("192.0.2.1/24", index: 5, pid: 77)
+      + delAddress("192.0.2.9/24", index: 5, pid: 0) + delAddress("192.0.2.1/24", index: 6, pid: 0)
+    let changes = RethWatchdog.changes(in: bytes, watched: watched, ignoring: 77)
+    #expect(changes.map(\.0) == ["reth0"])
+    #expect(changes.map(\.1) == [.addressRemoved(IPPrefix("192.0.2.1/24")!)])
+  }
+
+  @Test func reportsLinkDownAndDeletion() {
+    let watched = ["reth0": RethWatchList.Entry(index: 5, addresses: [])]
+    let down = RouteNetlinkCodec.message(
+      type: 16, flags: 0, sequence: 0,
+      body: RouteNetlinkCodec.ifinfo(index: 5, flags: 0)
+        + (try! RouteNetlinkCodec.nameAttribute("reth0")))
+    let up = RouteNetlinkCodec.message(
+      type: 16, flags: 0, sequence: 0,
+      body: RouteNetlinkCodec.ifinfo(index: 5, flags: 1)
+        + (try! RouteNetlinkCodec.nameAttribute("reth0")))
+    let deleted = RouteNetlinkCodec.message(
+      type: 17, flags: 0, sequence: 0, body: RouteNetlinkCodec.ifinfo(index: 5))
+    let changes = RethWatchdog.changes(in: up + down + deleted, watched: watched, ignoring: 0)
+    #expect(changes.map(\.1) == [.linkDown, .linkDeleted])
+  }
+}

@@ -95,6 +95,9 @@ final class RethWatchdog: Sendable {
 
   private func run() {
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    // Our own request socket, owned by this thread: it checks a change against the kernel's
+    // present state before reporting it (see `stillTrue`).
+    let checker = try? RouteNetlink()
     while !stopping.load(ordering: .acquiring) {
       var fds = [
         pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
@@ -113,9 +116,31 @@ final class RethWatchdog: Sendable {
       }
       for (name, change) in Self.changes(
         in: Array(buffer.prefix(count)), watched: list.snapshot(), ignoring: ignoredPort)
-      {
+      where Self.stillTrue(change, index: list.snapshot()[name]?.index, checker: checker) {
         report(name, change)
       }
+    }
+  }
+
+  /// Whether `change` still holds now. Notifications are read after the fact: a link-down
+  /// notification of our own deactivation (link notifications carry no port id) may be read
+  /// after a re-activation has watched the reth again, and an operator's change may already be
+  /// undone. Without a checker (it could not be opened) every change is reported.
+  private static func stillTrue(_ change: TamperKind, index: Int32?, checker: RouteNetlink?)
+    -> Bool
+  {
+    guard let checker, let index else { return true }
+    do {
+      switch change {
+      case .linkDown:
+        return try checker.link(index: index).map { !$0.isAdministrativelyUp } ?? true
+      case .addressRemoved(let prefix):
+        return try !checker.addresses(index: index).contains { $0.prefix == prefix }
+      case .linkDeleted, .eventsLost:
+        return true
+      }
+    } catch {
+      return true
     }
   }
 

@@ -403,17 +403,33 @@ final class RouteNetlink {
   /// The link called `name`, or nil when there is none.
   func link(named name: String) throws -> LinkRecord? {
     let seq = nextSequence()
+    return try getLink(
+      try RouteNetlinkCodec.getLinkRequest(name: name, sequence: seq), sequence: seq,
+      operation: "get link \(name)")
+  }
+
+  func linkIndex(named name: String) throws -> Int32? { try link(named: name)?.index }
+
+  /// The link with `index`, or nil when there is none.
+  func link(index: Int32) throws -> LinkRecord? {
+    let seq = nextSequence()
+    let request = RouteNetlinkCodec.message(
+      type: RouteNetlinkCodec.getLink,
+      flags: RouteNetlinkCodec.flagRequest | RouteNetlinkCodec.flagAck, sequence: seq,
+      body: RouteNetlinkCodec.ifinfo(index: index))
+    return try getLink(request, sequence: seq, operation: "get link \(index)")
+  }
+
+  private func getLink(_ request: [UInt8], sequence: UInt32, operation: String) throws
+    -> LinkRecord?
+  {
     do {
-      let replies = try transact(
-        try RouteNetlinkCodec.getLinkRequest(name: name, sequence: seq),
-        sequence: seq, operation: "get link \(name)")
+      let replies = try transact(request, sequence: sequence, operation: operation)
       return replies.compactMap { RouteNetlinkCodec.link(in: $0.bytes, $0.message) }.first
     } catch RouteNetlinkError.kernel(_, let code) where code == ENODEV {
       return nil
     }
   }
-
-  func linkIndex(named name: String) throws -> Int32? { try link(named: name)?.index }
 
   /// Creates a macvlan. Bridge mode: see `RethController`.
   func createMacvlan(
