@@ -329,6 +329,8 @@ struct DataPlaneLiveTests {
         try controller.activate("reth0")
         usleep(200_000)
         #expect(reports.withLock { $0 }.isEmpty)
+        try controller.activate("reth0")  // Already active, nothing missing: nothing done.
+        #expect(controller.counters("reth0")?.restores == 0)
 
         #expect(
           sh("ip", "-n", namespace, "addr", "del", "192.0.2.1/24", "dev", "reth0").status == 0)
@@ -373,8 +375,8 @@ struct DataPlaneLiveTests {
           values.append(try RethSysctls.read("/proc/sys/net/\(path)"))
         }
         try controller.remove("reth0")
-        #expect(controller.restoreSysctls().isEmpty)
         values.append(try RethSysctls.read(parentPath))
+        #expect(controller.restoreSysctls().isEmpty)
         return values
       }
       #expect(values == ["0", "1", "1", "2", "1", "0", "0"])

@@ -143,8 +143,13 @@ final class RethController {
 
   /// Link up, IPv6 addresses (no DAD, our link-local first), IPv4 addresses, then the first
   /// announcement round at once and the rest queued.
+  /// On a reth already active: `restore()` (puts back what is missing, announces only then).
   func activate(_ name: String, now: ContinuousClock.Instant = .now) throws {
     let spec = try spec(name)
+    if active.contains(name) {
+      try restore(name, now: now)
+      return
+    }
     let index = try interfaceIndex(spec)
     if spec.usesMacvlan { try netlink.setLink(index: index, up: true) }
     for prefix in expectedAddresses(spec) where prefix.family == .inet6 {
@@ -183,7 +188,8 @@ final class RethController {
     sendDueAnnouncements(now: now)
   }
 
-  /// Deletes the reth's link (member style: removes its addresses) and restores the sysctls.
+  /// Deletes the reth's link (member style: removes its addresses) and restores the sysctls it
+  /// changed on the reth and its member.
   func remove(_ name: String) throws {
     let spec = try spec(name)
     deactivateBookkeeping(name)
@@ -191,10 +197,11 @@ final class RethController {
       if let link = try netlink.link(named: name), link.kind == "macvlan" {
         try netlink.deleteLink(index: link.index)
       }
-      sysctls.forget(interface: name)
     } else if let member = try netlink.link(named: spec.member) {
       for prefix in spec.addresses { try deleteIfPresent(prefix, index: member.index) }
     }
+    // The reth's own entries went with it; the member's arp_ignore is written back.
+    sysctls.restore(interfaces: [name, spec.member])
   }
 
   /// Restores every sysctl changed (the agent stopping).

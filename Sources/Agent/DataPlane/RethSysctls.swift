@@ -71,9 +71,17 @@ final class RethSysctls {
   /// Writes back what `apply` found, newest first; paths that vanished with their interface
   /// (a deleted reth) are skipped. Returns the paths that could not be restored.
   @discardableResult
-  func restore() -> [String] {
+  func restore() -> [String] { restore { _ in true } }
+
+  /// `restore()` for the entries of these interfaces only.
+  @discardableResult
+  func restore(interfaces names: [String]) -> [String] {
+    restore { path in names.contains { path.contains("/conf/\($0)/") } }
+  }
+
+  private func restore(where selected: (String) -> Bool) -> [String] {
     var failed: [String] = []
-    for (path, value) in previous.reversed() {
+    for (path, value) in previous.reversed() where selected(path) {
       do {
         try Self.write(path, value)
       } catch Failure.io(_, let code) where code == ENOENT {
@@ -82,13 +90,8 @@ final class RethSysctls {
         failed.append(path)
       }
     }
-    previous = []
+    previous.removeAll { selected($0.path) }
     return failed
-  }
-
-  /// Forgets the entries under `prefix` (the reth's own, once the reth is deleted).
-  func forget(interface name: String) {
-    previous.removeAll { $0.path.contains("/conf/\(name)/") }
   }
 
   static func read(_ path: String) throws -> String {
