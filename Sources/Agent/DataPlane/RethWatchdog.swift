@@ -51,7 +51,8 @@ final class RethWatchdog: Sendable {
   private let ignoredPort: UInt32
   private let report: @Sendable (String, TamperKind) -> Void
 
-  /// Opens the subscription in the calling thread's network namespace and starts the thread.
+  /// Opens the subscription in the calling thread's network namespace and starts the thread
+  /// (which inherits that namespace). `stop()` must be called: the thread holds the watchdog.
   init(
     list: RethWatchList, ignoredPort: UInt32,
     report: @escaping @Sendable (_ reth: String, _ change: TamperKind) -> Void

@@ -551,7 +551,9 @@ final class RouteNetlink {
       let remaining = ContinuousClock.now.duration(to: deadline)
       guard remaining > .zero else { throw RouteNetlinkError.timedOut(operation: operation) }
       var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-      let millis = Int32(clamping: remaining.components.seconds * 1000 + 1)
+      let (seconds, attoseconds) = remaining.components
+      // Rounded up: returning a hair early would only cost another loop.
+      let millis = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
       let ready = poll(&pfd, 1, millis)
       if ready < 0 {
         if errno == EINTR { continue }
