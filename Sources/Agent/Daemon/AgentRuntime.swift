@@ -27,6 +27,7 @@ final class AgentRuntime: Sendable {
   let interfaces: InterfaceMonitorThread
   let pings: IPMonitorThread
   let mib: ClusterMIBService
+  let dataPlane: RethDataPlane
   let logger: Logger
 
   static func assemble(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
@@ -51,6 +52,10 @@ final class AgentRuntime: Sendable {
       configuration: loaded.configuration, localNode: loaded.localNode, group: heartbeatLoop,
       inputs: inputs)
     await driver.attach(transport)
+    // Attached before the start: the first batch resets every reth (a crashed agent's
+    // leftovers must not make a second owner on the LAN).
+    let dataPlane = try RethDataPlane(logger: logger)
+    await driver.attach(dataPlane: dataPlane)
     let interfaces = try InterfaceMonitorThread(watched: await driver.watchedInterfaces)
     let initial = try interfaces.initialState()
     for (name, state) in initial.sorted(by: { $0.key < $1.key }) where state == .absent {
@@ -68,7 +73,7 @@ final class AgentRuntime: Sendable {
     return AgentRuntime(
       driver: driver, inputs: inputs, store: store, events: events, heartbeatLoop: heartbeatLoop,
       controlLoop: controlLoop, transport: transport, control: control, interfaces: interfaces,
-      pings: pings, mib: mib, logger: logger)
+      pings: pings, mib: mib, dataPlane: dataPlane, logger: logger)
   }
 
   private init(
@@ -76,8 +81,9 @@ final class AgentRuntime: Sendable {
     heartbeatLoop: MultiThreadedEventLoopGroup, controlLoop: MultiThreadedEventLoopGroup,
     transport: HeartbeatTransport, control: ControlSocketServer,
     interfaces: InterfaceMonitorThread, pings: IPMonitorThread, mib: ClusterMIBService,
-    logger: Logger
+    dataPlane: RethDataPlane, logger: Logger
   ) {
+    self.dataPlane = dataPlane
     self.mib = mib
     self.driver = driver
     self.inputs = inputs
@@ -97,6 +103,7 @@ final class AgentRuntime: Sendable {
   func services(reload: ReloadService) -> [ServiceGroupConfiguration.ServiceConfiguration] {
     [
       .init(service: SNMPService(mib: mib)),
+      .init(service: DataPlaneService(dataPlane: dataPlane)),
       .init(service: HeartbeatService(driver: driver, inputs: inputs, transport: transport)),
       .init(service: MonitorService(monitor: interfaces, inputs: inputs, logger: logger)),
       .init(service: MonitorService(monitor: pings, inputs: inputs, logger: logger)),
