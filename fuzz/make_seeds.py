@@ -21,9 +21,11 @@ def varint(v):
             return bytes(out)
 
 
-def message(cluster, node, link, groups, signed, seq=42):
-    body = b"CCHB" + bytes([1, 1 if signed else 0, link, cluster, node])
-    body += struct.pack(">QQQIH", 0x1122334455667788, seq, 0xDEADBEEFCAFEF00D, 3, len(groups))
+def message(cluster, node, link, groups, signed, seq=42, leaving=False):
+    flags = (1 if signed else 0) | (2 if leaving else 0)
+    body = b"CCHB" + bytes([2, flags, link, cluster, node])
+    body += struct.pack(">QQQIQQH", 0x1122334455667788, seq, 0xDEADBEEFCAFEF00D, 3,
+                        0x0102030405060708, 0x1112131415161718, len(groups))
     for (gid, prio, eff, weight, status, codes, fo, mg, pg) in groups:
         body += bytes([gid, prio, eff]) + struct.pack(">h", weight) + bytes([status, codes])
         body += varint(fo) + varint(mg) + varint(pg)
@@ -41,6 +43,10 @@ seeds = {
     "plain-no-groups": message(9, 0, 2, [], False),
     "signed-many-groups": message(7, 0, 1, [(g, 100, 100, 255, 4 | 8, 0, g * 1000, g, g)
                                             for g in range(0, 129, 16)], True, seq=2**63),
+    "signed-leaving": message(3, 0, 1, [(0, 200, 200, 255, 4 | 8, 0, 2, 0, 0)], True,
+                              leaving=True),
+    "signed-maximum": message(7, 1, 1, [(g, 254, 254, -32768, 4 | 8, 0xFF, 2**32 - 1,
+                                         2**32 - 1, 2**32 - 1) for g in range(129)], True),
 }
 os.makedirs(OUT, exist_ok=True)
 for name, data in seeds.items():

@@ -110,9 +110,9 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
 
   @Test func headerIsBigEndian() {
     let bytes = plain.encode(message(groups: []))
-    #expect(Array(bytes[0..<9]) == Array("CCHB".utf8) + [1, 0, 1, 7, 1])
+    #expect(Array(bytes[0..<9]) == Array("CCHB".utf8) + [2, 0, 1, 7, 1])
     #expect(Array(bytes[17..<25]) == [0, 0, 0, 0, 0, 0, 0, 42])
-    #expect(Array(bytes[37...]) == [0, 0])
+    #expect(Array(bytes[53...]) == [0, 0])
     #expect(signed.encode(message(groups: []))[5] == 1)
   }
 
@@ -128,7 +128,7 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
 
   @Test func fullMessageFitsOneDatagram() {
     let bytes = signed.encode(fullMessage())
-    #expect(bytes.count == 39 + 129 * 10 + 32)
+    #expect(bytes.count == 55 + 129 * 10 + 32)
     #expect(bytes.count < 1400)
   }
 }
@@ -145,7 +145,7 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
       tampered[i] ^= 0x7F  // A single-bit flip too.
       #expect(decodeError(signed, tampered) != nil, "byte \(i)")
     }
-    let bodyByte = 39 + 5
+    let bodyByte = 55 + 5
     var tampered = bytes
     tampered[bodyByte] ^= 1
     #expect(decodeError(signed, tampered) == .badMAC)
@@ -190,12 +190,12 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
     bytes[2] = UInt8(ascii: "X")
     #expect(decodeError(plain, bytes) == .badMagic)
     bytes = plain.encode(valid)
-    bytes[4] = 2
-    #expect(decodeError(plain, bytes) == .unsupportedVersion(2))
+    bytes[4] = 3
+    #expect(decodeError(plain, bytes) == .unsupportedVersion(3))
   }
 
   @Test func unknownHeaderValues() {
-    for (offset, value) in [(5, 0x02), (6, 0), (6, 3), (8, 2)] as [(Int, UInt8)] {
+    for (offset, value) in [(5, 0x04), (6, 0), (6, 3), (8, 2)] as [(Int, UInt8)] {
       var bytes = plain.encode(valid)
       bytes[offset] = value
       #expect(isMalformed(decodeError(plain, bytes)), "offset \(offset) = \(value)")
@@ -203,7 +203,7 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
   }
 
   @Test func unknownStateAndStatusBits() {
-    let statusOffset = 39 + 5
+    let statusOffset = 55 + 5
     let base = plain.encode(message(groups: [group(1)]))
     #expect(base[statusOffset] & 0b111 == RedundancyGroupState.primary.rawValue)
     for status: UInt8 in [0b1000_1000, 0b1000_0010, 0b0010_0010] {
@@ -215,7 +215,7 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
 
   @Test func nonMinimalAndOversizedVarints() {
     let base = plain.encode(message(groups: [group(1)]))
-    let head = Array(base.prefix(39 + 7))
+    let head = Array(base.prefix(55 + 7))
     for varints: [UInt8] in [
       [0x81, 0x00, 0x00],  // 1 written as two bytes
       [0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0x00],  // exceeds UInt32
@@ -242,8 +242,8 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
     let groups = (0...129).map { group(UInt8($0)) }
     #expect(isMalformed(decodeError(plain, plain.encode(message(groups: groups)))))
     var bytes = plain.encode(message(groups: []))
-    bytes[37] = 0xFF
-    bytes[38] = 0xFF
+    bytes[53] = 0xFF
+    bytes[54] = 0xFF
     #expect(isMalformed(decodeError(plain, bytes)))
   }
 
@@ -273,7 +273,10 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
       var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
       if i % 2 == 0 {
         bytes = prefix + bytes
-        if i % 4 == 0, bytes.count > 38 { bytes[37] = 0 }  // Few groups: reach the records.
+        if i % 4 == 0, bytes.count > 54 {  // Zero or one group: reach the records.
+          bytes[53] = 0
+          bytes[54] &= 1
+        }
       }
       switch check(plain, bytes) {
       case .rejected: break

@@ -43,8 +43,14 @@ final class HeartbeatTransport: Sendable {
 
     func bind(_ local: SocketAddress, link: HeartbeatMessage.Link) async throws -> Channel {
       do {
+        // No SO_REUSEADDR: another local socket must not be able to co-bind the port and take
+        // the heartbeats (issue 13 item 6). NIO reads 2048 bytes a datagram by default, less
+        // than the largest valid heartbeat (129 RGs with large counters, item 18).
         return try await DatagramBootstrap(group: group)
-          .channelOption(.socketOption(.so_reuseaddr), value: 1)
+          .channelOption(
+            .recvAllocator,
+            value: FixedSizeRecvByteBufferAllocator(capacity: DatagramReceiver.readLimit)
+          )
           .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
               try channel.pipeline.syncOperations.addHandler(
@@ -85,8 +91,11 @@ final class HeartbeatTransport: Sendable {
   }
 }
 
-private final class DatagramReceiver: ChannelInboundHandler, Sendable {
+final class DatagramReceiver: ChannelInboundHandler, Sendable {
   typealias InboundIn = AddressedEnvelope<ByteBuffer>
+  /// One byte more than the largest valid heartbeat, so an oversized datagram arrives longer
+  /// than any valid one (and is rejected) instead of being cut to a valid-looking length.
+  static let readLimit = HeartbeatCodec.maximumMessageSize + 1
   let link: HeartbeatMessage.Link
   let inputs: DriverInputs
 
@@ -99,7 +108,7 @@ private final class DatagramReceiver: ChannelInboundHandler, Sendable {
     let envelope = unwrapInboundIn(data)
     var buffer = envelope.data
     // Anything longer than a datagram we could have sent is garbage; cap what we copy.
-    let bytes = buffer.readBytes(length: min(buffer.readableBytes, 4096)) ?? []
+    let bytes = buffer.readBytes(length: min(buffer.readableBytes, Self.readLimit)) ?? []
     inputs.yield(
       .datagram(bytes, link: link, source: envelope.remoteAddress.ipAddress ?? "unknown"))
   }

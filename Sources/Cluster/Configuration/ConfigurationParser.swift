@@ -27,7 +27,7 @@ public struct ConfigurationParser {
   public static func parse(_ text: String, file: String) -> ConfigurationParseResult {
     var parser = ConfigurationParser(file: file)
     var number = 0
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    for line in StatementTokenizer.lines(of: text) {
       number += 1
       parser.parseLine(line, number: number)
     }
@@ -37,6 +37,14 @@ public struct ConfigurationParser {
   /// Parses one line; `number` is 1-based.
   public mutating func parseLine(_ line: Substring, number: Int) {
     lineCount = max(lineCount, number)
+    let length = line.utf8.count
+    guard length <= StatementTokenizer.maximumLineLength else {
+      report(
+        .error, line: number, column: 1,
+        "line is \(length) bytes long (at most \(StatementTokenizer.maximumLineLength)): "
+          + "'\(StatementTokenizer.excerpt(line))'")
+      return
+    }
     let tokens: [Token]
     do {
       tokens = try StatementTokenizer.tokenize(line)

@@ -32,7 +32,7 @@ public enum ScenarioParser {
 
   /// Parses the whole file; errors from either part come back as `file:line:column` diagnostics.
   public static func parse(_ text: String, file: String) -> Result<Scenario, Failure> {
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let lines = StatementTokenizer.lines(of: text)
     guard let separator = lines.firstIndex(where: { $0.trimmingSpaces == "---" }) else {
       return .failure(
         .invalid([

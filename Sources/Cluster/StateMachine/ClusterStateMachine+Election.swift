@@ -39,12 +39,13 @@ extension ClusterStateMachine {
     }
     return Candidate(
       node: node,
-      available: announcement.state != .ineligible && announcement.state != .disabled,
+      available: !peerLeaving && announcement.state != .ineligible
+        && announcement.state != .disabled,
       healthy: announcement.healthy, manualTarget: manual,
       configuredPriority: Int(announcement.configuredPriority), state: announcement.state)
   }
 
-  var isLocallyAvailable: Bool { !disabled && ineligibleSince == nil }
+  var isLocallyAvailable: Bool { !leaving && !disabled && ineligibleSince == nil }
 
   /// The RG's state on a node as this node knows it; `lost` for an unreachable peer.
   public func state(of id: Int, on node: Int) -> RedundancyGroupState {

@@ -62,6 +62,7 @@ extension ClusterStateMachine {
       let last = [control.lastReceivedAt, fabric.lastReceivedAt].compactMap { $0 }.max()
       peerStatus = .lost
       peer = nil
+      peerLeaving = false
       control.status = .down
       control.goodSinceDown = 0
       fabric.status = .down
@@ -155,6 +156,7 @@ extension ClusterStateMachine {
   // MARK: - One redundancy group
 
   private mutating func evaluateGroup(_ id: Int, now: ClusterTime) {
+    guard !leaving else { return }
     failBackManualIfNeeded(id, now: now)
     guard let group = groups[id] else { return }
     let me = candidate(node: localNode, group: id)
@@ -165,6 +167,10 @@ extension ClusterStateMachine {
     case .disabled, .ineligible, .lost:
       return
     case .hold:
+      if peerLeaving && peerStatus == .up {
+        transition(id, to: .primary, reason: "peer leaving", now: now)
+        return
+      }
       if peerState == .primary {
         transition(id, to: .secondary, reason: "peer is primary", now: now)
         return
@@ -189,6 +195,10 @@ extension ClusterStateMachine {
     case .secondaryHold, .secondary:
       if peerStatus != .up {
         transition(id, to: .primary, reason: "peer lost", now: now)
+        return
+      }
+      if peerLeaving {
+        transition(id, to: .primary, reason: "peer leaving", now: now)
         return
       }
       if peerState != .primary, me.available,
@@ -247,7 +257,9 @@ extension ClusterStateMachine {
       group.preemptConditionSince = nil
       return "manual failover"
     }
-    guard let preempt = group.configuration.preempt, group.manual.target == nil,
+    // While CF is raised the two nodes may disagree on priorities: no priority-driven move
+    // (DESIGN §3.1); monitor failures (above) and peer loss still act.
+    guard !configMismatch, let preempt = group.configuration.preempt, group.manual.target == nil,
       !group.preemptSuspended, me.healthy, other.healthy, other.state == .secondary,
       other.configuredPriority > me.configuredPriority
     else {
@@ -398,7 +410,8 @@ extension ClusterStateMachine {
         HeartbeatMessage(
           link: .control, clusterID: UInt8(clamping: configuration.clusterID),
           nodeID: UInt8(localNode), bootEpoch: bootEpoch, sequence: sequence,
-          configDigest: configDigest, counterGeneration: counterGeneration, groups: content)))
+          configDigest: configDigest, counterGeneration: counterGeneration, leaving: leaving,
+          groups: content)))
   }
 
   func announcement() -> [GroupAnnouncement] {

@@ -6,7 +6,8 @@ extension ClusterStateMachine {
     }
   }
 
-  mutating func receive(_ message: HeartbeatMessage, now: ClusterTime) {
+  /// Returns false when the message was rejected (and counted) before it changed anything.
+  mutating func receive(_ message: HeartbeatMessage, now: ClusterTime) -> Bool {
     guard Int(message.nodeID) == peerNode else {
       countError(message.link)
       actions.append(
@@ -14,7 +15,7 @@ extension ClusterStateMachine {
           .datagramRejected(
             link: message.link,
             reason: "message claims to come from node\(message.nodeID), expected node\(peerNode)")))
-      return
+      return false
     }
     let verdict = replay.accept(
       epoch: message.bootEpoch, sequence: message.sequence, link: message.link,
@@ -25,7 +26,7 @@ extension ClusterStateMachine {
         .emit(
           .datagramRejected(
             link: message.link, reason: "replayed sequence \(message.sequence)")))
-      return
+      return false
     }
 
     // The epoch is remembered even while the peer is lost, so a peer that died and came back
@@ -34,6 +35,7 @@ extension ClusterStateMachine {
     if peerEpoch != message.bootEpoch {
       announceNow = true
       peer = nil
+      peerLeaving = false
       control.lastSequence = 0
       fabric.lastSequence = 0
       peerEpoch = message.bootEpoch
@@ -63,7 +65,11 @@ extension ClusterStateMachine {
       announceNow = true
       actions.append(.emit(.peerFound(restarted: restarted)))
     }
-    guard isNewest else { return }  // a late copy of older content on the slower link
+    guard isNewest else { return true }  // a late copy of older content on the slower link
+    if message.leaving != peerLeaving {
+      peerLeaving = message.leaving
+      viewGeneration &+= 1
+    }
 
     var view = PeerView(
       nodeID: Int(message.nodeID), epoch: message.bootEpoch, configDigest: message.configDigest,
@@ -88,11 +94,21 @@ extension ClusterStateMachine {
             ? .configMismatch(localDigest: configDigest, peerDigest: view.configDigest)
             : .configMatch))
     }
+    return true
   }
 
   /// Failover counts, their generation and manual failover are cluster-wide: adopt newer ones.
+  ///
+  /// Generations compare as bounded serial numbers; only the first view after this agent
+  /// started is adopted whatever its distance (a node that restarts at 0 joins a peer whose
+  /// generations went beyond the bound).
   private mutating func adoptReplicatedState(from view: PeerView) {
-    if view.counterGeneration > counterGeneration {
+    let first = !replicatedStateAdopted
+    replicatedStateAdopted = true
+    func newer(_ theirs: UInt32, than ours: UInt32) -> Bool {
+      SerialNumber.isNewer(theirs, than: ours) || (first && theirs != ours)
+    }
+    if newer(view.counterGeneration, than: counterGeneration) {
       counterGeneration = view.counterGeneration
       for id in groupIDs {
         groups[id]?.failoverCount = Int(view.groups[id]?.failoverCount ?? 0)
@@ -108,10 +124,12 @@ extension ClusterStateMachine {
       let theirs = ManualFailover(
         target: announcement.manualTarget.map(Int.init),
         generation: announcement.manualGeneration, author: Int(announcement.manualAuthor))
-      if theirs.isNewer(than: group.manual) {
+      if theirs.isNewer(than: group.manual)
+        || (first && theirs.generation != group.manual.generation)
+      {
         group.manual = theirs
       }
-      if announcement.preemptGeneration > group.preemptGeneration {
+      if newer(announcement.preemptGeneration, than: group.preemptGeneration) {
         group.preemptGeneration = announcement.preemptGeneration
         group.preemptSuspended = false
         group.preemptHistory.removeAll()

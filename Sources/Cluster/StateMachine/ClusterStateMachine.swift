@@ -35,6 +35,13 @@ public struct ClusterStateMachine: Sendable {
   /// A peer appeared or restarted: tell it everything now rather than at the next interval.
   var announceNow = false
   var counterGeneration: UInt32 = 0
+  /// Whether a peer's replicated generations were adopted since start (see
+  /// `adoptReplicatedState`).
+  var replicatedStateAdopted = false
+  /// `shutdownRequested` was called: every RG given up, heartbeats say `leaving`, no election.
+  public private(set) var leaving = false
+  /// The peer's latest message said it is leaving (planned handoff).
+  var peerLeaving = false
   var ineligibleSince: ClusterTime?
   var disabled = false
   var fabricFailure = false
@@ -139,16 +146,38 @@ public struct ClusterStateMachine: Sendable {
   public mutating func messageReceived(_ message: HeartbeatMessage, now: ClusterTime)
     -> [ClusterAction]
   {
-    receive(message, now: now)
+    guard receive(message, now: now) else {
+      // Rejected (replayed, wrong node): counted, reported, and nothing evaluated, so a flood
+      // of such messages costs no evaluation of the RGs.
+      defer { actions.removeAll(keepingCapacity: true) }
+      return actions
+    }
     return finish(now: now)
   }
 
-  /// A datagram on a heartbeat port failed to decode or authenticate.
+  /// A datagram on a heartbeat port failed to decode or authenticate, or came from an address
+  /// that is not the peer's: counted and reported, without an evaluation (nothing changed).
   public mutating func datagramRejected(
     link: HeartbeatMessage.Link, reason: String, now: ClusterTime
   ) -> [ClusterAction] {
     countError(link)
-    actions.append(.emit(.datagramRejected(link: link, reason: reason)))
+    return [.emit(.datagramRejected(link: link, reason: reason))]
+  }
+
+  /// The agent is stopping (SIGTERM): give up primacy of every RG ("agent stopping") and tell
+  /// the peer at once on both links, with the `leaving` flag, so it takes over without waiting
+  /// for a timeout (planned handoff, DESIGN §4). From then on this node takes no RG, whatever
+  /// happens; the shell keeps executing actions (heartbeats) until it stops.
+  public mutating func shutdownRequested(now: ClusterTime) -> [ClusterAction] {
+    guard !leaving else { return finish(now: now) }
+    leaving = true
+    for id in groupIDs {
+      guard let state = groups[id]?.state, state != .secondary else { continue }
+      if state == .primary { groups[id]?.lastFailoverAt = now }
+      transition(id, to: .secondary, reason: "agent stopping", now: now)
+    }
+    announceNow = true
+    viewGeneration &+= 1
     return finish(now: now)
   }
 

@@ -5,8 +5,10 @@ public struct ManualFailover: Sendable, Equatable {
   public var generation: UInt32 = 0
   public var author: Int = 0
 
+  /// Generations compare as serial numbers (RFC 1982, bounded); the author breaks a tie.
   func isNewer(than other: ManualFailover) -> Bool {
-    (generation, author) > (other.generation, other.author)
+    generation == other.generation
+      ? author > other.author : SerialNumber.isNewer(generation, than: other.generation)
   }
 }
 

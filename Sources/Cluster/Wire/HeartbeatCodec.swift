@@ -5,11 +5,15 @@ import Crypto
 ///
 /// Layout, big-endian:
 ///
-///     header (39 bytes)
-///       0  magic "CCHB"        4  version (1)        5  flags (bit0: authenticated)
+///     header (55 bytes)
+///       0  magic "CCHB"        4  version (2)
+///       5  flags (bit0: authenticated, bit1: leaving — the sender is stopping and gives up)
 ///       6  link                7  cluster id         8  node id (0 or 1)
 ///       9  boot epoch u64     17  sequence u64      25  config digest u64
-///      33  counter generation u32                   37  group count u16 (≤ 129)
+///      33  counter generation u32
+///      37  nonce u64: the sender's challenge of this session
+///      45  echoed nonce u64: the latest nonce the sender received from its peer (0: none)
+///      53  group count u16 (≤ 129)
 ///     per group (7 bytes + three varints)
 ///       id u8, configured priority u8, effective priority u8, weight i16,
 ///       status u8: bits 0–2 state, bit3 healthy, bit4 manual target present,
@@ -24,12 +28,18 @@ import Crypto
 /// Node ids on the wire (manual target and author) are 0 or 1; `encode` sends their low bit.
 public struct HeartbeatCodec: Sendable {
   public static let magic: [UInt8] = Array("CCHB".utf8)
-  public static let version: UInt8 = 1
+  /// 2: leaving flag, nonce and echoed nonce (issue 13 items 3 and 12).
+  public static let version: UInt8 = 2
   /// RG 0–128.
   public static let maximumGroupCount = 129
-  static let headerSize = 39
+  static let headerSize = 55
   static let macSize = 32
   static let minimumGroupSize = 9
+  /// The longest group record: 7 fixed bytes and three 5-byte varints.
+  static let maximumGroupSize = 22
+  /// The largest valid message: 129 groups with counters beyond 2^28, signed. Receivers must
+  /// read at least this many bytes of a datagram.
+  public static let maximumMessageSize = headerSize + maximumGroupCount * maximumGroupSize + macSize
 
   /// Kept as bytes, not a `SymmetricKey`, which is not `Sendable`.
   private let key: [UInt8]?
@@ -44,7 +54,7 @@ public struct HeartbeatCodec: Sendable {
     out.reserveCapacity(Self.headerSize + m.groups.count * 17 + Self.macSize)
     out += Self.magic
     out.append(Self.version)
-    out.append(key == nil ? 0 : 1)
+    out.append((key == nil ? 0 : 1) | (m.leaving ? 2 : 0))
     out.append(m.link.rawValue)
     out.append(m.clusterID)
     out.append(m.nodeID)
@@ -52,6 +62,8 @@ public struct HeartbeatCodec: Sendable {
     out.appendBigEndian(m.sequence)
     out.appendBigEndian(m.configDigest)
     out.appendBigEndian(m.counterGeneration)
+    out.appendBigEndian(m.nonce)
+    out.appendBigEndian(m.echoedNonce)
     // More than UInt16.max groups cannot be announced; the peer would reject > 129 anyway.
     out.appendBigEndian(UInt16(clamping: m.groups.count))
     for g in m.groups.prefix(Int(UInt16.max)) {
@@ -81,7 +93,7 @@ public struct HeartbeatCodec: Sendable {
     let version = try reader.uint8()
     guard version == Self.version else { throw .unsupportedVersion(version) }
     let flags = try reader.uint8()
-    guard flags & ~1 == 0 else { throw .malformed("unknown flags \(flags)") }
+    guard flags & ~3 == 0 else { throw .malformed("unknown flags \(flags)") }
     let linkByte = try reader.uint8()
     guard let link = HeartbeatMessage.Link(rawValue: linkByte) else {
       throw .malformed("unknown link \(linkByte)")
@@ -109,6 +121,8 @@ public struct HeartbeatCodec: Sendable {
     let sequence = try reader.uint64()
     let configDigest = try reader.uint64()
     let counterGeneration = try reader.uint32()
+    let nonce = try reader.uint64()
+    let echoedNonce = try reader.uint64()
     let count = Int(try reader.uint16())
     guard count <= Self.maximumGroupCount else { throw .malformed("\(count) groups") }
     guard reader.remaining >= count * Self.minimumGroupSize else { throw .truncated }
@@ -126,7 +140,8 @@ public struct HeartbeatCodec: Sendable {
     guard reader.remaining == 0 else { throw .malformed("\(reader.remaining) trailing bytes") }
     return HeartbeatMessage(
       link: link, clusterID: clusterID, nodeID: nodeID, bootEpoch: bootEpoch, sequence: sequence,
-      configDigest: configDigest, counterGeneration: counterGeneration, groups: groups)
+      configDigest: configDigest, counterGeneration: counterGeneration, nonce: nonce,
+      echoedNonce: echoedNonce, leaving: flags & 2 != 0, groups: groups)
   }
 
   public static let minimumKeySize = 16

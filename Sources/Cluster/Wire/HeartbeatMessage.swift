@@ -17,11 +17,18 @@ public struct HeartbeatMessage: Sendable, Equatable {
   public var configDigest: UInt64
   /// Bumped by `clear failover-count`; counts from an older generation are ignored.
   public var counterGeneration: UInt32
+  /// The sender's freshness challenge for this session; the peer echoes it back.
+  public var nonce: UInt64
+  /// The peer's latest nonce as the sender received it: proves the message is newer than it.
+  public var echoedNonce: UInt64
+  /// The sender is stopping and has given up every RG: the peer takes over at once.
+  public var leaving: Bool
   public var groups: [GroupAnnouncement]
 
   public init(
     link: Link, clusterID: UInt8, nodeID: UInt8, bootEpoch: UInt64, sequence: UInt64,
-    configDigest: UInt64, counterGeneration: UInt32, groups: [GroupAnnouncement]
+    configDigest: UInt64, counterGeneration: UInt32, nonce: UInt64 = 0, echoedNonce: UInt64 = 0,
+    leaving: Bool = false, groups: [GroupAnnouncement]
   ) {
     self.link = link
     self.clusterID = clusterID
@@ -30,6 +37,9 @@ public struct HeartbeatMessage: Sendable, Equatable {
     self.sequence = sequence
     self.configDigest = configDigest
     self.counterGeneration = counterGeneration
+    self.nonce = nonce
+    self.echoedNonce = echoedNonce
+    self.leaving = leaving
     self.groups = groups
   }
 }

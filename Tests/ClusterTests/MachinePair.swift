@@ -1,0 +1,93 @@
+import Cluster
+
+/// Two state machines joined by perfect links, driven event by event in virtual time: for tests
+/// that check what one event does to the pair (direct event → action checks beside the
+/// scenario runner). Heartbeats are delivered at once on both links unless a link is cut.
+struct MachinePair {
+  var nodes: [ClusterStateMachine]
+  var now = ClusterTime.zero
+  var cut: Set<HeartbeatMessage.Link> = []
+  /// Node index → events it emitted, in order.
+  var emitted: [[ClusterEvent]] = [[], []]
+  /// Every heartbeat each node sent (control-link copies), in order.
+  var sent: [[HeartbeatMessage]] = [[], []]
+
+  init(configurations: [String]) {
+    nodes = (0...1).map { node in
+      let configuration = ConfigurationParser.parse(configurations[node], file: "n.conf")
+        .configuration!
+      return ClusterStateMachine(
+        configuration: configuration, localNode: node, bootEpoch: UInt64(1000 + node),
+        configDigest: ConfigurationDigest.digest(of: configuration))
+    }
+  }
+
+  init(configuration: String) {
+    self.init(configurations: [configuration, configuration])
+  }
+
+  /// `node` reloads `text` (SIGHUP).
+  mutating func reload(_ node: Int, _ text: String) {
+    let configuration = ConfigurationParser.parse(text, file: "n.conf").configuration!
+    let actions = nodes[node].reconfigure(
+      configuration, digest: ConfigurationDigest.digest(of: configuration), now: now)
+    handle(actions, from: node)
+  }
+
+  mutating func start() {
+    for node in 0...1 {
+      let actions = nodes[node].start(now: now, interfaces: ["eth1": .up])
+      handle(actions, from: node)
+    }
+  }
+
+  /// Feeds `actions` of `node`: sends go to the other node (recursively), events are kept.
+  mutating func handle(_ actions: [ClusterAction], from node: Int) {
+    for action in actions {
+      switch action {
+      case .emit(let event): emitted[node].append(event)
+      case .sendHeartbeat(let message):
+        sent[node].append(message)
+        for link in [HeartbeatMessage.Link.control, .fabric] where !cut.contains(link) {
+          var copy = message
+          copy.link = link
+          let reply = nodes[1 - node].messageReceived(copy, now: now)
+          handle(reply, from: 1 - node)
+        }
+      }
+    }
+  }
+
+  /// Advances virtual time in `step` increments, ticking both nodes at every step.
+  mutating func run(for duration: Duration, step: Duration = .milliseconds(100)) {
+    let end = now + duration
+    while now < end {
+      now = now + step
+      for node in 0...1 {
+        let actions = nodes[node].tick(now: now)
+        handle(actions, from: node)
+      }
+    }
+  }
+
+  func state(_ node: Int, group: Int) -> RedundancyGroupState {
+    nodes[node].state(of: group, on: node)
+  }
+
+  /// RGs primary on both nodes now.
+  var dualPrimaryGroups: [Int] {
+    (0...128).filter { state(0, group: $0) == .primary && state(1, group: $0) == .primary }
+  }
+
+  func transitions(_ node: Int) -> [GroupStateChange] {
+    emitted[node].compactMap {
+      if case .groupStateChanged(let change) = $0 { return change }
+      return nil
+    }
+  }
+}
+
+/// `baseConfiguration` with 100 ms heartbeats (so a second of virtual time is ten of them).
+func pairConfiguration(_ extra: String = "") -> String {
+  baseConfiguration("set chassis cluster heartbeat-interval 100\n" + extra)
+}
