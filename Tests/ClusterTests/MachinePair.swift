@@ -1,4 +1,5 @@
 import Cluster
+import ClusterTestSupport
 
 /// Two state machines joined by perfect links, driven event by event in virtual time: for tests
 /// that check what one event does to the pair (direct event → action checks beside the
@@ -46,6 +47,7 @@ struct MachinePair {
     for action in actions {
       switch action {
       case .emit(let event): emitted[node].append(event)
+      case .dataPlane: continue
       case .sendHeartbeat(let message):
         sent[node].append(message)
         for link in [HeartbeatMessage.Link.control, .fabric] where !cut.contains(link) {

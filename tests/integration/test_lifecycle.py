@@ -204,3 +204,20 @@ def test_a_burst_of_rejected_datagrams_is_summarised_when_it_stops():
         assert summary and "suppressed 15 " in summary[0], summary
     finally:
         c.close()
+
+
+def test_a_graceful_stop_hands_over_at_once():
+    """Item 12: SIGTERM on the primary announces that it leaves; with 1 s heartbeats the peer
+    takes over well before its 3 s timeout (the old agent went silent and the peer waited)."""
+    c = Cluster(interval=1000)
+    try:
+        boot(c)
+        started = time.time()
+        c.procs[0].send_signal(signal.SIGTERM)
+        c.wait_state(1, 1, "primary", timeout=10)
+        c.wait_state(1, 0, "primary", timeout=10)
+        took = time.time() - started
+        assert took < 2.0, f"the peer took over after {took:.2f} s: it waited for the timeout"
+        assert c.procs[0].wait(timeout=10) == 0
+    finally:
+        c.close()

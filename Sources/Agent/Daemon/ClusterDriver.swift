@@ -199,6 +199,12 @@ actor ClusterDriver {
     }
   }
 
+  /// A graceful stop: every RG given up, the reths down, and a heartbeat that says this node
+  /// is leaving, so the peer takes over at once instead of after its timeout.
+  func leave() {
+    apply(machine.shutdownRequested(now: now))
+  }
+
   func shutdown() {
     sleeper?.cancel()
     sleeper = nil

@@ -23,6 +23,9 @@ struct HeartbeatService: Service {
     } onGracefulShutdown: {
       inputs.continuation.finish()
     }
+    await driver.leave()
+    // The leaving heartbeat is queued on the event loop: let it reach the wire.
+    try? await Task.sleep(for: .milliseconds(50))
     await driver.shutdown()
     await transport.close()
   }
