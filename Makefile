@@ -4,7 +4,7 @@ CONFIG ?= debug
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: all deps toolchain build test unit-test integration-test lint format mib-check lab clean \
-	deb package-test bench bench-smoke soak soak-smoke fuzz
+	deb package-test zabbix-test bench bench-smoke soak soak-smoke fuzz
 
 all: build
 
@@ -35,7 +35,13 @@ integration-test: build
 package-test: deb
 	python3 -m pytest -q -p no:cacheprovider tests/packaging
 
-test: deps build lint mib-check unit-test integration-test package-test
+# A real Zabbix 6.0 server (Debian's packages) imports the template (tests/zabbix). The pair
+# test (test_discovery_and_values_equal_ccctl) is unfinished and not run here yet.
+zabbix-test: build
+	@./scripts/install-zabbix.sh
+	cd tests/zabbix && python3 -m pytest -q -p no:cacheprovider -k imports test_zabbix_server.py
+
+test: deps build lint mib-check unit-test integration-test package-test zabbix-test
 	@echo "make test: all checks passed"
 
 lab: deps build

@@ -116,6 +116,10 @@ public enum MIBDefinition {
     "ccRgNodeFailureCodes", ccRedundancyGroupNodeEntry, 7, "CcFailureCodes", .bits)
   public static let ccRgNodeLastStateChange = column(
     "ccRgNodeLastStateChange", ccRedundancyGroupNodeEntry, 8, "TimeStamp", .timeTicks)
+  public static let ccRgNodeFailureCodesText = column(
+    "ccRgNodeFailureCodesText", ccRedundancyGroupNodeEntry, 9, "DisplayString", .octetString)
+  public static let ccRgNodeWeightKnown = column(
+    "ccRgNodeWeightKnown", ccRedundancyGroupNodeEntry, 10, "TruthValue", .integer32)
 
   // MARK: ccInterfaceMonitorTable
 
@@ -155,6 +159,8 @@ public enum MIBDefinition {
     "ccIpMonStatus", ccIpMonitorEntry, 5, "INTEGER", .integer32)
   public static let ccIpMonLastChange = column(
     "ccIpMonLastChange", ccIpMonitorEntry, 6, "TimeStamp", .timeTicks)
+  public static let ccIpMonAddressText = column(
+    "ccIpMonAddressText", ccIpMonitorEntry, 7, "DisplayString", .octetString)
 
   // MARK: Notifications (ccNotifications)
 
@@ -213,11 +219,12 @@ public enum MIBDefinition {
     ccRgPrimaryNode, ccRgManualFailoverNode,
     ccRedundancyGroupNodeTable, ccRedundancyGroupNodeEntry, ccRgNodeId,
     ccRgNodeConfiguredPriority, ccRgNodeEffectivePriority, ccRgNodeState, ccRgNodeManualFailover,
-    ccRgNodeWeight, ccRgNodeFailureCodes, ccRgNodeLastStateChange,
+    ccRgNodeWeight, ccRgNodeFailureCodes, ccRgNodeLastStateChange, ccRgNodeFailureCodesText,
+    ccRgNodeWeightKnown,
     ccInterfaceMonitorTable, ccInterfaceMonitorEntry, ccIfMonIndex, ccIfMonName, ccIfMonWeight,
     ccIfMonStatus, ccIfMonNode, ccIfMonLastChange,
     ccIpMonitorTable, ccIpMonitorEntry, ccIpMonIndex, ccIpMonAddressType, ccIpMonAddress,
-    ccIpMonWeight, ccIpMonStatus, ccIpMonLastChange,
+    ccIpMonWeight, ccIpMonStatus, ccIpMonLastChange, ccIpMonAddressText,
     ccRgStateChange, ccRgFailover, ccInterfaceMonitorFailure, ccInterfaceMonitorRecovery,
     ccIpMonitorFailure, ccIpMonitorRecovery, ccControlLinkDown, ccControlLinkUp,
     ccFabricLinkDown, ccFabricLinkUp, ccPeerLost, ccPeerFound, ccSplitBrainDetected,

@@ -13,9 +13,13 @@ public struct MIBView: Sendable {
   public let localNode: Int
   /// Strictly increasing by OID.
   public private(set) var entries: [Entry]
+  /// The redundancy groups in split brain in the snapshot (ccSplitBrainStatus is detected(2)
+  /// while this is not empty): notifications tell the state right after their event from it.
+  public let splitBrainGroups: [Int]
 
   public init(snapshot: ClusterSnapshot, context: MIBContext) {
     localNode = snapshot.status.localNode
+    splitBrainGroups = snapshot.splitBrain.active
     var builder = Builder(context: context)
     builder.addScalars(snapshot, context: context)
     builder.addGroupTable(snapshot)
@@ -213,10 +217,12 @@ private struct Builder {
               gauge(node.priority),
               .integer(Int32(node.status.rawValue)),
               .truthValue(node.manualFailover),
-              // A lost peer has no weight ("n/a"); the MIB has no null, and 0 means "spent".
+              // A lost peer has no weight ("n/a"): 0, with ccRgNodeWeightKnown false(2).
               integer(node.weight ?? 0),
               MIBView.failureBits(codes),
               ticks(lastChange),
+              .displayString(codes.abbreviations.joined(separator: " ")),
+              .truthValue(node.weight != nil),
             ]))
       }
     }
@@ -255,6 +261,7 @@ private struct Builder {
           gauge(monitor.weight),
           .integer(MIBView.ipStatus(monitor.reachable)),
           ticks(monitor.lastChangeMilliseconds.map(ClusterTime.milliseconds)),
+          .displayString(monitor.address),
         ])
     }
     addTable(MIBDefinition.ccIpMonitorEntry, rows)

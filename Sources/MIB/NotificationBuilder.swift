@@ -63,8 +63,8 @@ public enum NotificationBuilder {
       return [context.peer(MIBDefinition.ccPeerFound, status: .up)]
     case .splitBrainDetected(let splitBrain):
       return [context.splitBrainDetected(splitBrain)]
-    case .splitBrainResolved:
-      return [context.splitBrainResolved()]
+    case .splitBrainResolved(let resolution):
+      return [context.splitBrainResolved(resolution)]
     case .configMismatch:
       return [
         context.notification(
@@ -230,13 +230,19 @@ private struct Context {
       ] + states)
   }
 
-  func splitBrainResolved() -> SNMPNotification {
-    // Other groups may still be in split brain; the view's status says whether any are.
-    notification(
+  func splitBrainResolved(_ resolution: SplitBrainResolution) -> SNMPNotification {
+    // The state right after the resolution: none(1) unless groups other than the resolved
+    // ones are still in split brain. Not the view's ccSplitBrainStatus: the view is the one
+    // snapshot of the whole batch of actions (and ClusterMIBService reuses it for every
+    // event of the batch), so when one batch holds a detection and this resolution, or this
+    // resolution and a new detection of the same groups on a flapping heal, the view still
+    // (or again) says detected(2) for groups this event has just resolved.
+    let stillSplit = view.splitBrainGroups.contains { !resolution.groups.contains($0) }
+    return notification(
       MIBDefinition.ccSplitBrainResolved,
       [
         localNodeId,
-        current(MIBDefinition.ccSplitBrainStatus),
+        scalar(MIBDefinition.ccSplitBrainStatus, .integer(stillSplit ? 2 : 1)),
         current(MIBDefinition.ccSplitBrainCount),
       ])
   }

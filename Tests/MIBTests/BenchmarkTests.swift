@@ -44,8 +44,8 @@ struct BenchmarkTests {
     let buildTime = clock.measure {
       for _ in 0..<builds { view = MIBView(snapshot: snapshot, context: context) }
     }
-    // 18 scalars + 128 × 7 + 256 × 7 + 256 × 5 + 32 × 5.
-    #expect(view.count == 18 + 896 + 1792 + 1280 + 160)
+    // 18 scalars + 128 × 7 + 256 × 9 + 256 × 5 + 32 × 6.
+    #expect(view.count == 18 + 896 + 2304 + 1280 + 192)
 
     // A walk from the root that wraps at the end: GETNEXT as snmpwalk issues it.
     let calls = 10_000

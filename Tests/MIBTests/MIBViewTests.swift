@@ -33,11 +33,11 @@ struct MIBViewTests {
 
   @Test func getNextPastTheEndIsNil() throws {
     let last = try #require(view.entries.last)
-    #expect(last.oid == D.ccIpMonLastChange.oid + [2, 3])
+    #expect(last.oid == D.ccIpMonAddressText.oid + [2, 3])
     #expect(view.getNext(last.oid) == nil)
-    #expect(view.getNext(D.ccIpMonLastChange.oid + [2, 3, 0]) == nil)
-    #expect(view.getNext(D.ccIpMonLastChange.oid + [3]) == nil)
-    #expect(view.getNext(D.ccIpMonitorEntry.oid + [7]) == nil)
+    #expect(view.getNext(D.ccIpMonAddressText.oid + [2, 3, 0]) == nil)
+    #expect(view.getNext(D.ccIpMonAddressText.oid + [3]) == nil)
+    #expect(view.getNext(D.ccIpMonitorEntry.oid + [8]) == nil)
     #expect(view.getNext(D.objectsRoot + [6]) == nil)
     #expect(view.getNext(D.root + [2]) == nil)
     #expect(view.getNext([1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 2]) == nil)
@@ -59,7 +59,7 @@ struct MIBViewTests {
         == D.ccRgNodeConfiguredPriority.oid + [0, 0])
     #expect(view.getNext(D.ccRgFailoverCount.oid + [2])?.oid == D.ccRgLastFailoverTime.oid + [0])
     #expect(
-      view.getNext(D.ccRgNodeLastStateChange.oid + [2, 1])?.oid == D.ccIfMonName.oid + [1, 1])
+      view.getNext(D.ccRgNodeWeightKnown.oid + [2, 1])?.oid == D.ccIfMonName.oid + [1, 1])
     #expect(
       view.getNext(D.ccIfMonLastChange.oid + [1, 3])?.oid == D.ccIpMonAddressType.oid + [2, 1])
   }
@@ -109,8 +109,9 @@ struct MIBViewTests {
     }
     #expect(visited == view.entries)
     #expect(Set(visited.map(\.oid)).count == visited.count)
-    // 18 scalars; 3 RGs × 7 columns; 6 RG×node rows × 7; 3 interface and 3 IP monitors × 5.
-    #expect(visited.count == 18 + 21 + 42 + 15 + 15)
+    // 18 scalars; 3 RGs × 7 columns; 6 RG×node rows × 9; 3 interface monitors × 5 and
+    // 3 IP monitors × 6.
+    #expect(visited.count == 18 + 21 + 54 + 15 + 18)
     #expect(visited.allSatisfy { $0.oid.hasPrefix(D.objectsRoot) })
   }
 
@@ -234,6 +235,11 @@ struct MIBViewTests {
         #expect(
           bits.map { FailureCodes(rawValue: 1 << $0) }.flatMap(\.abbreviations).sorted()
             == node.monitorFailures.sorted())
+        #expect(
+          view.get(D.ccRgNodeFailureCodesText.oid + index)
+            == .displayString(node.monitorFailures.joined(separator: " ")))
+        #expect(
+          view.get(D.ccRgNodeWeightKnown.oid + index) == .integer(node.weight == nil ? 2 : 1))
         let changed = local ? detail.lastTransitionAt : detail.peerLastChange
         #expect(
           view.get(D.ccRgNodeLastStateChange.oid + index)
@@ -244,6 +250,10 @@ struct MIBViewTests {
     #expect(view.get(D.ccRgNodeWeight.oid + rg1node0) == .integer(155))  // 255 − eth1's 100
     #expect(view.get(D.ccRgNodeFailureCodes.oid + rg1node0) == .bits([0x80]))  // interface(0)
     #expect(view.get(D.ccRgNodeFailureCodes.oid + [2, 0]) == .bits([0x40]))  // ip(1)
+    #expect(view.get(D.ccRgNodeFailureCodesText.oid + rg1node0) == .displayString("IF"))
+    #expect(view.get(D.ccRgNodeFailureCodesText.oid + [2, 0]) == .displayString("IP"))
+    #expect(view.get(D.ccRgNodeFailureCodesText.oid + [0, 0]) == .displayString(""))
+    #expect(view.get(D.ccRgNodeWeightKnown.oid + [2, 0]) == .integer(1))  // spent, but known
     #expect(view.get(D.ccRgNodeWeight.oid + [2, 0]) == .integer(0))
     #expect(view.get(D.ccRgNodeEffectivePriority.oid + [2, 0]) == .unsigned(0))
     #expect(view.get(D.ccRgNodeEffectivePriority.oid + [0, 1]) == .unsigned(255))  // manual
@@ -284,7 +294,9 @@ struct MIBViewTests {
       #expect(
         view.get(D.ccIpMonLastChange.oid + index)
           == .timeTicks(UInt32((monitor.lastChangeMilliseconds ?? 0) / 10)))
+      #expect(view.get(D.ccIpMonAddressText.oid + index) == .displayString(monitor.address))
     }
+    #expect(view.get(D.ccIpMonAddressText.oid + [2, 2]) == .displayString("2001:db8::1"))
     #expect(view.get(D.ccIpMonAddressType.oid + [2, 1]) == .integer(1))
     #expect(view.get(D.ccIpMonAddress.oid + [2, 1]) == .octetString([192, 0, 2, 1]))
     #expect(view.get(D.ccIpMonAddressType.oid + [2, 2]) == .integer(2))
@@ -314,6 +326,9 @@ struct MIBViewTests {
     for rg: UInt32 in 0...2 {
       #expect(view.get(D.ccRgNodeState.oid + [rg, 1]) == .integer(7))
       #expect(view.get(D.ccRgNodeWeight.oid + [rg, 1]) == .integer(0))
+      #expect(view.get(D.ccRgNodeWeightKnown.oid + [rg, 1]) == .integer(2))  // not known
+      #expect(view.get(D.ccRgNodeWeightKnown.oid + [rg, 0]) == .integer(1))
+      #expect(view.get(D.ccRgNodeFailureCodesText.oid + [rg, 1]) == .displayString(""))
       #expect(view.get(D.ccRgNodeEffectivePriority.oid + [rg, 1]) == .unsigned(0))
       #expect(view.get(D.ccRgNodeFailureCodes.oid + [rg, 1]) == .bits([0]))
       #expect(view.get(D.ccRgPrimaryNode.oid + [rg]) == .integer(0))
@@ -388,8 +403,8 @@ struct MIBViewTests {
       +5s status
       """)
     let view = try #require(plain.view(0, node: 1))
-    #expect(view.count == 18 + 7 + 2 * 7)
-    #expect(view.getNext(D.ccRgNodeLastStateChange.oid + [0, 1]) == nil)
+    #expect(view.count == 18 + 7 + 2 * 9)
+    #expect(view.getNext(D.ccRgNodeWeightKnown.oid + [0, 1]) == nil)
     #expect(view.getNext(D.ccInterfaceMonitorTable.oid) == nil)
     #expect(view.getNext(D.ccRgFailoverCount.oid + [0])?.oid == D.ccRgLastFailoverTime.oid + [0])
   }

@@ -284,6 +284,33 @@ struct NotificationTests {
     #expect(resolved.first?.oid == D.notificationsRoot + [14])
   }
 
+  /// The view is the snapshot of a whole batch of actions: it can still (or again) show the
+  /// resolved groups in split brain. The resolved notification describes the state after it.
+  @Test func splitBrainResolvedSaysNoneForTheGroupsItResolves() throws {
+    var snapshot = try #require(Scenarios.busy.snapshot(1, node: 1))
+    snapshot.splitBrain.count = 2
+    snapshot.splitBrain.active = [1]
+    let view = Run.view(snapshot, Scenarios.busy.configuration)
+    #expect(view.get(D.ccSplitBrainStatus.oid + [0]) == .integer(2))
+    let resolved = Self.notifications(
+      .splitBrainResolved(SplitBrainResolution(groups: [1], winner: 0, reason: "priority")),
+      view)
+    #expect(
+      resolved.first?.varbinds == [
+        VarBind(oid: D.ccLocalNodeId.oid + [0], value: .integer(1)),
+        VarBind(oid: D.ccSplitBrainStatus.oid + [0], value: .integer(1)),
+        VarBind(oid: D.ccSplitBrainCount.oid + [0], value: .counter32(2)),
+      ])
+    // Another group still in split brain: detected(2) is the state after this resolution.
+    snapshot.splitBrain.active = [0, 1]
+    let partial = Self.notifications(
+      .splitBrainResolved(SplitBrainResolution(groups: [1], winner: 0, reason: "priority")),
+      Run.view(snapshot, Scenarios.busy.configuration))
+    #expect(
+      partial.first?.varbinds[1] == VarBind(oid: D.ccSplitBrainStatus.oid + [0], value: .integer(2))
+    )
+  }
+
   @Test func eventsWithoutANotification() throws {
     let view = try #require(Scenarios.busy.view(1, node: 0))
     let quiet: [ClusterEvent] = [

@@ -4,9 +4,10 @@
     python3 packaging/zabbix/generate_template.py          # rewrite ccagent_snmp.yaml
     python3 packaging/zabbix/generate_template.py --check  # exit 1 if the file is stale
 
-The YAML is the deliverable (import it in Zabbix: Data collection > Templates > Import); this
+The YAML is the deliverable (import it in Zabbix 6.0: Configuration > Templates > Import); this
 script is its source, so that OIDs, keys and trigger expressions stay consistent. UUIDs are
-derived from the object identities (uuid5), so regenerating keeps them stable.
+derived from the object identities, so regenerating keeps them stable, and laid out as UUIDv4
+(version nibble 4, variant 10xx): Zabbix 6.0 refuses anything else ("UUIDv4 is expected").
 """
 import sys
 import uuid
@@ -17,7 +18,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "ccagent_snmp.yaml"
 
-TEMPLATE = "Template ccagent SNMP"
+TEMPLATE = "ccagent by SNMP"
 GROUP = "Templates/Applications"
 GROUP_UUID = "a571c0d144b14fd4a87a9d9b2aa9fcd6"  # Zabbix's stock Templates/Applications group
 NAMESPACE = uuid.UUID("5c3e2a4e-6f0e-4f1b-9a51-3c0c1a7ccb01")
@@ -32,7 +33,12 @@ NOTIFICATIONS = ROOT + ".0"
 
 
 def uid(*parts):
-    return uuid.uuid5(NAMESPACE, "/".join(parts)).hex
+    """A stable UUID in the version 4 layout: derived (uuid5) bits, then the version nibble
+    forced to 4 and the variant to RFC 4122's 10xx."""
+    raw = bytearray(uuid.uuid5(NAMESPACE, "/".join(parts)).bytes)
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return uuid.UUID(bytes=bytes(raw)).hex
 
 
 def ref(key):
@@ -81,6 +87,7 @@ VALUEMAPS = {
     "CHASSIS-CLUSTER-MIB::NodeOrNone": [("-1", "none"), ("0", "node0"), ("1", "node1")],
     "CHASSIS-CLUSTER-MIB::NodeOrBoth": [("-1", "both nodes"), ("0", "node0"), ("1", "node1")],
     "SNMPv2-TC::TruthValue": [("1", "true"), ("2", "false")],
+    "zabbix.host.available": [("0", "not available"), ("1", "available"), ("2", "unknown")],
 }
 
 
@@ -97,7 +104,8 @@ def valuemaps():
 
 # --- scalar items -------------------------------------------------------------------------
 def scalar(
-    column, mib_name, key, name, description, *, delay="1m", value_type=None, units=None,
+    column, mib_name, key, name, description, *, delay="{$CCAGENT.POLL.INTERVAL}",
+    value_type=None, units=None,
     valuemap=None, preprocessing=None, history=None, trends=None, triggers=None, tag="cluster",
 ):
     item = {
@@ -128,8 +136,10 @@ def scalar(
 
 
 def trigger(expression, name, priority, description, *, manual_close=False, opdata=None,
-            dependencies=None, recovery_expression=None, trigger_tags=None):
+            dependencies=None, recovery_expression=None, trigger_tags=None, recovery_mode=None):
     t = {"uuid": uid("trigger", name, expression), "expression": expression}
+    if recovery_mode:
+        t["recovery_mode"] = recovery_mode
     if recovery_expression:
         t["recovery_mode"] = "RECOVERY_EXPRESSION"
         t["recovery_expression"] = recovery_expression
@@ -169,7 +179,40 @@ PEER_LOST_NAME = "ccagent: peer node lost"
 PEER_LOST_EXPR = f"last({ref(K_PEER)})=2"
 NODATA_NAME = "ccagent: no SNMP data from the cluster MIB for {$CCAGENT.NODATA.TIMEOUT}"
 NODATA_EXPR = f"nodata({ref(K_PEER)},{{$CCAGENT.NODATA.TIMEOUT}})=1"
+K_SNMP_AVAILABLE = "zabbix[host,snmp,available]"
+SNMP_DOWN_NAME = "ccagent: SNMP agent is not available (for {$CCAGENT.SNMP.TIMEOUT})"
+SNMP_DOWN_EXPR = f"max({ref(K_SNMP_AVAILABLE)},{{$CCAGENT.SNMP.TIMEOUT}})=0"
+SNMP_DOWN_DEP = [{"name": SNMP_DOWN_NAME, "expression": SNMP_DOWN_EXPR}]
 NODATA_DEP = [{"name": NODATA_NAME, "expression": NODATA_EXPR}]
+CONTROL_DOWN_NAME = "ccagent: control link is down"
+CONTROL_DOWN_EXPR = f"last({ref(K_CONTROL)})=2"
+FABRIC_DOWN_NAME = "ccagent: fabric link is down"
+FABRIC_DOWN_EXPR = f"last({ref(K_FABRIC)})=2"
+PEER_LOST_DEP = [{"name": PEER_LOST_NAME, "expression": PEER_LOST_EXPR}]
+# What a lost control link explains (the RG0 secondary goes ineligible, then disabled).
+CONTROL_DOWN_DEP = [{"name": CONTROL_DOWN_NAME, "expression": CONTROL_DOWN_EXPR}]
+
+
+def availability_item():
+    """Zabbix's own view of the SNMP interface: the root cause of every no-data problem."""
+    return {
+        "uuid": uid("item", K_SNMP_AVAILABLE),
+        "name": "SNMP agent availability",
+        "type": "INTERNAL",
+        "key": K_SNMP_AVAILABLE,
+        "delay": "{$CCAGENT.STATE.INTERVAL}",
+        "history": "7d",
+        "description": "Availability of the host's SNMP interface as Zabbix sees it: "
+        "0 not available, 1 available, 2 unknown.",
+        "valuemap": {"name": "zabbix.host.available"},
+        "tags": tags(component="snmp"),
+        "triggers": [trigger(
+            SNMP_DOWN_EXPR, SNMP_DOWN_NAME, "AVERAGE",
+            "Zabbix cannot reach the node's snmpd: the host is down, snmpd is not running, "
+            "or a firewall or the community (or SNMPv3 credentials) blocks the poller. Every "
+            "other problem of this host is suppressed while this one is open.",
+            trigger_tags={"component": "snmp"})],
+    }
 
 
 def scalars():
@@ -189,26 +232,24 @@ def scalars():
                delay="15m", trends="0", preprocessing=SLOW, tag="config"),
         scalar(5, "ccControlLinkStatus", K_CONTROL, "Control link status",
                "The status of the control link that carries the heartbeats.",
-               delay="30s", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcLinkStatus",
+               delay="{$CCAGENT.STATE.INTERVAL}", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcLinkStatus",
                triggers=[trigger(
-                   f"last({ref(K_CONTROL)})=2", "ccagent: control link is down", "AVERAGE",
+                   CONTROL_DOWN_EXPR, CONTROL_DOWN_NAME, "AVERAGE",
                    "The heartbeats from the peer stopped arriving on the control link. While "
                    "fabric probes still arrive, the RG0 secondary node becomes ineligible and "
                    "later disabled. Check the control link cabling, addresses and firewall.",
-                   dependencies=[{"name": PEER_LOST_NAME, "expression": PEER_LOST_EXPR}],
-                   trigger_tags={"component": "link"})]),
+                   dependencies=PEER_LOST_DEP, trigger_tags={"component": "link"})]),
         scalar(6, "ccFabricLinkStatus", K_FABRIC, "Fabric link status",
                "The status of the fabric link, as determined by fabric probes.",
-               delay="30s", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcLinkStatus",
+               delay="{$CCAGENT.STATE.INTERVAL}", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcLinkStatus",
                triggers=[trigger(
-                   f"last({ref(K_FABRIC)})=2", "ccagent: fabric link is down", "AVERAGE",
+                   FABRIC_DOWN_EXPR, FABRIC_DOWN_NAME, "AVERAGE",
                    "Fabric probes from the peer stopped arriving: failure code FL, and the "
                    "data groups of the RG0 secondary move to the peer.",
-                   dependencies=[{"name": PEER_LOST_NAME, "expression": PEER_LOST_EXPR}],
-                   trigger_tags={"component": "link"})]),
+                   dependencies=PEER_LOST_DEP, trigger_tags={"component": "link"})]),
         scalar(7, "ccPeerStatus", K_PEER, "Peer node status",
                "The status of the peer node as seen from this node.",
-               delay="30s", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcPeerState",
+               delay="{$CCAGENT.STATE.INTERVAL}", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcPeerState",
                triggers=[
                    trigger(PEER_LOST_EXPR, PEER_LOST_NAME, "HIGH",
                            "The peer is silent on both the control and the fabric link: this "
@@ -216,9 +257,9 @@ def scalars():
                            "fact alive, both nodes are primary (split brain).",
                            dependencies=NODATA_DEP, trigger_tags={"component": "peer"}),
                    trigger(NODATA_EXPR, NODATA_NAME, "WARNING",
-                           "The cluster MIB does not answer: ccagentd is not running, has "
-                           "lost its AgentX session, or snmpd is down.",
-                           trigger_tags={"component": "snmp"}),
+                           "snmpd answers but the cluster MIB does not: ccagentd is not "
+                           "running or has lost its AgentX session to snmpd.",
+                           dependencies=SNMP_DOWN_DEP, trigger_tags={"component": "snmp"}),
                ]),
         scalar(8, "ccHeartbeatsSent", K_HB_SENT, "Heartbeats sent per second",
                "Heartbeats sent to the peer (Counter64, as a rate).",
@@ -256,7 +297,7 @@ def scalars():
         scalar(14, "ccSplitBrainStatus", K_SB_STATUS, "Split brain status",
                "detected while both nodes are primary for the same redundancy group, until "
                "the agents have resolved it by re-election.",
-               delay="30s", trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccSplitBrainStatus",
+               delay="{$CCAGENT.STATE.INTERVAL}", trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccSplitBrainStatus",
                tag="split-brain",
                triggers=[trigger(
                    f"last({ref(K_SB_STATUS)})=2", "ccagent: split brain detected", "DISASTER",
@@ -273,10 +314,12 @@ def scalars():
                tag="split-brain",
                triggers=[trigger(
                    f"change({ref(K_SB_COUNT)})>0",
-                   "ccagent: a split brain occurred since the last check", "HIGH",
-                   "ccSplitBrainCount increased: a split brain happened, possibly already "
-                   "resolved between two polls. Close the problem after checking the services' "
-                   "data.", manual_close=True, trigger_tags={"component": "split-brain"})]),
+                   "ccagent: a split brain occurred (count {ITEM.LASTVALUE1})", "DISASTER",
+                   "ccSplitBrainCount increased: both nodes were primary for the same "
+                   "redundancy group, possibly only for milliseconds between two polls. The "
+                   "problem stays open until an operator closes it (no automatic recovery): "
+                   "check the services' data on both nodes first.", manual_close=True,
+                   recovery_mode="NONE", trigger_tags={"component": "split-brain"})]),
         scalar(17, "ccConfigDigestStatus", K_CONFIG, "Configuration digest status",
                "Whether the peer runs the same configuration (digest carried in heartbeats).",
                delay="5m", trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccConfigDigestStatus",
@@ -318,31 +361,26 @@ def split_index_js(names):
     )
 
 
-IPMON_JS = (
-    "var input = JSON.parse(value);\n"
-    "var rows = Array.isArray(input) ? input : input.data;\n"
-    "rows.forEach(function (row) {\n"
-    "    var parts = String(row['{#SNMPINDEX}']).split('.');\n"
-    "    row['{#RGID}'] = parts[0];\n"
-    "    row['{#IPMON.INDEX}'] = parts[1];\n"
-    "    // InetAddress arrives as hex octets (\"C6 33 64 0A\") unless the MIB is loaded.\n"
-    "    var hex = String(row['{#IPMON.ADDRESS}'] || '').replace(/[^0-9A-Fa-f]/g, '');\n"
-    "    var type = String(row['{#IPMON.TYPE}']);\n"
-    "    if ((type === '1' || type === 'ipv4') && hex.length === 8) {\n"
-    "        var o = [];\n"
-    "        for (var i = 0; i < 8; i += 2) { o.push(parseInt(hex.substr(i, 2), 16)); }\n"
-    "        row['{#IPMON.ADDRESS}'] = o.join('.');\n"
-    "    } else if ((type === '2' || type === 'ipv6') && hex.length === 32) {\n"
-    "        var g = [];\n"
-    "        for (var j = 0; j < 32; j += 4) { g.push(hex.substr(j, 4).toLowerCase()); }\n"
-    "        row['{#IPMON.ADDRESS}'] = g.join(':');\n"
-    "    }\n"
-    "});\n"
-    "return JSON.stringify(input);"
-)
+def lld_filter(*pairs):
+    """A discovery filter driven by macros: for each (X, Y), {#X} must match
+    {$CCAGENT.LLD.FILTER.Y.MATCHES} and must not match {$CCAGENT.LLD.FILTER.Y.NOT_MATCHES}."""
+    conditions = []
+    for lld, macro in pairs:
+        for suffix, operator in (("MATCHES", None), ("NOT_MATCHES", "NOT_MATCHES_REGEX")):
+            condition = {"macro": f"{{#{lld}}}", "value": f"{{$CCAGENT.LLD.FILTER.{macro}.{suffix}}}"}
+            if operator:
+                condition["operator"] = operator
+            condition["formulaid"] = chr(ord("A") + len(conditions))
+            conditions.append(condition)
+    return {"evaltype": "AND", "conditions": conditions}
 
 
-def prototype(entry, column, mib_name, key, name, description, *, delay="1m", value_type=None,
+FILTER_MACROS = [("RG", "redundancy group ids"), ("IFNAME", "interface monitor names"),
+                 ("IPADDRESS", "IP monitor addresses")]
+
+
+def prototype(entry, column, mib_name, key, name, description, *,
+              delay="{$CCAGENT.POLL.INTERVAL}", value_type=None,
               units=None, valuemap=None, preprocessing=None, trends=None, triggers=None,
               tag_values=None):
     item = {
@@ -381,7 +419,7 @@ def rg_discovery():
         "type": "SNMP_AGENT",
         "snmp_oid": f"discovery[{{#RG.FAILOVERS}},{RG_ENTRY}.2]",
         "key": "ccagent.rg.discovery",
-        "delay": "1h",
+        "delay": "{$CCAGENT.LLD.INTERVAL}",
         "lifetime": "7d",
         "description": "One row per configured redundancy group (ccRedundancyGroupTable); "
         "{#SNMPINDEX} and {#RGID} are the group id (ccRgId).",
@@ -409,7 +447,7 @@ def rg_discovery():
                       "Minimum interval between two failovers of the group.", delay="15m",
                       units="s", trends="0", preprocessing=SLOW, tag_values=t),
             prototype(RG_ENTRY, 7, "ccRgPrimaryNode", primary, "RG {#RGID}: primary node",
-                      "The node that is primary for the group; -1 if none.", delay="30s",
+                      "The node that is primary for the group; -1 if none.", delay="{$CCAGENT.STATE.INTERVAL}",
                       value_type="FLOAT", trends="0", valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone",
                       tag_values=t,
                       triggers=[
@@ -418,7 +456,7 @@ def rg_discovery():
                                   "The redundancy group moved to another node (or lost its "
                                   "primary). See the last failover reason and "
                                   "'journalctl -x -u ccagentd' on both nodes.",
-                                  manual_close=True,
+                                  manual_close=True, dependencies=PEER_LOST_DEP,
                                   opdata="Primary: {ITEM.LASTVALUE1}",
                                   trigger_tags={"component": "redundancy-group"}),
                           trigger(f"max({ref(primary)},#3)=-1",
@@ -438,6 +476,7 @@ def rg_discovery():
                           "apply until 'ccctl request failover reset redundancy-group {#RGID}'.",
                           trigger_tags={"component": "redundancy-group"})]),
         ],
+        "filter": lld_filter(("RGID", "RG")),
         "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID"]))],
     }
 
@@ -446,6 +485,8 @@ def rg_node_discovery():
     k = lambda what, obj: f"ccagent.rg.node.{what}[{obj}.{{#SNMPINDEX}}]"
     state = k("state", "ccRgNodeState")
     weight = k("weight", "ccRgNodeWeight")
+    known = k("weight.known", "ccRgNodeWeightKnown")
+    priority = k("priority.effective", "ccRgNodeEffectivePriority")
     t = {"component": "redundancy-group", "redundancy-group": "{#RGID}", "node": "{#NODEID}"}
     who = "RG {#RGID} node{#NODEID}"
     return {
@@ -454,7 +495,7 @@ def rg_node_discovery():
         "type": "SNMP_AGENT",
         "snmp_oid": f"discovery[{{#RGNODE.PRIORITY}},{RG_NODE_ENTRY}.2]",
         "key": "ccagent.rg.node.discovery",
-        "delay": "1h",
+        "delay": "{$CCAGENT.LLD.INTERVAL}",
         "lifetime": "7d",
         "description": "One row per redundancy group and node "
         "(ccRedundancyGroupNodeTable); {#SNMPINDEX} is \"<ccRgId>.<ccRgNodeId>\", split into "
@@ -465,12 +506,11 @@ def rg_node_discovery():
                       f"{who}: configured priority", "The configured priority.", delay="15m",
                       trends="0", preprocessing=SLOW, tag_values=t),
             prototype(RG_NODE_ENTRY, 3, "ccRgNodeEffectivePriority",
-                      k("priority.effective", "ccRgNodeEffectivePriority"),
-                      f"{who}: effective priority",
+                      priority, f"{who}: effective priority",
                       "The priority used in the election: configured, 255 for a manual "
                       "failover target, 0 while the node cannot be primary.", tag_values=t),
             prototype(RG_NODE_ENTRY, 4, "ccRgNodeState", state, f"{who}: state",
-                      "The state of the node in the group.", delay="30s", trends="0",
+                      "The state of the node in the group.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
                       valuemap="CHASSIS-CLUSTER-MIB::CcRedundancyGroupState", tag_values=t,
                       triggers=[
                           trigger(f"last({ref(state)})=5", f"ccagent: {who} is ineligible",
@@ -478,12 +518,14 @@ def rg_node_discovery():
                                   "The node may not become primary for the group, typically "
                                   "after losing the control link while the fabric link works; "
                                   "it becomes disabled after control-link-failure-timeout.",
+                                  dependencies=CONTROL_DOWN_DEP,
                                   trigger_tags={"component": "redundancy-group"}),
                           trigger(f"last({ref(state)})=6", f"ccagent: {who} is disabled",
                                   "HIGH",
                                   "The node stays out of the group until its agent restarts "
                                   "or, with control-link-recovery, the control link has been "
                                   "good for 3 heartbeats.",
+                                  dependencies=CONTROL_DOWN_DEP,
                                   trigger_tags={"component": "redundancy-group"}),
                       ]),
             prototype(RG_NODE_ENTRY, 5, "ccRgNodeManualFailover",
@@ -495,19 +537,25 @@ def rg_node_discovery():
                       "monitors; at 0 or below the group fails over to the peer.",
                       value_type="FLOAT", tag_values=t,
                       triggers=[trigger(
-                          f"last({ref(weight)})<=0", f"ccagent: {who} weight is 0 or less",
-                          "HIGH",
+                          f"last({ref(weight)})<=0 and last({ref(known)})=1",
+                          f"ccagent: {who} weight is 0 or less", "HIGH",
                           "Failed interface or IP monitors used up the node's weight: the node "
                           "cannot be primary for the group. Check the monitors with "
-                          "'ccctl show interfaces'.",
+                          "'ccctl show interfaces'. Quiet while the weight is not known "
+                          "(ccRgNodeWeightKnown false: the peer is lost; its own problem "
+                          "says so).",
                           opdata="Weight: {ITEM.LASTVALUE1}",
                           trigger_tags={"component": "monitor"})]),
-            prototype(RG_NODE_ENTRY, 7, "ccRgNodeFailureCodes",
-                      k("failure.codes", "ccRgNodeFailureCodes"), f"{who}: failure codes",
-                      "BITS interface(0) ip(1) configSync(2) fabric(3) coldSync(4), the "
-                      "codes IF IP CF FL CS of 'ccctl show status'; shown as Zabbix receives "
-                      "the OCTET STRING (hex unless the MIB is loaded on the Zabbix server).",
+            prototype(RG_NODE_ENTRY, 9, "ccRgNodeFailureCodesText",
+                      k("failure.codes", "ccRgNodeFailureCodesText"), f"{who}: failure codes",
+                      "The failure codes as 'ccctl show status' prints them (CS CF FL IF IP, "
+                      "space-separated, for example 'IF IP'); empty when none.",
                       value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
+            prototype(RG_NODE_ENTRY, 10, "ccRgNodeWeightKnown", known,
+                      f"{who}: weight known",
+                      "false while the node's weight is not known (a lost peer): the weight "
+                      "item then shows 0 and means nothing.", delay="{$CCAGENT.STATE.INTERVAL}",
+                      trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
             prototype(RG_NODE_ENTRY, 8, "ccRgNodeLastStateChange",
                       k("state.changed", "ccRgNodeLastStateChange"),
                       f"{who}: last state change (agent uptime)",
@@ -515,6 +563,15 @@ def rg_node_discovery():
                       "the agent started.", value_type="FLOAT", units="uptime", trends="0",
                       preprocessing=UPTIME, tag_values=t),
         ],
+        "graph_prototypes": [{
+            "uuid": uid("graph_prototype", "rg-node", "weight-priority"),
+            "name": f"{who}: weight and effective priority",
+            "graph_items": [
+                {"color": "1A7C11", "item": {"host": TEMPLATE, "key": weight}},
+                {"sortorder": "1", "color": "2774A4", "item": {"host": TEMPLATE, "key": priority}},
+            ],
+        }],
+        "filter": lld_filter(("RGID", "RG")),
         "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "NODEID"]))],
     }
 
@@ -530,7 +587,7 @@ def ifmon_discovery():
         "type": "SNMP_AGENT",
         "snmp_oid": f"discovery[{{#IFMON.NAME}},{IFMON_ENTRY}.2]",
         "key": "ccagent.ifmon.discovery",
-        "delay": "1h",
+        "delay": "{$CCAGENT.LLD.INTERVAL}",
         "lifetime": "7d",
         "description": "The interface monitors of every redundancy group "
         "(ccInterfaceMonitorTable); {#SNMPINDEX} is \"<ccRgId>.<ccIfMonIndex>\".",
@@ -541,7 +598,7 @@ def ifmon_discovery():
             prototype(IFMON_ENTRY, 4, "ccIfMonStatus", status, f"{who}: status",
                       "The status of the monitored interface on this node; not present counts "
                       "as down; not monitored: the monitor is the other node's only.",
-                      delay="30s", trends="0",
+                      delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
                       valuemap="CHASSIS-CLUSTER-MIB::ccIfMonStatus", tag_values=t,
                       triggers=[trigger(
                           f"last({ref(status)})=2 or last({ref(status)})=3",
@@ -561,6 +618,7 @@ def ifmon_discovery():
                       value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
                       tag_values=t),
         ],
+        "filter": lld_filter(("RGID", "RG"), ("IFMON.NAME", "IFNAME")),
         "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "IFMON.INDEX"]))],
     }
 
@@ -574,20 +632,21 @@ def ipmon_discovery():
         "uuid": uid("discovery", "ipmon"),
         "name": "IP monitor discovery",
         "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#IPMON.ADDRESS}},{IPMON_ENTRY}.3,{{#IPMON.TYPE}},{IPMON_ENTRY}.2]",
+        "snmp_oid": f"discovery[{{#IPMON.ADDRESS}},{IPMON_ENTRY}.7,{{#IPMON.TYPE}},{IPMON_ENTRY}.2]",
         "key": "ccagent.ipmon.discovery",
-        "delay": "1h",
+        "delay": "{$CCAGENT.LLD.INTERVAL}",
         "lifetime": "7d",
         "description": "The IP monitors of every redundancy group (ccIpMonitorTable); "
-        "{#SNMPINDEX} is \"<ccRgId>.<ccIpMonIndex>\". The preprocessing turns the "
-        "InetAddress octets into a printable address.",
+        "{#SNMPINDEX} is \"<ccRgId>.<ccIpMonIndex>\"; {#IPMON.ADDRESS} is ccIpMonAddressText, "
+        "the address as text (an InetAddress whose octets are printable would arrive as a "
+        "string).",
         "item_prototypes": [
             prototype(IPMON_ENTRY, 4, "ccIpMonWeight", k("weight", "ccIpMonWeight"),
                       f"{who}: weight", "The weight taken from the group's IP monitoring "
                       "global threshold while the address is unreachable.", delay="15m",
                       trends="0", preprocessing=SLOW, tag_values=t),
             prototype(IPMON_ENTRY, 5, "ccIpMonStatus", status, f"{who}: status",
-                      "Reachability of the address from this node.", delay="30s", trends="0",
+                      "Reachability of the address from this node.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
                       valuemap="CHASSIS-CLUSTER-MIB::ccIpMonStatus", tag_values=t,
                       triggers=[trigger(
                           f"last({ref(status)})=2", f"ccagent: {who} is unreachable",
@@ -601,7 +660,8 @@ def ipmon_discovery():
                       value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
                       tag_values=t),
         ],
-        "preprocessing": [step("JAVASCRIPT", IPMON_JS)],
+        "filter": lld_filter(("RGID", "RG"), ("IPMON.ADDRESS", "IPADDRESS")),
+        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "IPMON.INDEX"]))],
     }
 
 
@@ -667,7 +727,8 @@ def trap_items():
             item["triggers"] = [trigger(
                 f"nodata({ref(key)},{{$CCAGENT.TRAP.TIMEOUT}})=0",
                 "ccagent: split brain trap received", "HIGH",
-                "A ccSplitBrainDetected notification arrived.", manual_close=True,
+                "A ccSplitBrainDetected notification arrived. The problem stays open until "
+                "an operator closes it.", manual_close=True, recovery_mode="NONE",
                 trigger_tags={"component": "snmp-trap"})]
         items.append(item)
     items.append({
@@ -701,13 +762,29 @@ def document():
         "name": TEMPLATE,
         "description": DESCRIPTION,
         "groups": [{"name": GROUP}],
-        "items": scalars() + trap_items(),
+        "items": [availability_item()] + scalars() + trap_items(),
         "discovery_rules": [rg_discovery(), rg_node_discovery(), ifmon_discovery(),
                             ipmon_discovery()],
         "tags": [{"tag": "class", "value": "software"}, {"tag": "target", "value": "ccagent"}],
         "macros": [
             {"macro": "{$CCAGENT.HB.ERRORS.MAX}", "value": "0",
              "description": "Heartbeat/probe errors per second tolerated for 5 minutes."},
+            {"macro": "{$CCAGENT.LLD.INTERVAL}", "value": "10m",
+             "description": "How often the tables are discovered."},
+        ] + [
+            m for macro, what in FILTER_MACROS for m in (
+                {"macro": f"{{$CCAGENT.LLD.FILTER.{macro}.MATCHES}}", "value": ".*",
+                 "description": f"Discover only {what} matching this regular expression."},
+                {"macro": f"{{$CCAGENT.LLD.FILTER.{macro}.NOT_MATCHES}}",
+                 "value": "CHANGE_IF_NEEDED",
+                 "description": f"Do not discover {what} matching this regular expression."})
+        ] + [
+            {"macro": "{$CCAGENT.POLL.INTERVAL}", "value": "1m",
+             "description": "Polling interval of counters, rates, weights and priorities."},
+            {"macro": "{$CCAGENT.SNMP.TIMEOUT}", "value": "5m",
+             "description": "How long the SNMP interface may be unavailable before a problem."},
+            {"macro": "{$CCAGENT.STATE.INTERVAL}", "value": "30s",
+             "description": "Polling interval of states and link, peer and split-brain status."},
             {"macro": "{$CCAGENT.NODATA.TIMEOUT}", "value": "5m",
              "description": "How long the cluster MIB may stay silent before a problem."},
             {"macro": "{$CCAGENT.TRAP.TIMEOUT}", "value": "15m",
@@ -715,12 +792,24 @@ def document():
         ],
         "valuemaps": valuemaps(),
     }
+    graphs = [{
+        "uuid": uid("graph", "heartbeats"),
+        "name": "ccagent: heartbeats and fabric probes per second",
+        "graph_items": [
+            {"sortorder": str(i), "color": color, "item": {"host": TEMPLATE, "key": key}}
+            for i, (color, key) in enumerate([
+                ("1A7C11", K_HB_SENT), ("2774A4", K_HB_RECEIVED), ("F63100", K_HB_ERRORS),
+                ("A54F10", K_PROBE_SENT), ("FC6EA3", K_PROBE_RECEIVED), ("6C59DC", K_PROBE_ERRORS),
+            ])
+        ],
+    }]
     return {
         "zabbix_export": {
             "version": "6.0",
             "date": "2026-11-21T08:00:00Z",
             "groups": [{"uuid": GROUP_UUID, "name": GROUP}],
             "templates": [template],
+            "graphs": graphs,
         }
     }
 

@@ -40,6 +40,15 @@ def compare_walk_with_status(c, s):
             state = rows[f"{ROOT_OID}.1.3.1.4.{rg}.{node['node']}"][1]
             assert state == str(STATE[node["status"]]), (rg, node, state)
             assert rows[f"{ROOT_OID}.1.3.1.3.{rg}.{node['node']}"][1] == str(node["priority"])
+            row = f"{rg}.{node['node']}"
+            # ccRgNodeFailureCodesText: the codes as ccctl prints them ("IF IP", "" for none).
+            codes = rows[f"{ROOT_OID}.1.3.1.9.{row}"][1].strip('"')
+            assert codes == " ".join(node["monitorFailures"]), (row, codes, node)
+            # ccRgNodeWeightKnown: false(2) exactly when ccctl shows no weight (a lost peer).
+            known = rows[f"{ROOT_OID}.1.3.1.10.{row}"][1]
+            assert known == ("2" if node.get("weight") is None else "1"), (row, known, node)
+            weight = rows[f"{ROOT_OID}.1.3.1.6.{row}"][1]
+            assert weight == str(node["weight"] if node.get("weight") is not None else 0), (row, node)
     return rows
 
 
@@ -60,6 +69,12 @@ def test_walk_equals_status_before_and_after_failover_and_traps_arrive(snmp_clus
            "monitor-failure and state-change notifications")
     text = s.trap_text()
     assert f"{ROOT_OID}.1.4.1.2.1.1" in text  # ccIfMonName.<rg 1>.<monitor 1>
+    # The peer dies: its rows have no known weight (ccRgNodeWeightKnown false, weight 0).
+    c.kill(1)
+    c.wait(lambda: all(n["status"] == "lost" for g in c.status(0)["redundancyGroups"]
+                       for n in g["nodes"] if n["node"] == 1), 15, "peer lost")
+    rows = check_walk_matches_status(c, s)
+    assert rows[f"{ROOT_OID}.1.3.1.10.1.1"][1] == "2" and rows[f"{ROOT_OID}.1.3.1.10.1.0"][1] == "1"
 
 
 def test_snmpd_restart_serves_again_and_delivers_queued_notifications(snmp_cluster):

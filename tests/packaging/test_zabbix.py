@@ -184,7 +184,7 @@ def test_export_version_and_top_level(export):
 
 def test_template_structure(export, template):
     check_object("template", template, "template")
-    assert template["template"] == "Template ccagent SNMP"
+    assert template["template"] == template["name"] == "ccagent by SNMP"  # 6.0 naming
     group_names = {g["name"] for g in export["groups"]}
     assert template["groups"] and all(g["name"] in group_names for g in template["groups"])
     valuemap_names = [v["name"] for v in template.get("valuemaps", [])]
@@ -235,11 +235,15 @@ def test_template_structure(export, template):
             check_trigger("trigger_prototype", t, f"{path}.trigger_prototypes[{k}]")
 
 
-def test_uuids_are_32_lowercase_hex_and_unique(export):
+def test_uuids_have_the_v4_layout_and_are_unique(export):
     found = walk_uuids(export, [])
     assert len(found) > 50
     for u in found:
-        assert isinstance(u, str) and re.fullmatch(r"[0-9a-f]{32}", u), f"bad uuid {u!r}"
+        # Zabbix 6.0 accepts only the UUIDv4 layout: 32 lowercase hex digits, version nibble 4
+        # (13th digit), variant 10xx (17th digit 8, 9, a or b). Else the import fails with
+        # 'Invalid parameter "/1/uuid": UUIDv4 is expected.'
+        assert isinstance(u, str) and re.fullmatch(r"[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}", u), \
+            f"not a UUIDv4: {u!r}"
     duplicates = {u for u in found if found.count(u) > 1}
     assert not duplicates, f"duplicate uuids: {sorted(duplicates)}"
 
@@ -561,14 +565,14 @@ def test_lld_javascript(template):
     out = run_js(rule_js(template, "ccagent.rg.discovery"),
                  json.dumps({"data": [{"{#SNMPINDEX}": "0", "{#RG.FAILOVERS}": "1"}]}))
     assert out["data"][0]["{#RGID}"] == "0"
+    # {#IPMON.ADDRESS} is ccIpMonAddressText: passed through as it is, even when an
+    # InetAddress's four octets would all be printable (9.9.9.9 is "\t\t\t\t").
     out = run_js(rule_js(template, "ccagent.ipmon.discovery"), json.dumps([
-        {"{#SNMPINDEX}": "1.1", "{#IPMON.ADDRESS}": "C6 33 64 0A", "{#IPMON.TYPE}": "1"},
-        {"{#SNMPINDEX}": "1.2", "{#IPMON.ADDRESS}": "20 01 0D B8 00 00 00 00 00 00 00 00 00 00 00 01",
-         "{#IPMON.TYPE}": "2"},
-        {"{#SNMPINDEX}": "2.1", "{#IPMON.ADDRESS}": "192.0.2.7", "{#IPMON.TYPE}": "ipv4"},
+        {"{#SNMPINDEX}": "1.1", "{#IPMON.ADDRESS}": "9.9.9.9", "{#IPMON.TYPE}": "1"},
+        {"{#SNMPINDEX}": "1.2", "{#IPMON.ADDRESS}": "2001:db8::1", "{#IPMON.TYPE}": "2"},
+        {"{#SNMPINDEX}": "2.1", "{#IPMON.ADDRESS}": "10.100.100.100", "{#IPMON.TYPE}": "1"},
     ]))
-    assert [r["{#IPMON.ADDRESS}"] for r in out] == [
-        "198.51.100.10", "2001:0db8:0000:0000:0000:0000:0000:0001", "192.0.2.7"]
+    assert [r["{#IPMON.ADDRESS}"] for r in out] == ["9.9.9.9", "2001:db8::1", "10.100.100.100"]
     assert [(r["{#RGID}"], r["{#IPMON.INDEX}"]) for r in out] == [("1", "1"), ("1", "2"), ("2", "1")]
 
 

@@ -1,0 +1,279 @@
+"""A private, real Zabbix 6.0 server from Debian 12's packages, on 127.0.0.1 only.
+
+PostgreSQL 15 (a cluster made with initdb in a temporary directory, fsync off), the shipped
+schema of zabbix-server-pgsql, zabbix_server in the foreground, and zabbix-frontend-php
+(a copy with its own conf/zabbix.conf.php) served by php-fpm and nginx for the JSON-RPC API.
+Every daemon is started directly (no systemd) on free ports and stopped by close().
+"""
+import gzip
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+SCHEMA = "/usr/share/zabbix-server-pgsql"
+FRONTEND = "/usr/share/zabbix"
+RECEIVER = "/usr/local/share/zabbix/zabbix_trap_receiver.pl"
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait(predicate, timeout, what):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception as error:  # noqa: BLE001 - retried until the deadline
+            last = error
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last})")
+
+
+class ApiError(Exception):
+    pass
+
+
+class ZabbixLab:
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="cczbx-")
+        os.chmod(self.work, 0o755)
+        self.procs = []
+        self.pg_data = os.path.join(self.work, "pg")
+        self.pg_port = free_port()
+        # zabbix_server takes ListenPort 1024..32767 only.
+        self.server_port = next(p for p in iter(free_port, None) if 1024 <= p <= 32767)
+        self.http_port = free_port()
+        self.trap_file = os.path.join(self.work, "snmptraps.log")
+        self.token = None
+        try:
+            self._postgres()
+            self._server()
+            self._frontend()
+        except BaseException:
+            self.close()
+            raise
+
+    # --- daemons ---------------------------------------------------------------------------
+    def _postgres(self):
+        os.makedirs(self.pg_data)
+        shutil.chown(self.pg_data, "postgres", "postgres")
+        run = lambda *cmd, **kw: subprocess.run(["runuser", "-u", "postgres", "--", *cmd],
+                                                check=True, capture_output=True, **kw)
+        run(f"{PG_BIN}/initdb", "-D", self.pg_data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        run(f"{PG_BIN}/pg_ctl", "-D", self.pg_data, "-w", "-l", os.path.join(self.pg_data, "log"),
+            "-o", f"-c listen_addresses=127.0.0.1 -p {self.pg_port} -c fsync=off "
+                  f"-c synchronous_commit=off -c full_page_writes=off "
+                  f"-c unix_socket_directories={self.pg_data}", "start")
+        self.pg_started = True
+        psql = ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres", "-q",
+                "-v", "ON_ERROR_STOP=1"]
+        subprocess.run(psql + ["-c", "CREATE DATABASE zabbix"], check=True, capture_output=True)
+        sql = b"".join(gzip.open(os.path.join(SCHEMA, f)).read()
+                       for f in ("schema.sql.gz", "images.sql.gz", "data.sql.gz"))
+        subprocess.run(psql + ["-d", "zabbix"], input=sql, check=True, capture_output=True)
+
+    def _server(self):
+        conf = os.path.join(self.work, "zabbix_server.conf")
+        with open(conf, "w") as f:
+            f.write(f"""ListenIP=127.0.0.1
+ListenPort={self.server_port}
+LogFile={self.work}/zabbix_server.log
+LogFileSize=0
+PidFile={self.work}/zabbix_server.pid
+SocketDir={self.work}
+DBHost=127.0.0.1
+DBPort={self.pg_port}
+DBName=zabbix
+DBUser=postgres
+AllowRoot=1
+StartSNMPTrapper=1
+SNMPTrapperFile={self.trap_file}
+CacheUpdateFrequency=2
+StartPollers=2
+StartPollersUnreachable=1
+StartTrappers=1
+StartPingers=0
+StartDiscoverers=1
+StartHTTPPollers=0
+StartPreprocessors=2
+StartLLDProcessors=1
+StartEscalators=1
+StartAlerters=1
+UnavailableDelay=5
+UnreachableDelay=2
+UnreachablePeriod=5
+Timeout=3
+HousekeepingFrequency=0
+""")
+        open(self.trap_file, "a").close()
+        self.server = self._spawn(["zabbix_server", "-f", "-c", conf])
+        wait(lambda: self.server.poll() is None and "server #0 started" in self.log(), 120,
+             "zabbix_server to start")
+
+    def _frontend(self):
+        web = os.path.join(self.work, "web")
+        shutil.copytree(FRONTEND, web, symlinks=True)
+        # Debian's frontend reads its configuration from /etc/zabbix/zabbix.conf.php (a
+        # patched CConfigFile::CONFIG_FILE_PATH): the private copy reads its own instead.
+        web_conf = os.path.join(web, "conf", "zabbix.conf.php")
+        core = os.path.join(web, "include", "classes", "core", "CConfigFile.php")
+        with open(core) as f:
+            text = f.read()
+        assert "/etc/zabbix/zabbix.conf.php" in text, "frontend layout changed"
+        with open(core, "w") as f:
+            f.write(text.replace("/etc/zabbix/zabbix.conf.php", web_conf))
+        with open(web_conf, "w") as f:
+            f.write(f"""<?php
+$DB['TYPE'] = 'POSTGRESQL';
+$DB['SERVER'] = '127.0.0.1';
+$DB['PORT'] = '{self.pg_port}';
+$DB['DATABASE'] = 'zabbix';
+$DB['USER'] = 'postgres';
+$DB['PASSWORD'] = '';
+$DB['SCHEMA'] = '';
+$DB['ENCRYPTION'] = false;
+$DB['KEY_FILE'] = '';
+$DB['CERT_FILE'] = '';
+$DB['CA_FILE'] = '';
+$DB['VERIFY_HOST'] = false;
+$DB['CIPHER_LIST'] = '';
+$DB['VAULT_URL'] = '';
+$DB['VAULT_DB_PATH'] = '';
+$DB['VAULT_TOKEN'] = '';
+$DB['DOUBLE_IEEE754'] = true;
+$ZBX_SERVER = '127.0.0.1';
+$ZBX_SERVER_PORT = '{self.server_port}';
+$ZBX_SERVER_NAME = 'cctest';
+$IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
+""")
+        fpm_sock = os.path.join(self.work, "php-fpm.sock")
+        fpm_conf = os.path.join(self.work, "php-fpm.conf")
+        with open(fpm_conf, "w") as f:
+            f.write(f"""[global]
+pid = {self.work}/php-fpm.pid
+error_log = {self.work}/php-fpm.log
+daemonize = no
+[zabbix]
+user = root
+group = root
+listen = {fpm_sock}
+listen.mode = 0666
+pm = static
+pm.max_children = 3
+php_value[memory_limit] = 256M
+php_value[post_max_size] = 16M
+php_value[max_execution_time] = 300
+php_value[max_input_time] = 300
+php_value[date.timezone] = UTC
+""")
+        self._spawn(["php-fpm8.2", "-R", "-F", "-y", fpm_conf])
+        nginx_conf = os.path.join(self.work, "nginx.conf")
+        with open(nginx_conf, "w") as f:
+            f.write(f"""daemon off;
+pid {self.work}/nginx.pid;
+error_log {self.work}/nginx-error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {self.work}/nginx-body;
+  fastcgi_temp_path {self.work}/nginx-fcgi;
+  proxy_temp_path {self.work}/nginx-proxy;
+  uwsgi_temp_path {self.work}/nginx-uwsgi;
+  scgi_temp_path {self.work}/nginx-scgi;
+  client_max_body_size 16m;
+  server {{
+    listen 127.0.0.1:{self.http_port};
+    root {web};
+    index index.php;
+    location ~ \\.php$ {{
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+      fastcgi_read_timeout 300;
+      fastcgi_pass unix:{fpm_sock};
+    }}
+  }}
+}}
+""")
+        self._spawn(["nginx", "-c", nginx_conf, "-e", os.path.join(self.work, "nginx-error.log")])
+        wait(lambda: self.call("apiinfo.version", {}, auth=False), 60, "the Zabbix API")
+        self.token = self.call("user.login", {"username": "Admin", "password": "zabbix"},
+                               auth=False)
+
+    def _spawn(self, cmd):
+        log = open(os.path.join(self.work, os.path.basename(cmd[0]) + ".out"), "ab")
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(p)
+        return p
+
+    # --- API -------------------------------------------------------------------------------
+    def call(self, method, params, auth=True):
+        body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+        if auth:
+            body["auth"] = self.token
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.http_port}/api_jsonrpc.php",
+            data=json.dumps(body).encode(), headers={"Content-Type": "application/json-rpc"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            reply = json.loads(response.read())
+        if "error" in reply:
+            e = reply["error"]
+            raise ApiError(f"{method}: {e.get('message')} {e.get('data')}")
+        return reply["result"]
+
+    def import_template(self, path):
+        with open(path) as f:
+            source = f.read()
+        rules = {
+            "templates": {"createMissing": True, "updateExisting": True},
+            "items": {"createMissing": True, "updateExisting": True},
+            "triggers": {"createMissing": True, "updateExisting": True},
+            "discoveryRules": {"createMissing": True, "updateExisting": True},
+            "graphs": {"createMissing": True, "updateExisting": True},
+            "valueMaps": {"createMissing": True, "updateExisting": True},
+            "templateLinkage": {"createMissing": True},
+            "groups": {"createMissing": True},  # Zabbix 6.0's name for the group rule
+        }
+        return self.call("configuration.import",
+                         {"format": "yaml", "rules": rules, "source": source})
+
+    def log(self):
+        text = ""
+        for name in ("zabbix_server.log", "zabbix_server.out"):
+            try:
+                text += open(os.path.join(self.work, name)).read()
+            except OSError:
+                pass
+        return text
+
+    def close(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for p in reversed(self.procs):
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        if getattr(self, "pg_started", False):
+            subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D",
+                            self.pg_data, "-m", "immediate", "-w", "stop"], capture_output=True)
+        if os.environ.get("ZABBIX_KEEP") != "1":
+            shutil.rmtree(self.work, ignore_errors=True)
