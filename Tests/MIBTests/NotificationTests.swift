@@ -290,7 +290,7 @@ struct NotificationTests {
     var snapshot = try #require(Scenarios.busy.snapshot(1, node: 1))
     snapshot.splitBrain.count = 2
     snapshot.splitBrain.active = [1]
-    let view = Run.view(snapshot, Scenarios.busy.configuration)
+    let view = ScenarioRun.view(snapshot, Scenarios.busy.configuration)
     #expect(view.get(D.ccSplitBrainStatus.oid + [0]) == .integer(2))
     let resolved = Self.notifications(
       .splitBrainResolved(SplitBrainResolution(groups: [1], winner: 0, reason: "priority")),
@@ -305,7 +305,7 @@ struct NotificationTests {
     snapshot.splitBrain.active = [0, 1]
     let partial = Self.notifications(
       .splitBrainResolved(SplitBrainResolution(groups: [1], winner: 0, reason: "priority")),
-      Run.view(snapshot, Scenarios.busy.configuration))
+      ScenarioRun.view(snapshot, Scenarios.busy.configuration))
     #expect(
       partial.first?.varbinds[1] == VarBind(oid: D.ccSplitBrainStatus.oid + [0], value: .integer(2))
     )
