@@ -8,6 +8,7 @@ Every daemon is started directly (no systemd) on free ports and stopped by close
 import gzip
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,6 +29,21 @@ def free_port(kind=socket.SOCK_STREAM):
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def low_free_port():
+    """A free TCP port on 127.0.0.1 in 20000..32767 (bind-tested)."""
+    for _ in range(200):
+        port = random.randrange(20000, 32768)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port in 20000..32767")
 
 
 def wait(predicate, timeout, what):
@@ -54,8 +70,8 @@ class ZabbixLab:
         self.procs = []
         self.pg_data = os.path.join(self.work, "pg")
         self.pg_port = free_port()
-        # zabbix_server takes ListenPort 1024..32767 only.
-        self.server_port = next(p for p in iter(free_port, None) if 1024 <= p <= 32767)
+        # zabbix_server takes ListenPort 1024..32767 only, below the kernel's ephemeral range.
+        self.server_port = low_free_port()
         self.http_port = free_port()
         self.trap_file = os.path.join(self.work, "snmptraps.log")
         self.token = None
