@@ -248,8 +248,8 @@ def test_unit_directives(tree):
         "RuntimeDirectoryMode": "0750", "Group": "ccagent", "NoNewPrivileges": "yes",
         "ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes",
         "ReadWritePaths": "-/var/agentx", "SystemCallArchitectures": "native",
-        "CapabilityBoundingSet": "CAP_NET_RAW CAP_NET_BIND_SERVICE",
-        "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+        "CapabilityBoundingSet": "CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_NET_ADMIN",
+        "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET",
         "MemoryDenyWriteExecute": "yes", "UMask": "0027",
     }
     for key, value in expect.items():

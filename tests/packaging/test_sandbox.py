@@ -270,7 +270,7 @@ def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, ccagent_
         # The sandbox is in force on the running daemon.
         status = Path(f"/proc/{node0.pid}/status").read_text()
         assert Path(f"/proc/{node0.pid}/comm").read_text().strip() == "ccagentd"
-        assert re.search(r"^CapEff:\s+0*2400$", status, re.M), status  # NET_RAW, NET_BIND_SERVICE
+        assert re.search(r"^CapEff:\s+0*3400$", status, re.M), status  # NET_RAW, NET_ADMIN, NET_BIND_SERVICE
         assert re.search(r"^NoNewPrivs:\s+1$", status, re.M)
         assert re.search(r"^Seccomp:\s+2$", status, re.M)
         assert re.search(rf"^Gid:\s+{group.gr_gid}\s", status, re.M)
