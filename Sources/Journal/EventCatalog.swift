@@ -4,9 +4,8 @@ import Logging
 public enum EventCatalog {
   /// The record for an event from the state machine. Every event is logged, so this never
   /// returns `nil` today; the optional leaves room for events that are not.
-  /// `sourceAddress` is the sender of a rejected datagram when the caller knows it.
   public static func record(
-    for event: ClusterEvent, context: EventContext, sourceAddress: String? = nil
+    for event: ClusterEvent, context: EventContext
   ) -> EventRecord? {
     let peer = String(context.peerNodeID)
     let interval = String(context.heartbeatIntervalMilliseconds)
@@ -122,14 +121,9 @@ public enum EventCatalog {
       return make(
         .preemptLimitReached, event.summary,
         [("RG_ID", String(group)), ("LIMIT", String(limit)), ("PERIOD", String(period))])
-    case .datagramRejected(let link, let reason):
-      if let sourceAddress {
-        return authenticationFailure(
-          source: sourceAddress, link: link.description, reason: reason, context: context)
-      }
-      return make(
-        .authenticationFailure, "\(link) datagram rejected: \(reason)",
-        [("SOURCE_ADDRESS", "unknown"), ("LINK", link.description), ("REASON", reason)])
+    case .datagramRejected(let link, let source, let reason):
+      return authenticationFailure(
+        source: source, link: link.description, reason: reason, context: context)
     }
   }
 

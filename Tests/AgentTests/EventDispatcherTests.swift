@@ -42,11 +42,13 @@ import Testing
     let (dispatcher, snapshot) = try makeDispatcher(logging: CapturingHandler(store: records))
     for sequence in 0..<100 {
       dispatcher.dispatch(
-        .datagramRejected(link: .control, reason: "replayed sequence \(sequence)"),
+        .datagramRejected(
+          link: .control, source: "10.0.0.2", reason: "replayed sequence \(sequence)"),
         snapshot: snapshot)
     }
     dispatcher.dispatch(
-      .datagramRejected(link: .control, reason: "message claims to come from node0"),
+      .datagramRejected(
+        link: .control, source: "10.0.0.2", reason: "message claims to come from node0"),
       snapshot: snapshot)
     dispatcher.stop()  // the writer thread has written everything queued
     let logged = records.events.map { "\($0.message)" }
@@ -65,7 +67,9 @@ import Testing
       context: EventContext(
         clusterID: 1, nodeID: 0, heartbeatIntervalMilliseconds: 1000, configDigest: 0))
     let start = ContinuousClock.now
-    for _ in 0..<8 { dispatcher.rejected(link: .control, source: "10.0.0.2", reason: "bad MAC") }
+    for _ in 0..<8 {
+      dispatcher.record(.datagramRejected(link: .control, source: "10.0.0.2", reason: "bad MAC"))
+    }
     #expect(dispatcher.nextSuppressedRecordsFlush.map { $0 >= start + .seconds(10) } == true)
     dispatcher.flushSuppressedRecords(now: start)  // the window is still open: nothing
     dispatcher.flushSuppressedRecords(now: ContinuousClock.now + .seconds(10))

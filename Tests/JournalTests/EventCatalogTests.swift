@@ -82,7 +82,7 @@ private let sampleEvents: [ClusterEvent] = [
   .manualFailoverReset(group: 1, requestedBy: nil, reason: "failback"),
   .failoverCountCleared(requestedBy: nil),
   .preemptLimitReached(group: 1, limit: 3, periodSeconds: 600),
-  .datagramRejected(link: .control, reason: "replayed sequence 5"),
+  .datagramRejected(link: .control, source: "10.0.0.2", reason: "replayed sequence 5"),
 ]
 
 private func shellRecords() -> [EventRecord] {
@@ -174,11 +174,8 @@ private struct PlainInstant: InstantProtocol {
     #expect(try record(19)[field: "REQUESTED_BY"] == "agent")
     let rejected = try record(22)
     #expect(rejected.kind == .authenticationFailure)
-    #expect(rejected[field: "SOURCE_ADDRESS"] == "unknown" && rejected[field: "LINK"] == "control")
-    let known = try #require(
-      EventCatalog.record(
-        for: sampleEvents[22], context: context, sourceAddress: "10.0.0.2"))
-    #expect(known[field: "SOURCE_ADDRESS"] == "10.0.0.2")
-    #expect(known.message == "control datagram from 10.0.0.2 rejected: replayed sequence 5")
+    // The event itself carries its source now (issue 12 item 3).
+    #expect(rejected[field: "SOURCE_ADDRESS"] == "10.0.0.2" && rejected[field: "LINK"] == "control")
+    #expect(rejected.message == "control datagram from 10.0.0.2 rejected: replayed sequence 5")
   }
 }

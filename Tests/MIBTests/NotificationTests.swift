@@ -319,7 +319,7 @@ struct NotificationTests {
       .manualFailoverReset(group: 1, requestedBy: nil, reason: "operator request"),
       .failoverCountCleared(requestedBy: 0),
       .preemptLimitReached(group: 1, limit: 2, periodSeconds: 600),
-      .datagramRejected(link: .control, reason: "bad digest"),
+      .datagramRejected(link: .control, source: "10.0.0.2", reason: "bad digest"),
     ]
     for event in quiet {
       #expect(Self.notifications(event, view).isEmpty, "\(event.name)")

@@ -70,17 +70,16 @@ actor ClusterDriver {
       guard message.link == link else {
         apply(
           machine.datagramRejected(
-            link: link, reason: "\(message.link) message on the \(link) port from \(source)",
+            link: link, source: source, reason: "\(message.link) message on the \(link) port",
             now: time))
         return
       }
       message.link = link
-      apply(machine.messageReceived(message, now: time))
+      apply(machine.messageReceived(message, source: source, now: time))
     } catch {
-      events.rejected(link: link, source: source, reason: error.description)
       apply(
-        machine.datagramRejected(link: link, reason: "from \(source): \(error)", now: time),
-        quietRejections: true)
+        machine.datagramRejected(
+          link: link, source: source, reason: error.description, now: time))
     }
   }
 
@@ -136,7 +135,7 @@ actor ClusterDriver {
 
   // MARK: - Actions
 
-  private func apply(_ actions: [ClusterAction], quietRejections: Bool = false) {
+  private func apply(_ actions: [ClusterAction]) {
     // One snapshot per batch, shared by every event of the batch and the publish below.
     var batchSnapshot: ClusterSnapshot?
     for action in actions {
@@ -151,8 +150,10 @@ actor ClusterDriver {
         transport.send(codec.encode(probe), on: .fabric)
       case .dataPlane(let action):
         dataPlane?.execute(action)
-      case .emit(.datagramRejected) where quietRejections:
-        continue  // already logged, rate-limited, with its source address
+      case .emit(let event) where event.isRejection:
+        // No trap or hook follows a rejection: its record needs no snapshot (one per forged
+        // datagram was most of a flood's cost).
+        events.record(event)
       case .emit(let event):
         let snapshot = batchSnapshot ?? machine.snapshot(now: now)
         batchSnapshot = snapshot

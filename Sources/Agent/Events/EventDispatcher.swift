@@ -62,16 +62,7 @@ final class EventDispatcher: Sendable {
   }
 
   func dispatch(_ event: ClusterEvent, snapshot: ClusterSnapshot) {
-    let context = self.context.withLock { $0 }
-    if let record = EventCatalog.record(for: event, context: context) {
-      if case .datagramRejected = event {
-        // Keyed by the kind of rejection, not its numbers: each replayed or duplicated
-        // datagram carries its own sequence number, and a key per number limited nothing.
-        log(limited: record, key: "rejected:" + event.summary.filter { !$0.isNumber })
-      } else {
-        records.write(record)
-      }
-    }
+    record(event)
     if case .groupStateChanged(let change) = event {
       hooks.notify(
         group: change.group, newState: change.to.description,
@@ -80,12 +71,18 @@ final class EventDispatcher: Sendable {
     traps.withLock { $0 }?.send(event, snapshot)
   }
 
-  /// Bad datagrams on the heartbeat ports, with their source: logged at a bounded rate.
-  func rejected(link: HeartbeatMessage.Link, source: String, reason: String) {
+  /// The event's journal record alone (rejections: no trap, no hook).
+  func record(_ event: ClusterEvent) {
     let context = self.context.withLock { $0 }
-    let record = EventCatalog.authenticationFailure(
-      source: source, link: link.description, reason: reason, context: context)
-    log(limited: record, key: "auth:\(source)")
+    if let record = EventCatalog.record(for: event, context: context) {
+      if case .datagramRejected(_, let source, let reason) = event {
+        // Keyed by source and kind of rejection, not its numbers: each replayed or duplicated
+        // datagram carries its own sequence number, and a key per number limited nothing.
+        log(limited: record, key: "rejected:\(source):" + reason.filter { !$0.isNumber })
+      } else {
+        records.write(record)
+      }
+    }
   }
 
   private func log(limited record: EventRecord, key: String) {

@@ -19,7 +19,7 @@ public enum ClusterEvent: Sendable, Equatable {
   case manualFailoverReset(group: Int, requestedBy: Int?, reason: String)
   case failoverCountCleared(requestedBy: Int?)
   case preemptLimitReached(group: Int, limit: Int, periodSeconds: Int)
-  case datagramRejected(link: HeartbeatMessage.Link, reason: String)
+  case datagramRejected(link: HeartbeatMessage.Link, source: String, reason: String)
 
   /// A short kebab-case name for logs, JSON and the simulation.
   public var name: String {
@@ -77,7 +77,8 @@ public enum ClusterEvent: Sendable, Equatable {
     case .failoverCountCleared: "failover counts cleared"
     case .preemptLimitReached(let group, let limit, let period):
       "rg\(group) preempt stopped: \(limit) preemptive failovers within \(period) s"
-    case .datagramRejected(let link, let reason): "\(link) datagram rejected: \(reason)"
+    case .datagramRejected(let link, let source, let reason):
+      "\(link) datagram from \(source) rejected: \(reason)"
     }
   }
 }
@@ -128,4 +129,12 @@ public struct SplitBrainResolution: Sendable, Equatable {
   public var groups: [Int]
   public var winner: Int
   public var reason: String
+}
+
+extension ClusterEvent {
+  /// A datagram the agent refused: a record at a bounded rate, nothing else.
+  public var isRejection: Bool {
+    if case .datagramRejected = self { return true }
+    return false
+  }
 }

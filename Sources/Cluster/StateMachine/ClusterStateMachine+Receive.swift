@@ -7,13 +7,13 @@ extension ClusterStateMachine {
   }
 
   /// Returns false when the message was rejected (and counted) before it changed anything.
-  mutating func receive(_ message: HeartbeatMessage, now: ClusterTime) -> Bool {
+  mutating func receive(_ message: HeartbeatMessage, source: String, now: ClusterTime) -> Bool {
     guard Int(message.nodeID) == peerNode else {
       countError(message.link)
       actions.append(
         .emit(
           .datagramRejected(
-            link: message.link,
+            link: message.link, source: source,
             reason: "message claims to come from node\(message.nodeID), expected node\(peerNode)")))
       return false
     }
@@ -25,7 +25,7 @@ extension ClusterStateMachine {
       actions.append(
         .emit(
           .datagramRejected(
-            link: message.link, reason: "replayed sequence \(message.sequence)")))
+            link: message.link, source: source, reason: "replayed sequence \(message.sequence)")))
       return false
     }
 

@@ -143,10 +143,11 @@ public struct ClusterStateMachine: Sendable {
   }
 
   /// A heartbeat or probe arrived, already decoded and authenticated by the codec.
-  public mutating func messageReceived(_ message: HeartbeatMessage, now: ClusterTime)
-    -> [ClusterAction]
-  {
-    guard receive(message, now: now) else {
+  /// `source` is the sender's address as the shell saw it, for the rejection records.
+  public mutating func messageReceived(
+    _ message: HeartbeatMessage, source: String = "unknown", now: ClusterTime
+  ) -> [ClusterAction] {
+    guard receive(message, source: source, now: now) else {
       // Rejected (replayed, wrong node): counted, reported, and nothing evaluated, so a flood
       // of such messages costs no evaluation of the RGs.
       defer { actions.removeAll(keepingCapacity: true) }
@@ -158,10 +159,10 @@ public struct ClusterStateMachine: Sendable {
   /// A datagram on a heartbeat port failed to decode or authenticate, or came from an address
   /// that is not the peer's: counted and reported, without an evaluation (nothing changed).
   public mutating func datagramRejected(
-    link: HeartbeatMessage.Link, reason: String, now: ClusterTime
+    link: HeartbeatMessage.Link, source: String, reason: String, now: ClusterTime
   ) -> [ClusterAction] {
     countError(link)
-    return [.emit(.datagramRejected(link: link, reason: reason))]
+    return [.emit(.datagramRejected(link: link, source: source, reason: reason))]
   }
 
   /// The agent is stopping (SIGTERM): give up primacy of every RG ("agent stopping") and tell
