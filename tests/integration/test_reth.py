@@ -64,8 +64,11 @@ def test_reth_address_and_mac_follow_rg1_and_are_restored():
         stop = threading.Event()
 
         def sample():
+            # Two `ip` calls are not one instant: read the new owner first, then the old one.
+            # The old owner gives the address up before it tells the peer, so node0 still
+            # holding it after node1 was seen with it is a real overlap, never a reading race.
             while not stop.is_set():
-                if holds(c, 0) and holds(c, 1):
+                if holds(c, 1) and holds(c, 0):
                     both.append(time.time())
                 time.sleep(0.02)
 
