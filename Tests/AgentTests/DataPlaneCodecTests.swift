@@ -135,7 +135,7 @@ private func * (bytes: [UInt8], count: Int) -> [UInt8] {
         #expect(seen.insert(mac).inserted)
       }
     }
-    #expect(macText([0, 0x10, 0xDB, 0xFF, 0xA2, 3]) == "00:10:db:ff:a2:03")
+    #expect(RethMAC.text([0, 0x10, 0xDB, 0xFF, 0xA2, 3]) == "00:10:db:ff:a2:03")
   }
 
   @Test func linkLocalIsModifiedEUI64() throws {

@@ -1,4 +1,5 @@
 import CLinux
+import Cluster
 import Foundation
 import Synchronization
 import Testing
@@ -454,7 +455,7 @@ struct DataPlaneClientTests {
           usleep(150_000)
           controller.sendDueAnnouncements()
         }
-        let shared = macText(sharedMAC)
+        let shared = RethMAC.text(sharedMAC)
         #expect(neighbourMAC(client, "192.0.2.1") == shared)
         #expect(neighbourMAC(client, "2001:db8:1::1") == shared)
         // Now from scratch: the answer to the client's own ARP request must be the reth's.
@@ -467,10 +468,10 @@ struct DataPlaneClientTests {
           let replies = capture.collect(for: .milliseconds(200)) {
             $0.count >= 42 && $0[21] == 2 && Array($0[28..<32]) == [192, 0, 2, 1]
           }
-          return (reached, replies.map { macText(Array($0.1[22..<28])) })
+          return (reached, replies.map { RethMAC.text(Array($0.1[22..<28])) })
         }
         #expect(reached)
-        #expect(repliers == [macText(sharedMAC)])
+        #expect(repliers == [RethMAC.text(sharedMAC)])
         // No ping6 here: a TCP connection to a closed port answered by a reset proves the
         // address reachable (a timeout would not).
         #expect(tcpRefused(client, "2001:db8:1::1"))

@@ -131,10 +131,7 @@ final class NotifyHookRunner: Sendable {
       if result < 0 && errno != EINTR { return true }
       let left = ContinuousClock.now.duration(to: deadline)
       if left <= .zero { return false }
-      let milliseconds = Int32(
-        clamping: left.components.seconds * 1000 + left.components.attoseconds
-          / 1_000_000_000_000_000
-          + 1)
+      let milliseconds = ICMPEchoSocket.milliseconds(left)
       if pidfd >= 0 {
         var ready = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
         _ = poll(&ready, 1, milliseconds)

@@ -41,7 +41,7 @@ public struct RethPlan: Sendable, Equatable, Codable {
 
   /// `00:10:db:ff:10:00`.
   public var macText: String {
-    mac.map { $0.map { byte in hex(byte) }.joined(separator: ":") } ?? "member"
+    mac.map(RethMAC.text) ?? "member"
   }
 
   /// One line for `simulate` and the journal: `reth0 (RG1, eth14) 192.0.2.1/24 MAC …`.
@@ -50,11 +50,6 @@ public struct RethPlan: Sendable, Equatable, Codable {
       + (addresses.isEmpty ? "no addresses" : addresses.map(\.description).joined(separator: " "))
       + " MAC \(macText)"
   }
-}
-
-private func hex(_ byte: UInt8) -> String {
-  let digits = Array("0123456789abcdef")
-  return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
 }
 
 extension DataPlaneAction: CustomStringConvertible {
@@ -98,5 +93,12 @@ public enum RethMAC {
     case .juniper: return [0x00, 0x10, 0xdb, 0xff, (id & 0x0F) << 4 | id >> 4, n]
     case .member: return nil
     }
+  }
+
+  /// "aa:bb:cc:dd:ee:ff".
+  public static func text(_ mac: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef")
+    return mac.map { String([digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]]) }.joined(
+      separator: ":")
   }
 }

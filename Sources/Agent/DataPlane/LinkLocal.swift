@@ -1,11 +1,3 @@
-/// "aa:bb:cc:dd:ee:ff".
-func macText(_ mac: [UInt8]) -> String {
-  mac.map { byte in
-    let text = String(byte, radix: 16)
-    return text.count == 1 ? "0" + text : text
-  }.joined(separator: ":")
-}
-
 /// The IPv6 link-local address derived from a MAC by modified EUI-64 (RFC 4291 appendix A):
 /// fe80::/64, the MAC split by ff:fe and its universal/local bit flipped. Both nodes derive the
 /// same address from the shared MAC, so hosts' neighbour and router entries for it stay valid
