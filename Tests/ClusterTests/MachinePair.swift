@@ -47,7 +47,7 @@ struct MachinePair {
     for action in actions {
       switch action {
       case .emit(let event): emitted[node].append(event)
-      case .dataPlane: continue
+      case .dataPlane, .sendWitnessRequest: continue
       case .sendHeartbeat(let message):
         sent[node].append(message)
         for link in [HeartbeatMessage.Link.control, .fabric] where !cut.contains(link) {

@@ -28,6 +28,7 @@ final class AgentRuntime: Sendable {
   let pings: IPMonitorThread
   let mib: ClusterMIBService
   let dataPlane: RethDataPlane
+  let witness: WitnessClient?
   let logger: Logger
 
   static func assemble(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
@@ -56,6 +57,8 @@ final class AgentRuntime: Sendable {
     // leftovers must not make a second owner on the LAN).
     let dataPlane = try RethDataPlane(logger: logger)
     await driver.attach(dataPlane: dataPlane)
+    let witness = try loaded.configuration.witness.map { try WitnessClient(endpoint: $0) }
+    if let witness { await driver.attach(witness: witness) }
     let interfaces = try InterfaceMonitorThread(watched: await driver.watchedInterfaces)
     let initial = try interfaces.initialState()
     for (name, state) in initial.sorted(by: { $0.key < $1.key }) where state == .absent {
@@ -73,7 +76,7 @@ final class AgentRuntime: Sendable {
     return AgentRuntime(
       driver: driver, inputs: inputs, store: store, events: events, heartbeatLoop: heartbeatLoop,
       controlLoop: controlLoop, transport: transport, control: control, interfaces: interfaces,
-      pings: pings, mib: mib, dataPlane: dataPlane, logger: logger)
+      pings: pings, mib: mib, dataPlane: dataPlane, witness: witness, logger: logger)
   }
 
   private init(
@@ -81,9 +84,10 @@ final class AgentRuntime: Sendable {
     heartbeatLoop: MultiThreadedEventLoopGroup, controlLoop: MultiThreadedEventLoopGroup,
     transport: HeartbeatTransport, control: ControlSocketServer,
     interfaces: InterfaceMonitorThread, pings: IPMonitorThread, mib: ClusterMIBService,
-    dataPlane: RethDataPlane, logger: Logger
+    dataPlane: RethDataPlane, witness: WitnessClient?, logger: Logger
   ) {
     self.dataPlane = dataPlane
+    self.witness = witness
     self.mib = mib
     self.driver = driver
     self.inputs = inputs
@@ -104,6 +108,7 @@ final class AgentRuntime: Sendable {
     [
       .init(service: SNMPService(mib: mib)),
       .init(service: DataPlaneService(dataPlane: dataPlane)),
+    ] + (witness.map { [.init(service: WitnessClientService(client: $0, inputs: inputs, logger: logger))] } ?? []) + [
       .init(service: HeartbeatService(driver: driver, inputs: inputs, transport: transport)),
       .init(service: MonitorService(monitor: interfaces, inputs: inputs, logger: logger)),
       .init(service: MonitorService(monitor: pings, inputs: inputs, logger: logger)),

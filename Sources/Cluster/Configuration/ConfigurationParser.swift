@@ -5,7 +5,7 @@
 /// one run reports every mistake.
 public struct ConfigurationParser {
   public let file: String
-  private var configuration = ClusterConfiguration(clusterID: 0)
+  var configuration = ClusterConfiguration(clusterID: 0)
   private var clusterIDSeen = false
   private var rethCountToken: (Int, Token)?
   private var diagnostics: [ConfigurationDiagnostic] = []
@@ -125,6 +125,7 @@ public struct ConfigurationParser {
       configuration.controlPort = try c.integer("control-port", 1...65535)
     case "fabric-port":
       configuration.fabricPort = try c.integer("fabric-port", 1...65535)
+    case "lan-port", "witness": try splitBrainPrevention(key, &c)
     case "authentication-key-file":
       configuration.authenticationKeyFile = try c.path("authentication-key-file")
     case "notify-script":
@@ -163,8 +164,10 @@ public struct ConfigurationParser {
 
   private mutating func node(_ c: inout StatementCursor) throws(StatementError) {
     let id = try c.integer("node", 0...1)
-    let key = try c.word("'control-address' or 'fabric-address'")
+    let key = try c.word("'control-address', 'fabric-address' or 'lan-address'")
     switch key.text {
+    case "lan-address":
+      configuration.nodes[id].lanAddress = try c.address("lan-address")
     case "control-address":
       configuration.nodes[id].controlAddress = try c.address("control-address")
     case "fabric-address":
@@ -172,7 +175,9 @@ public struct ConfigurationParser {
     default:
       throw StatementError(
         column: key.column,
-        message: "unknown node statement '\(key.text)': expected control-address or fabric-address")
+        message:
+          "unknown node statement '\(key.text)': expected control-address, fabric-address "
+          + "or lan-address")
     }
   }
 
@@ -507,6 +512,7 @@ public struct ConfigurationParser {
       }
     }
     checkRethAddresses()
+    checkSplitBrainPrevention(end: end)
     let hasErrors = diagnostics.contains { $0.severity == .error }
     let sorted = diagnostics.enumerated().sorted {
       ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
@@ -543,7 +549,7 @@ public struct ConfigurationParser {
     }
   }
 
-  private mutating func report(
+  mutating func report(
     _ severity: ConfigurationDiagnostic.Severity, line: Int, column: Int, _ message: String
   ) {
     diagnostics.append(

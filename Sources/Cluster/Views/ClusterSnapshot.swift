@@ -10,6 +10,8 @@ public struct ClusterSnapshot: Sendable, Equatable {
   public var statistics: LinkStatistics
   public var splitBrain: SplitBrainStatus
   public var configMismatch: Bool
+  /// nil without a witness configured (DESIGN §12).
+  public var witness: WitnessStatus? = nil
 }
 
 /// `show chassis cluster status` as data (the schema `simulate --json` prints).
@@ -19,6 +21,8 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
   public var peer: PeerStatus
   public var controlLink: ClusterLinkStatus
   public var fabricLink: ClusterLinkStatus
+  /// nil without `lan-address` on both nodes (left out of the JSON).
+  public var lanLink: ClusterLinkStatus? = nil
   public var redundancyGroups: [RedundancyGroupStatus]
 }
 
@@ -104,6 +108,10 @@ public struct LinkStatistics: Sendable, Equatable, Codable {
   public var probesSent: UInt64
   public var probesReceived: UInt64
   public var probeErrors: UInt64
+  /// The LAN heartbeat's counters; nil (left out of the JSON) without one.
+  public var lanHeartbeatsSent: UInt64? = nil
+  public var lanHeartbeatsReceived: UInt64? = nil
+  public var lanHeartbeatErrors: UInt64? = nil
 }
 
 public struct SplitBrainStatus: Sendable, Equatable {

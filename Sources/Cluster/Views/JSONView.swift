@@ -40,6 +40,11 @@ public enum JSONView {
         EventLine(
           t_ms: time.milliseconds, type: "data-plane", node: node, event: action.kind,
           text: action.description))
+    case .witness(let time, let event):
+      return encode(
+        EventLine(
+          t_ms: time.milliseconds, type: "witness", node: event.node, event: event.name,
+          text: event.description))
     }
   }
 
@@ -83,6 +88,8 @@ extension Simulator.Output {
       return "@\(time) node\(node) request refused: \(message)"
     case .dataPlane(let time, let node, let action):
       return "@\(time) node\(node) data plane: \(action)"
+    case .witness(let time, let event):
+      return "@\(time) witness: \(event)"
     case .status(let time, let node, let snapshot):
       guard let snapshot else { return "@\(time) node\(node): agent not running\n" }
       return "@\(time) node\(node):\n" + StatusView.status(snapshot)

@@ -46,7 +46,9 @@ public enum StatusView {
     out += String(repeating: "-", count: 74) + "\n"
     out += "Control link status: \(snapshot.status.controlLink.title)\n"
     out += "Fabric link status: \(snapshot.status.fabricLink.title)\n"
+    if let lan = snapshot.status.lanLink { out += "LAN heartbeat status: \(lan.title)\n" }
     out += "Peer: \(snapshot.status.peer.rawValue)\n"
+    if let witness = snapshot.witness { out += witnessLines(witness, time: time) }
     if !snapshot.redundantEthernets.isEmpty {
       out += "\nRedundant Ethernet Information:\n"
       out += "    " + "Name".padded(to: 13) + "Status".padded(to: 12) + "Redundancy-group\n"
@@ -165,7 +167,7 @@ public enum StatusView {
               Probes received: \(s.probesReceived)
               Probe errors: \(s.probeErrors)
 
-      """
+      """ + lanStatistics(s)
   }
 }
 

@@ -74,12 +74,17 @@ public struct InformationData: Codable, Sendable, Equatable {
   public var splitBrainActive: [Int]
   public var splitBrainCount: Int
   public var groups: [Group]
+  /// nil without a LAN heartbeat / a witness (DESIGN §12).
+  public var lanLink: ClusterLinkStatus?
+  public var witness: WitnessStatus?
 
   public init(_ s: ClusterSnapshot) {
     localNode = s.status.localNode
     peer = s.status.peer
     controlLink = s.status.controlLink
     fabricLink = s.status.fabricLink
+    lanLink = s.status.lanLink
+    witness = s.witness
     splitBrainActive = s.splitBrain.active
     splitBrainCount = s.splitBrain.count
     groups = s.groups.map { g in

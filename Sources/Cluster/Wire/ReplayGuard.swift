@@ -30,6 +30,7 @@ public struct ReplayGuard: Sendable, Equatable {
 
   private var control: Position?
   private var fabric: Position?
+  private var lan: Position?
 
   public init() {}
 
@@ -43,6 +44,8 @@ public struct ReplayGuard: Sendable, Equatable {
       Self.accept(epoch: epoch, sequence: sequence, peerSilent: peerSilent, position: &control)
     case .fabric:
       Self.accept(epoch: epoch, sequence: sequence, peerSilent: peerSilent, position: &fabric)
+    case .lan:
+      Self.accept(epoch: epoch, sequence: sequence, peerSilent: peerSilent, position: &lan)
     }
   }
 
@@ -55,7 +58,11 @@ public struct ReplayGuard: Sendable, Equatable {
   }
 
   private func position(_ link: HeartbeatMessage.Link) -> Position? {
-    link == .control ? control : fabric
+    switch link {
+    case .control: control
+    case .fabric: fabric
+    case .lan: lan
+    }
   }
 
   private static func accept(
