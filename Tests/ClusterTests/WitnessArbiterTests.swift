@@ -91,7 +91,7 @@ struct WitnessArbiterTests {
     var arbiter = WitnessArbiter(startedAt: .zero, nonceSeed: 5)
     var node0 = Node(id: 0, priority: 100)
     var node1 = Node(id: 1, priority: 200)
-    for ms in [0, 1] as [Int64] {
+    for ms in [0, 1, 2000] as [Int64] {
       Self.send(&arbiter, &node0, claim: true, primary: false, at: ms)
       Self.send(&arbiter, &node1, claim: true, primary: false, at: ms)
     }

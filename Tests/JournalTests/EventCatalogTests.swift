@@ -28,6 +28,12 @@ private func caseName(_ event: ClusterEvent) -> String {
   case .failoverCountCleared: "failoverCountCleared"
   case .preemptLimitReached: "preemptLimitReached"
   case .datagramRejected: "datagramRejected"
+  case .lanLinkDown: "lanLinkDown"
+  case .lanLinkUp: "lanLinkUp"
+  case .witness(.lost): "witnessLost"
+  case .witness(.found): "witnessFound"
+  case .witness(.grantChanged): "witnessGrant"
+  case .witness(.rejected): "witnessRejected"
   }
 }
 
@@ -36,7 +42,8 @@ private let allCaseNames: Set<String> = [
   "controlLinkUp", "fabricLinkDown", "fabricLinkUp", "peerLost", "peerFound",
   "splitBrainDetected", "splitBrainResolved", "configMismatch", "configMatch",
   "manualFailoverRequested", "manualFailoverReset", "failoverCountCleared",
-  "preemptLimitReached", "datagramRejected",
+  "preemptLimitReached", "datagramRejected", "lanLinkDown", "lanLinkUp", "witnessLost",
+  "witnessFound", "witnessGrant", "witnessRejected",
 ]
 
 private func stateChange(_ from: RedundancyGroupState, _ to: RedundancyGroupState, _ reason: String)
@@ -83,6 +90,13 @@ private let sampleEvents: [ClusterEvent] = [
   .failoverCountCleared(requestedBy: nil),
   .preemptLimitReached(group: 1, limit: 3, periodSeconds: 600),
   .datagramRejected(link: .control, source: "10.0.0.2", reason: "replayed sequence 5"),
+  .lanLinkDown(missedHeartbeats: 3, lastHeartbeatAgeMilliseconds: 3050),
+  .lanLinkUp,
+  .witness(.lost(lastContactAgeMilliseconds: 3200)),
+  .witness(.found),
+  .witness(.grantChanged(holder: 1, confirmed: true)),
+  .witness(.grantChanged(holder: nil, confirmed: false)),
+  .witness(.rejected(reason: "bad message authentication code")),
 ]
 
 private func shellRecords() -> [EventRecord] {
@@ -177,5 +191,17 @@ private struct PlainInstant: InstantProtocol {
     // The event itself carries its source now (issue 12 item 3).
     #expect(rejected[field: "SOURCE_ADDRESS"] == "10.0.0.2" && rejected[field: "LINK"] == "control")
     #expect(rejected.message == "control datagram from 10.0.0.2 rejected: replayed sequence 5")
+    let lan = try record(23)
+    #expect(lan.kind == .lanLinkDown && lan[field: "MISSED_HEARTBEATS"] == "3")
+    let lost = try record(25)
+    #expect(lost.kind == .witnessLost && lost[field: "LAST_CONTACT_AGE_MS"] == "3200")
+    let grant = try record(27)
+    #expect(grant.kind == .witnessGrant)
+    #expect(grant[field: "GRANT_HOLDER"] == "node1" && grant[field: "GRANT_CONFIRMED"] == "yes")
+    #expect(grant.message == "witness unknown: grant held by node1")
+    #expect(try record(28)[field: "GRANT_HOLDER"] == "none")
+    let witnessRejected = try record(29)
+    #expect(witnessRejected.kind == .authenticationFailure)
+    #expect(witnessRejected[field: "LINK"] == "witness")
   }
 }

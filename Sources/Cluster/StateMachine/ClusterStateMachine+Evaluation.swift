@@ -159,7 +159,12 @@ extension ClusterStateMachine {
       setAllGroups(.ineligible, reason: "control link failure", now: now)
     }
     if let since = ineligibleSince {
-      if control.status == .up {
+      if configuration.witness != nil, peerStatus != .up {
+        // The peer went silent on every path after the control link: the witness decides now
+        // who may take over (DESIGN §12), so this node is a candidate again.
+        ineligibleSince = nil
+        setAllGroups(.secondary, reason: "peer lost", now: now)
+      } else if control.status == .up {
         ineligibleSince = nil
         setAllGroups(.secondary, reason: "control link recovered", now: now)
       } else if now >= since + .seconds(configuration.controlLinkFailureTimeoutSeconds) {
