@@ -34,7 +34,7 @@ extension ClusterStateMachine {
     }
     deadlines += witnessDeadlines
     if let bootedAt, groupIDs.contains(where: { groups[$0]?.state == .hold }) {
-      deadlines.append(bootedAt + timeout)
+      deadlines.append(bootedAt + configuration.bootHoldTime)
     }
     for id in groupIDs {
       deadlines.append(groups[id]?.secondaryHoldUntil)
@@ -221,7 +221,7 @@ extension ClusterStateMachine {
         transition(id, to: .secondary, reason: "peer is primary", now: now)
         return
       }
-      guard let bootedAt, now >= bootedAt + configuration.linkFailureTimeout else { return }
+      guard let bootedAt, now >= bootedAt + configuration.bootHoldTime else { return }
       switch peerState {
       case nil:
         guard witnessAllowsTakeover(now: now) else { return }  // wait for the witness's grant
