@@ -49,7 +49,9 @@ struct WitnessServer {
 
   private mutating func log(_ events: [WitnessArbiter.Event], source: String? = nil) {
     for event in events {
-      var metadata: Logger.Metadata = ["WITNESS_EVENT": "\(event.name)", "NODE_ID": "\(event.node)"]
+      var metadata: Logger.Metadata = [
+        "WITNESS_EVENT": "\(event.name)", "NODE_ID": "\(event.node)",
+      ]
       if let source { metadata["SOURCE_ADDRESS"] = "\(source)" }
       if case .rejected = event {
         rejected += 1

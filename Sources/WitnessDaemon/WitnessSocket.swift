@@ -27,12 +27,16 @@ final class WitnessSocket {
     if inet_pton(AF_INET, address, &v4.sin_addr) == 1 {
       v4.sin_family = sa_family_t(AF_INET)
       v4.sin_port = in_port_t(UInt16(port).bigEndian)
-      withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: v4) { raw.copyMemory(from: $0) } }
+      withUnsafeMutableBytes(of: &storage) { raw in
+        withUnsafeBytes(of: v4) { raw.copyMemory(from: $0) }
+      }
       (length, family) = (socklen_t(MemoryLayout<sockaddr_in>.size), AF_INET)
     } else if inet_pton(AF_INET6, address, &v6.sin6_addr) == 1 {
       v6.sin6_family = sa_family_t(AF_INET6)
       v6.sin6_port = in_port_t(UInt16(port).bigEndian)
-      withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) } }
+      withUnsafeMutableBytes(of: &storage) { raw in
+        withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) }
+      }
       (length, family) = (socklen_t(MemoryLayout<sockaddr_in6>.size), AF_INET6)
     } else {
       throw Failure(description: "bad listen address \(address)")
@@ -81,7 +85,8 @@ final class WitnessSocket {
     _ = bytes.withUnsafeBytes { buffer in
       withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), $0, datagram.sourceLength)
+          sendto(
+            fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), $0, datagram.sourceLength)
         }
       }
     }

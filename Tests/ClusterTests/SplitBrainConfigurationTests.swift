@@ -69,7 +69,8 @@ struct SplitBrainConfigurationTests {
   }
 
   @Test func theWitnessIsPartOfTheDigestOnlyWhenSet() throws {
-    let plain = try #require(ConfigurationParser.parse(baseConfiguration(), file: "c").configuration)
+    let plain = try #require(
+      ConfigurationParser.parse(baseConfiguration(), file: "c").configuration)
     let witnessed = try #require(
       ConfigurationParser.parse(
         baseConfiguration("set chassis cluster witness address 198.51.100.9"), file: "c"

@@ -137,7 +137,8 @@ struct WitnessArbiterTests {
     let key = WitnessArbiter.ClusterKey(keyIndex: 0, clusterID: 7)
     #expect(arbiter.holder(of: key)?.node == 1)
     #expect(arbiter.nextDeadline == .milliseconds(4501))
-    #expect(arbiter.tick(now: .milliseconds(4501)) == [.released(key, node: 1, reason: "not renewed")])
+    #expect(
+      arbiter.tick(now: .milliseconds(4501)) == [.released(key, node: 1, reason: "not renewed")])
     #expect(arbiter.holder(of: key) == nil)
   }
 

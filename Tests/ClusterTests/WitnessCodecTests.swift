@@ -55,7 +55,8 @@ struct WitnessCodecTests {
     }
     var random = SplitMix64(seed: 3)
     for _ in 0..<2000 {
-      let junk = (0..<Int(random.next() % 100)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+      let junk = (0..<Int(random.next() % 100)).map { _ in UInt8(truncatingIfNeeded: random.next())
+      }
       _ = try? codec.decodeRequest(junk)
       _ = try? codec.decodeReply(junk, expectedClusterID: 7)
     }

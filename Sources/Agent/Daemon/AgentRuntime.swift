@@ -105,10 +105,16 @@ final class AgentRuntime: Sendable {
   /// The agent's services in dependency order: the group starts them together and stops them
   /// in reverse, so the announcement of the stop comes first and SNMP goes last.
   func services(reload: ReloadService) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-    [
+    // The witness client stops after the heartbeats, so the last request says "primary of
+    // nothing" when the agent gives its RGs up on the way out.
+    let witnessClient = witness.map {
+      ServiceGroupConfiguration.ServiceConfiguration(
+        service: WitnessClientService(client: $0, inputs: inputs, logger: logger))
+    }
+    return [
       .init(service: SNMPService(mib: mib)),
       .init(service: DataPlaneService(dataPlane: dataPlane)),
-    ] + (witness.map { [.init(service: WitnessClientService(client: $0, inputs: inputs, logger: logger))] } ?? []) + [
+      witnessClient,
       .init(service: HeartbeatService(driver: driver, inputs: inputs, transport: transport)),
       .init(service: MonitorService(monitor: interfaces, inputs: inputs, logger: logger)),
       .init(service: MonitorService(monitor: pings, inputs: inputs, logger: logger)),
@@ -116,7 +122,7 @@ final class AgentRuntime: Sendable {
       .init(service: reload),
       .init(service: WatchdogService(driver: driver)),
       .init(service: StopAnnouncementService(runtime: self)),
-    ]
+    ].compactMap { $0 }
   }
 
   /// SIGHUP with a valid file: new monitors, hooks and timers, same roles. Settings that only

@@ -141,8 +141,9 @@ public struct NodeEndpoints: Sendable, Equatable {
   public var fabricAddress: String?
   /// The node's own address on a reth network, for the LAN heartbeat (DESIGN §12).
   public var lanAddress: String?
-  public init(controlAddress: String? = nil, fabricAddress: String? = nil, lanAddress: String? = nil)
-  {
+  public init(
+    controlAddress: String? = nil, fabricAddress: String? = nil, lanAddress: String? = nil
+  ) {
     self.controlAddress = controlAddress
     self.fabricAddress = fabricAddress
     self.lanAddress = lanAddress

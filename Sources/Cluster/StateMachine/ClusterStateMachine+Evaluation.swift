@@ -66,10 +66,12 @@ extension ClusterStateMachine {
     // The LAN heartbeat proves the peer alive: with it, control and fabric fail as links.
     let lanProvesControl =
       lanConfigured
-      && Self.keepsArriving(lan, beyond: control, now: now, interval: configuration.heartbeatInterval)
+      && Self.keepsArriving(
+        lan, beyond: control, now: now, interval: configuration.heartbeatInterval)
     let lanProvesFabric =
       lanConfigured
-      && Self.keepsArriving(lan, beyond: fabric, now: now, interval: configuration.heartbeatInterval)
+      && Self.keepsArriving(
+        lan, beyond: fabric, now: now, interval: configuration.heartbeatInterval)
     if controlSilent && fabricSilent && lanSilent {
       let last = [control.lastReceivedAt, fabric.lastReceivedAt, lan.lastReceivedAt]
         .compactMap { $0 }.max()

@@ -80,9 +80,11 @@ extension ClusterStateMachine {
   }
 
   /// Whether this node would take an RG if granted: it claims only then, so that an ineligible
-  /// or stopping node never takes the grant from one that could use it.
-  var witnessClaim: Bool {
-    configuration.witness != nil && peerUnreachable && isLocallyAvailable
+  /// or stopping node never takes the grant from one that could use it, and a starting node
+  /// not before its boot hold is over (its peer usually answers first).
+  func witnessClaim(now: ClusterTime) -> Bool {
+    guard configuration.witness != nil, peerUnreachable, isLocallyAvailable else { return false }
+    return bootedAt.map { now >= $0 + configuration.bootHoldTime } ?? false
   }
 
   /// Witness status for the snapshot.
@@ -91,7 +93,7 @@ extension ClusterStateMachine {
     return WitnessStatus(
       address: endpoint.address, port: endpoint.port, reachability: witness.reachability,
       grantHolder: witness.holder, grantConfirmed: witness.confirmed,
-      holdsGrant: holdsWitnessGrant(at: now), claiming: witnessClaim,
+      holdsGrant: holdsWitnessGrant(at: now), claiming: witnessClaim(now: now),
       lastContactMilliseconds: witness.lastContactAt?.milliseconds,
       requestsSent: witness.sent, repliesReceived: witness.received, replyErrors: witness.errors)
   }
@@ -105,7 +107,9 @@ extension ClusterStateMachine {
     actions.append(
       .emit(
         .witness(
-          .lost(lastContactAgeMilliseconds: witness.lastContactAt.map { (now - $0).millisecondsClamped })
+          .lost(
+            lastContactAgeMilliseconds: witness.lastContactAt.map { (now - $0).millisecondsClamped }
+          )
         )))
   }
 
@@ -113,7 +117,7 @@ extension ClusterStateMachine {
   mutating func announceToWitness(now: ClusterTime, periodic: Bool) {
     guard let lease = witnessLease else { return }
     let content = WitnessContent(
-      claim: witnessClaim,
+      claim: witnessClaim(now: now),
       primary: groupIDs.contains { groups[$0]?.state == .primary },
       priority: UInt8(clamping: groups[0]?.configuration.priority[localNode] ?? 0))
     guard periodic || announceWitnessNow || content != witness.lastContent else { return }
