@@ -265,10 +265,12 @@ def message_ids():
 
 def spawn_agent(lab, ns, node, config, control_socket, agentx_socket, log, bin_dir=DEBUG_BIN,
                 log_target="stderr", env=None, new_session=False):
-    """One ccagentd in namespace ns, output appended to work/log."""
+    """One ccagentd in namespace ns, output appended to work/log. agentx_socket None: the
+    configuration's `set snmp agentx socket` applies."""
+    agentx = ["--agentx-socket", agentx_socket] if agentx_socket else []
     return lab.spawn(["ip", "netns", "exec", ns, os.path.join(bin_dir, "ccagentd"),
                       "--config", config, "--node", str(node), "--control-socket", control_socket,
-                      "--agentx-socket", agentx_socket, "--log-target", log_target],
+                      *agentx, "--log-target", log_target],
                      log=log, env=env, new_session=new_session)
 
 
