@@ -28,6 +28,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
   public var controlSocketPath: String = "/run/ccagent/ccagent.sock"
   public var adminGroup: String?
   public var agentXSocket: String = "/var/agentx/master"
+  /// nil: sessions are not replicated (DESIGN §11).
+  public var sessionSync: SessionSyncConfiguration?
 
   public init(clusterID: Int) {
     self.clusterID = clusterID
