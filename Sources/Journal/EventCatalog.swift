@@ -124,6 +124,45 @@ public enum EventCatalog {
     case .datagramRejected(let link, let source, let reason):
       return authenticationFailure(
         source: source, link: link.description, reason: reason, context: context)
+    case .sessionSync(let e):
+      return sessionSync(e, summary: event.summary, context: context)
+    }
+  }
+
+  private static func sessionSync(
+    _ event: SessionSyncEvent, summary: String, context: EventContext
+  ) -> EventRecord {
+    func coldSync(_ what: String, ms: Int64?, sessions: UInt64?, reason: String) -> EventRecord {
+      make(
+        .coldSync, summary, context,
+        [
+          ("COLD_SYNC", what), ("DURATION_MS", milliseconds(ms)),
+          ("SESSIONS", sessions.map { String($0) } ?? "unknown"), ("REASON", reason),
+        ])
+    }
+    switch event {
+    case .coldSyncStarted:
+      return coldSync(
+        "started", ms: nil, sessions: nil, reason: "waiting for the primary's bulk sync")
+    case .coldSyncCompleted(let ms, let sessions):
+      return coldSync("completed", ms: ms, sessions: sessions, reason: "bulk sync received")
+    case .coldSyncTimedOut(let seconds):
+      return coldSync(
+        "timed-out", ms: Int64(seconds) * 1000, sessions: nil,
+        reason: "no bulk sync within cold-sync-timeout")
+    case .coldSyncAbandoned(let reason):
+      return coldSync("abandoned", ms: nil, sessions: nil, reason: reason)
+    case .committed(let c):
+      return make(
+        c.timedOut ? .sessionCommitTimeout : .sessionCommit, summary, context,
+        [
+          ("RG_IDS", list(c.groups)), ("SESSIONS", String(c.sessions)),
+          ("DURATION_MS", String(c.milliseconds)), ("ERROR", c.error ?? "none"),
+        ])
+    case .healthChanged(let from, let to, let detail):
+      return make(
+        .sessionSyncHealth, summary, context,
+        [("PREV_HEALTH", from.rawValue), ("NEW_HEALTH", to.rawValue), ("REASON", detail)])
     }
   }
 

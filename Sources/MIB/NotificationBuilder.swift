@@ -72,7 +72,7 @@ public enum NotificationBuilder {
           [context.localNodeId, context.scalar(MIBDefinition.ccConfigDigestStatus, .integer(2))])
       ]
     case .configMatch, .manualFailoverRequested, .manualFailoverReset, .failoverCountCleared,
-      .preemptLimitReached, .datagramRejected:
+      .preemptLimitReached, .datagramRejected, .sessionSync:
       return []
     }
   }

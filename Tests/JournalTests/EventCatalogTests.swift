@@ -28,6 +28,7 @@ private func caseName(_ event: ClusterEvent) -> String {
   case .failoverCountCleared: "failoverCountCleared"
   case .preemptLimitReached: "preemptLimitReached"
   case .datagramRejected: "datagramRejected"
+  case .sessionSync: "sessionSync"
   }
 }
 
@@ -36,7 +37,7 @@ private let allCaseNames: Set<String> = [
   "controlLinkUp", "fabricLinkDown", "fabricLinkUp", "peerLost", "peerFound",
   "splitBrainDetected", "splitBrainResolved", "configMismatch", "configMatch",
   "manualFailoverRequested", "manualFailoverReset", "failoverCountCleared",
-  "preemptLimitReached", "datagramRejected",
+  "preemptLimitReached", "datagramRejected", "sessionSync",
 ]
 
 private func stateChange(_ from: RedundancyGroupState, _ to: RedundancyGroupState, _ reason: String)
@@ -83,6 +84,17 @@ private let sampleEvents: [ClusterEvent] = [
   .failoverCountCleared(requestedBy: nil),
   .preemptLimitReached(group: 1, limit: 3, periodSeconds: 600),
   .datagramRejected(link: .control, source: "10.0.0.2", reason: "replayed sequence 5"),
+  .sessionSync(.coldSyncStarted),
+  .sessionSync(.coldSyncCompleted(milliseconds: 420, sessions: 50)),
+  .sessionSync(.coldSyncTimedOut(seconds: 60)),
+  .sessionSync(.coldSyncAbandoned(reason: "became primary for rg1 before the bulk sync arrived")),
+  .sessionSync(
+    .committed(SessionCommit(groups: [1], sessions: 50, milliseconds: 4, timedOut: false))),
+  .sessionSync(
+    .committed(
+      SessionCommit(
+        groups: [1, 2], sessions: 9, milliseconds: 2000, timedOut: true, error: "no answer"))),
+  .sessionSync(.healthChanged(from: .healthy, to: .stalled, detail: "no message for 3 s")),
 ]
 
 private func shellRecords() -> [EventRecord] {
@@ -177,5 +189,13 @@ private struct PlainInstant: InstantProtocol {
     // The event itself carries its source now (issue 12 item 3).
     #expect(rejected[field: "SOURCE_ADDRESS"] == "10.0.0.2" && rejected[field: "LINK"] == "control")
     #expect(rejected.message == "control datagram from 10.0.0.2 rejected: replayed sequence 5")
+    let completed = try record(24)
+    #expect(completed.kind == .coldSync)
+    #expect(completed[field: "COLD_SYNC"] == "completed" && completed[field: "SESSIONS"] == "50")
+    #expect(try record(27).kind == .sessionCommit)
+    let timedOut = try record(28)
+    #expect(timedOut.kind == .sessionCommitTimeout && timedOut[field: "RG_IDS"] == "1,2")
+    #expect(timedOut[field: "ERROR"] == "no answer")
+    #expect(try record(29)[field: "NEW_HEALTH"] == "stalled")
   }
 }

@@ -8,6 +8,8 @@ enum DriverInput: Sendable {
   case interface(String, LinkState)
   /// Everything one wake-up of the ping thread learned.
   case pings([PingResult])
+  /// A poll of conntrackd's counters (session sync).
+  case sessionSync(SessionSyncReport)
 }
 
 struct DriverInputs: Sendable {

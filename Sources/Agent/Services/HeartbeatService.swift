@@ -18,6 +18,8 @@ struct HeartbeatService: Service {
           await driver.interfaceChanged(name, state: state)
         case .pings(let results):
           await driver.pingResults(results)
+        case .sessionSync(let report):
+          await driver.sessionSyncReported(report)
         }
       }
     } onGracefulShutdown: {

@@ -20,6 +20,7 @@ public enum ClusterEvent: Sendable, Equatable {
   case failoverCountCleared(requestedBy: Int?)
   case preemptLimitReached(group: Int, limit: Int, periodSeconds: Int)
   case datagramRejected(link: HeartbeatMessage.Link, source: String, reason: String)
+  case sessionSync(SessionSyncEvent)
 
   /// A short kebab-case name for logs, JSON and the simulation.
   public var name: String {
@@ -43,6 +44,7 @@ public enum ClusterEvent: Sendable, Equatable {
     case .failoverCountCleared: "failover-count-cleared"
     case .preemptLimitReached: "preempt-limit-reached"
     case .datagramRejected: "datagram-rejected"
+    case .sessionSync(let e): e.name
     }
   }
 
@@ -79,6 +81,7 @@ public enum ClusterEvent: Sendable, Equatable {
       "rg\(group) preempt stopped: \(limit) preemptive failovers within \(period) s"
     case .datagramRejected(let link, let source, let reason):
       "\(link) datagram from \(source) rejected: \(reason)"
+    case .sessionSync(let e): e.summary
     }
   }
 }

@@ -32,7 +32,7 @@ extension ClusterStateMachine {
       statistics: LinkStatistics(
         heartbeatsSent: control.sent, heartbeatsReceived: control.received,
         heartbeatErrors: control.errors, probesSent: fabric.sent, probesReceived: fabric.received,
-        probeErrors: fabric.errors),
+        probeErrors: fabric.errors, sessionSync: sessionSyncStatistics),
       splitBrain: SplitBrainStatus(
         active: splitBrainGroups.sorted(), count: splitBrainCount, lastDetectedAt: lastSplitBrainAt),
       configMismatch: configMismatch)

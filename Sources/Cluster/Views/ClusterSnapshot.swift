@@ -104,6 +104,9 @@ public struct LinkStatistics: Sendable, Equatable, Codable {
   public var probesSent: UInt64
   public var probesReceived: UInt64
   public var probeErrors: UInt64
+  /// conntrackd's sync (`show chassis cluster data-plane statistics`); nil without
+  /// `session-sync`.
+  public var sessionSync: SessionSyncStatistics? = nil
 }
 
 public struct SplitBrainStatus: Sendable, Equatable {

@@ -165,7 +165,7 @@ public enum StatusView {
               Probes received: \(s.probesReceived)
               Probe errors: \(s.probeErrors)
 
-      """
+      """ + (s.sessionSync.map(SessionSyncView.statistics) ?? "")
   }
 }
 
