@@ -32,6 +32,8 @@ public enum EventKind: String, CaseIterable, Sendable {
   case agentxDisconnected = "agentx-disconnected"
   case agentStarted = "agent-started"
   case agentStopping = "agent-stopping"
+  case rethStatusChange = "reth-status-change"
+  case rethRestored = "reth-restored"
 
   /// 128-bit id as journald writes it: 32 lowercase hex digits.
   public var messageID: String {
@@ -64,6 +66,8 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .agentxDisconnected: "5b4af5a0100941bcb0cb860f73ed0a83"
     case .agentStarted: "6bcfe1a401ea44828479e1d32e382df4"
     case .agentStopping: "1ee5b3d84d6c4c42bc5a9bd30ae047c8"
+    case .rethStatusChange: "07cd4b4eb69a4d05a51f4846c00027e2"
+    case .rethRestored: "a3d05fce26124af79c6f5898ae9b30a8"
     }
   }
 
@@ -73,11 +77,12 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .controlLinkDown, .peerLost, .splitBrainDetected: 2
     case .fabricLinkDown, .configReloadFailed, .configMismatch: 3
     case .rgFailover, .interfaceMonitorFailure, .ipMonitorFailure, .splitBrainResolved,
-      .preemptLimitReached, .authenticationFailure, .messagesSuppressed, .agentxDisconnected:
+      .preemptLimitReached, .authenticationFailure, .messagesSuppressed, .agentxDisconnected,
+      .rethRestored:
       4
     case .rgStateChange, .interfaceMonitorRecovery, .ipMonitorRecovery, .controlLinkUp,
       .fabricLinkUp, .peerFound, .configMatch, .manualFailoverRequested, .manualFailoverReset,
-      .failoverCountCleared, .agentxConnected:
+      .failoverCountCleared, .agentxConnected, .rethStatusChange:
       5
     case .configLoaded, .agentStarted, .agentStopping: 6
     }
@@ -142,6 +147,9 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .agentxConnected, .agentxDisconnected: ["AGENTX_SOCKET"]
     case .agentStarted: ["VERSION"]
     case .agentStopping: []
+    case .rethStatusChange: ["RG_ID", "INTERFACE", "RETH_STATE", "IP_ADDRESSES"]
+    case .rethRestored:
+      ["RG_ID", "INTERFACE", "LINK_RESTORED", "IP_ADDRESSES", "RESTORE_COUNT"]
     }
   }
 }

@@ -91,6 +91,11 @@ actor ClusterDriver {
     apply(machine.pingResults(results, now: now))
   }
 
+  func rethRestored(_ reth: String, link: Bool, addresses: [Int], restores: Int) {
+    apply(
+      machine.rethRestored(reth, link: link, addresses: addresses, restores: restores, now: now))
+  }
+
   func request(_ request: ControlRequest, uid: UInt32) -> ControlResponse {
     let time = now
     let result: Result<[ClusterAction], RequestRefusal>

@@ -18,6 +18,8 @@ struct HeartbeatService: Service {
           await driver.interfaceChanged(name, state: state)
         case .pings(let results):
           await driver.pingResults(results)
+        case .rethRestored(let reth, let link, let addresses, let restores):
+          await driver.rethRestored(reth, link: link, addresses: addresses, restores: restores)
         }
       }
     } onGracefulShutdown: {

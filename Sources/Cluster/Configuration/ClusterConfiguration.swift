@@ -28,6 +28,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
   public var controlSocketPath: String = "/run/ccagent/ccagent.sock"
   public var adminGroup: String?
   public var agentXSocket: String = "/var/agentx/master"
+  /// `set snmp juniper-compatible-traps`: SRX's chassis-cluster notifications beside ours.
+  public var juniperCompatibleTraps = false
 
   public init(clusterID: Int) {
     self.clusterID = clusterID

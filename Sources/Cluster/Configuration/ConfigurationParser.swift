@@ -5,7 +5,7 @@
 /// one run reports every mistake.
 public struct ConfigurationParser {
   public let file: String
-  private var configuration = ClusterConfiguration(clusterID: 0)
+  var configuration = ClusterConfiguration(clusterID: 0)
   private var clusterIDSeen = false
   private var rethCountToken: (Int, Token)?
   private var diagnostics: [ConfigurationDiagnostic] = []
@@ -427,6 +427,7 @@ public struct ConfigurationParser {
   }
 
   private mutating func snmp(_ c: inout StatementCursor, _ top: Token) throws(StatementError) {
+    if c.peek?.text == "juniper-compatible-traps" { return try juniperTraps(&c) }
     guard let next = c.peek, next.text == "agentx" else {
       // Communities, views and trap targets belong to snmpd's own configuration.
       ignore(c, top, "set snmp \(c.peek?.text ?? "")")

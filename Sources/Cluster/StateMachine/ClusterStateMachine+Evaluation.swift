@@ -18,8 +18,8 @@ extension ClusterStateMachine {
     }
     announce(now: now)
     defer { actions.removeAll(keepingCapacity: true) }
-    let reths = dataPlaneActions()
-    return reths.isEmpty ? actions : reths + actions
+    let reths = dataPlaneActions(now: now)
+    return reths.actions.isEmpty ? actions : reths.actions + actions + reths.events
   }
 
   /// The earliest time at which time alone can change something; the shell calls `tick` then.
