@@ -285,7 +285,8 @@ private struct Builder {
           reth.group.map(integer),
           .octetString(MIBView.macOctets(reth.mac)),
           .integer(MIBView.rethOperStatus(active: reth.active)),
-          .integer(MIBView.rethMemberStatus(reth.state)),
+          // No member on this node: notPresent(3), whatever the core makes of absent ones.
+          .integer(reth.members.isEmpty ? 3 : MIBView.rethMemberStatus(reth.state)),
           gauge(reth.addresses.count),
           counter(reth.counters.gratuitousARPsSent),
           counter(reth.counters.neighbourAdvertisementsSent),

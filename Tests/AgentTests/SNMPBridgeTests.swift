@@ -318,7 +318,8 @@ struct SNMPBridgeTests {
     let agent = SNMPSubagent(socket: "/nonexistent", root: OID(testRoot), logger: { _ in })
     for i in 0..<1005 {
       agent.send(
-        notification: OID(testNotification), varbinds: [VarBind(oid: OID(testRoot + [1, 0]), value: .integer(Int32(i)))])
+        notification: OID(testNotification),
+        varbinds: [VarBind(oid: OID(testRoot + [1, 0]), value: .integer(Int32(i)))])
     }
     #expect(agent.queuedNotifications == 1000)
     #expect(agent.droppedNotifications == 5)

@@ -186,7 +186,8 @@ private let rethConfiguration = """
   @Test func everyActivationAndDeactivationIsReportedAfterItsAction() {
     guard
       case .success(let scenario) = ScenarioParser.parse(
-        rethConfiguration + "---\n+0s boot node0\n+0s boot node1\n+5s link down node0 eth14\n",
+        rethConfiguration
+          + "---\n+0s boot node0\n+0s boot node1\n+5s link down node0 eth14\n+3s status\n",
         file: "t")
     else {
       Issue.record("scenario does not parse")
@@ -218,7 +219,7 @@ private let rethConfiguration = """
     var machine = ClusterStateMachine(
       configuration: configuration, localNode: 0, bootEpoch: 1, configDigest: 0)
     let actions = machine.rethRestored(
-      "reth0", link: true, addresses: [1], restores: 2, now: .seconds(3))
+      "reth0", link: true, addresses: [1], restores: 2, now: .milliseconds(3000))
     guard case .emit(.rethRestored(let restore))? = actions.first, actions.count == 1 else {
       Issue.record("\(actions)")
       return

@@ -73,8 +73,8 @@ enum Scenarios {
 
     """
 
-  /// Both nodes up with the reths; node0 loses eth1, so RG1 (and reth0) move to node1.
-  /// Status 0 is before the fault, status 1 after.
+  /// Both nodes up with the reths; node0 loses eth1 (reth0's member there) and RG1 (with its
+  /// reths) fails over to node1 by hand. Status 0 is before, status 1 after.
   static let rethFailover = ScenarioRun(
     configuration + reths + """
       ---
@@ -82,6 +82,7 @@ enum Scenarios {
       +0s boot node1
       +5s status
       +0s link down node0 eth1
+      +0s failover redundancy-group 1 node 1
       +8s status
       """)
 }

@@ -61,9 +61,10 @@ struct JuniperNotificationsTests {
         Self.text(9, "major"), Self.text(10, "3 heartbeats missed"),
       ])
     let up = J.notifications(for: .fabricLinkUp, in: snapshot)
-    #expect(up.first?.varbinds.map(\.value)[1...3] == [
-      .displayString("fabric link"), .displayString("up"), .displayString("info"),
-    ])
+    #expect(
+      up.first?.varbinds.map(\.value)[1...3] == [
+        .displayString("fabric link"), .displayString("up"), .displayString("info"),
+      ])
     let weight = J.notifications(
       for: .interfaceMonitorChanged(
         InterfaceMonitorChange(

@@ -119,19 +119,23 @@ struct MIBViewTests {
 
   @Test func everyInstanceHasItsColumnsType() throws {
     var served = Set<String>()
-    for entry in view.entries {
+    let reths = try #require(Scenarios.rethFailover.view(1, node: 1))
+    for entry in view.entries + reths.entries {
       let (object, index) = try #require(D.object(of: entry.oid), "\(entry.oid)")
       #expect(object.access == .readOnly, "\(object.name)")
       #expect(entry.value.smiType == object.type, "\(MIBDefinition.name(of: entry.oid))")
+      let singleIndex = [D.ccRedundancyGroupEntry, D.ccRethEntry].contains {
+        object.oid.hasPrefix($0.oid)
+      }
       switch object.kind {
       case .scalar: #expect(index == [0])
       case .column:
-        #expect(index.count == (object.oid.hasPrefix(D.ccRedundancyGroupEntry.oid) ? 1 : 2))
+        #expect(index.count == (singleIndex ? 1 : 2))
       default: Issue.record("\(object.name) is not an instance's object")
       }
       served.insert(object.name)
     }
-    // Every readable object of the module is served (this scenario fills every table).
+    // Every readable object of the module is served (the two scenarios fill every table).
     let readable = D.all.filter { $0.access == .readOnly }.map(\.name)
     #expect(Set(readable) == served)
   }

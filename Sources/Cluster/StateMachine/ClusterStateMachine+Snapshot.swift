@@ -109,7 +109,8 @@ extension ClusterStateMachine {
         name: name, index: RedundantEthernet.index(of: name) ?? 0, group: reth.redundancyGroup,
         members: reth.members(on: localNode),
         state: monitors.linkState(of: name, in: configuration),
-        mac: plans[name].map { $0.mac.map(RethMACAssignment.shared) ?? .member } ?? .none, addresses: reth.addresses,
+        mac: plans[name].map { $0.mac.map(RethMACAssignment.shared) ?? .member } ?? .none,
+        addresses: reth.addresses,
         active: dataPlane.active.contains(name),
         lastChangeMilliseconds: dataPlane.lastChange[name]?.milliseconds, counters: RethCounters())
     }
