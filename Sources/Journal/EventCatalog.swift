@@ -124,6 +124,24 @@ public enum EventCatalog {
     case .datagramRejected(let link, let source, let reason):
       return authenticationFailure(
         source: source, link: link.description, reason: reason, context: context)
+    case .rethStatusChanged(let c):
+      return make(
+        .rethStatusChange, event.summary,
+        [
+          ("RG_ID", String(c.group)), ("INTERFACE", c.reth),
+          ("RETH_STATE", c.active ? "up" : "down"),
+          ("IP_ADDRESSES", list(c.addresses.map(\.description))),
+        ])
+    case .rethRestored(let r):
+      return make(
+        .rethRestored,
+        "\(r.reth) was changed by someone else on the primary and is restored (\(r.what))",
+        [
+          ("RG_ID", String(r.group)), ("INTERFACE", r.reth),
+          ("LINK_RESTORED", r.linkRestored ? "yes" : "no"),
+          ("IP_ADDRESSES", list(r.addresses.map(\.address.description))),
+          ("RESTORE_COUNT", String(r.restores)),
+        ])
     case .sessionSync(let e):
       return sessionSync(e, summary: event.summary, context: context)
     }
@@ -267,6 +285,11 @@ public enum EventCatalog {
 
   private static func list(_ values: [Int]) -> String {
     values.map(String.init).joined(separator: ",")
+  }
+
+  /// "192.0.2.1/24,2001:db8::1/64", or "none".
+  private static func list(_ values: [String]) -> String {
+    values.isEmpty ? "none" : values.joined(separator: ",")
   }
 
   private static func seconds(_ duration: Duration) -> String {

@@ -36,6 +36,8 @@ public enum EventKind: String, CaseIterable, Sendable {
   case sessionCommit = "session-commit"
   case sessionCommitTimeout = "session-commit-timeout"
   case sessionSyncHealth = "session-sync-health"
+  case rethStatusChange = "reth-status-change"
+  case rethRestored = "reth-restored"
 
   /// 128-bit id as journald writes it: 32 lowercase hex digits.
   public var messageID: String {
@@ -72,6 +74,8 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .sessionCommit: "6685fb15487049028c74376689c30201"
     case .sessionCommitTimeout: "215152000fa24b5b8c7a32076bcf64e9"
     case .sessionSyncHealth: "8b39011bfc7043499252fc73627ecab1"
+    case .rethStatusChange: "07cd4b4eb69a4d05a51f4846c00027e2"
+    case .rethRestored: "a3d05fce26124af79c6f5898ae9b30a8"
     }
   }
 
@@ -82,11 +86,11 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .fabricLinkDown, .configReloadFailed, .configMismatch: 3
     case .rgFailover, .interfaceMonitorFailure, .ipMonitorFailure, .splitBrainResolved,
       .preemptLimitReached, .authenticationFailure, .messagesSuppressed, .agentxDisconnected,
-      .sessionCommitTimeout, .sessionSyncHealth:
+      .sessionCommitTimeout, .sessionSyncHealth, .rethRestored:
       4
     case .rgStateChange, .interfaceMonitorRecovery, .ipMonitorRecovery, .controlLinkUp,
       .fabricLinkUp, .peerFound, .configMatch, .manualFailoverRequested, .manualFailoverReset,
-      .failoverCountCleared, .agentxConnected, .coldSync:
+      .failoverCountCleared, .agentxConnected, .coldSync, .rethStatusChange:
       5
     case .configLoaded, .agentStarted, .agentStopping, .sessionCommit: 6
     }
@@ -155,6 +159,9 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .sessionCommit, .sessionCommitTimeout:
       ["RG_IDS", "SESSIONS", "DURATION_MS", "ERROR"]
     case .sessionSyncHealth: ["PREV_HEALTH", "NEW_HEALTH", "REASON"]
+    case .rethStatusChange: ["RG_ID", "INTERFACE", "RETH_STATE", "IP_ADDRESSES"]
+    case .rethRestored:
+      ["RG_ID", "INTERFACE", "LINK_RESTORED", "IP_ADDRESSES", "RESTORE_COUNT"]
     }
   }
 }

@@ -33,16 +33,15 @@ final class AgentRuntime: Sendable {
 
   static func assemble(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
     let store = SnapshotStore()
-    let events = try EventDispatcher(logger: logger, context: EventContext(loaded))
+    let mib = ClusterMIBService(
+      socket: loaded.configuration.agentXSocket, store: store, logger: logger)
+    let events = try EventDispatcher(logger: logger, context: EventContext(loaded), traps: mib)
     events.configure(
       context: EventContext(loaded), notifyScript: loaded.configuration.notifyScript,
       notifyTimeout: .seconds(loaded.configuration.notifyTimeoutSeconds))
     // Epochs increase across restarts (wall-clock milliseconds, random low bits), so the peer
     // refuses recordings of an earlier boot (see ReplayGuard).
     let epoch = UInt64(clamping: WallClock.nowMilliseconds()) << 16 | UInt64.random(in: 0...0xFFFF)
-    let mib = ClusterMIBService(
-      socket: loaded.configuration.agentXSocket, store: store, logger: logger)
-    events.onTrap { event, snapshot in mib.notify(event, snapshot: snapshot) }
     let driver = ClusterDriver(
       loaded: loaded, bootEpoch: epoch, store: store, events: events, logger: logger)
     let inputs = DriverInputs()
@@ -55,7 +54,7 @@ final class AgentRuntime: Sendable {
     await driver.attach(transport)
     // Attached before the start: the first batch resets every reth (a crashed agent's
     // leftovers must not make a second owner on the LAN).
-    let dataPlane = try RethDataPlane(logger: logger)
+    let dataPlane = try RethDataPlane(logger: logger, inputs: inputs, store: store)
     await driver.attach(dataPlane: dataPlane)
     // Attached before the start too: the first batch may already ask for a resync.
     let sessionSync = try loaded.configuration.sessionSync.map {

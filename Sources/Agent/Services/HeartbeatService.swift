@@ -20,6 +20,8 @@ struct HeartbeatService: Service {
           await driver.pingResults(results)
         case .sessionSync(let report):
           await driver.sessionSyncReported(report)
+        case .rethRestored(let reth, let link, let addresses, let restores):
+          await driver.rethRestored(reth, link: link, addresses: addresses, restores: restores)
         }
       }
     } onGracefulShutdown: {

@@ -433,6 +433,7 @@ public struct ConfigurationParser {
   }
 
   private mutating func snmp(_ c: inout StatementCursor, _ top: Token) throws(StatementError) {
+    if c.peek?.text == "juniper-compatible-traps" { return try juniperTraps(&c) }
     guard let next = c.peek, next.text == "agentx" else {
       // Communities, views and trap targets belong to snmpd's own configuration.
       ignore(c, top, "set snmp \(c.peek?.text ?? "")")

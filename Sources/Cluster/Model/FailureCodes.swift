@@ -29,6 +29,14 @@ public struct FailureCodes: OptionSet, Sendable, Hashable, CustomStringConvertib
     Self.all.filter { contains($0.0) }.map(\.1)
   }
 
+  /// The codes of abbreviations such as ["IF", "IP"] (unknown ones are ignored).
+  public init(abbreviations: [String]) {
+    self = []
+    for (code, abbreviation, _) in Self.all where abbreviations.contains(abbreviation) {
+      insert(code)
+    }
+  }
+
   /// "IF IP", or "None".
   public var description: String {
     let names = abbreviations

@@ -19,11 +19,13 @@ extension ClusterStateMachine {
     evaluateColdSync(now: now)
     announce(now: now)
     defer { actions.removeAll(keepingCapacity: true) }
-    let reths = dataPlaneActions()
+    let reths = dataPlaneActions(now: now)
     let sessions = sessionSyncActions(now: now)
-    if reths.isEmpty && sessions.before.isEmpty && sessions.after.isEmpty { return actions }
+    if reths.actions.isEmpty && sessions.before.isEmpty && sessions.after.isEmpty {
+      return actions
+    }
     // The commit first: the peer's sessions are in the kernel before the reths come up.
-    return sessions.before + reths + sessions.after + actions
+    return sessions.before + reths.actions + sessions.after + actions + reths.events
   }
 
   /// The earliest time at which time alone can change something; the shell calls `tick` then.
