@@ -30,15 +30,15 @@ final class AgentRuntime: Sendable {
   let dataPlane: RethDataPlane
   let logger: Logger
 
-  static func assemble(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
+  /// `epoch`: this start's boot epoch, already persisted (`EpochStore`).
+  static func assemble(loaded: LoadedConfiguration, epoch: UInt64, logger: Logger) async throws
+    -> AgentRuntime
+  {
     let store = SnapshotStore()
     let events = try EventDispatcher(logger: logger, context: EventContext(loaded))
     events.configure(
       context: EventContext(loaded), notifyScript: loaded.configuration.notifyScript,
       notifyTimeout: .seconds(loaded.configuration.notifyTimeoutSeconds))
-    // Epochs increase across restarts (wall-clock milliseconds, random low bits), so the peer
-    // refuses recordings of an earlier boot (see ReplayGuard).
-    let epoch = UInt64(clamping: WallClock.nowMilliseconds()) << 16 | UInt64.random(in: 0...0xFFFF)
     let mib = ClusterMIBService(
       socket: loaded.configuration.agentXSocket, store: store, logger: logger)
     events.onTrap { event, snapshot in mib.notify(event, snapshot: snapshot) }
