@@ -47,14 +47,15 @@ def attach(lab, topo):
     ns = f"{topo.prefix}-at"
     lab.namespaces.append(ns)
     sw = topo.switch
-    script = [f"ip netns add {ns}", f"ip -n {ns} link set lo up"]
+    # Deleting one end of netns.sh's veth pair removes both.
+    script = [f"ip netns add {ns}", f"ip -n {ns} link set lo up",
+              f"ip -n {topo.ns[0]} link del ctl0", f"ip -n {topo.ns[0]} link del fab0"]
     for dev, bridge in (("ctl0", "brc"), ("fab0", "brf")):
         subnet = "10.77.0" if dev == "ctl0" else "10.77.1"
         script += [f"ip -n {sw} link add {bridge} type bridge ageing_time 0 stp_state 0",
                    f"ip -n {sw} link set {bridge} up"]
         for n, node_ns in enumerate(topo.ns):
-            script += [f"ip -n {node_ns} link del {dev}",
-                       f"ip -n {sw} link add {dev[0]}n{n} type veth peer name {dev} netns {node_ns}",
+            script += [f"ip -n {sw} link add {dev[0]}n{n} type veth peer name {dev} netns {node_ns}",
                        f"ip -n {sw} link set {dev[0]}n{n} master {bridge} up",
                        f"ip -n {node_ns} addr add {subnet}.{n + 1}/24 dev {dev}",
                        f"ip -n {node_ns} link set {dev} up"]
@@ -155,16 +156,40 @@ class Attacker:
             f.write("".join(p.hex() + "\n" for p in payloads))
         self._run("send", src, dst, port, path)
 
-    def flood(self, seconds, rate, datagrams):
-        """datagrams: (src, dst, port, payload) tuples sent round robin; starts the flood and
-        returns its Popen (stdout: the JSON summary)."""
+    def flood(self, seconds, rate, datagrams, processes=1):
+        """datagrams: (src, dst, port, payload) tuples sent round robin at `rate` in all by
+        `processes` senders (one Python sender manages a few thousand a second on a loaded
+        machine); starts the flood and returns a Flood."""
         path = self.lab.path(f"flood-{time.monotonic_ns()}.jsonl")
         with open(path, "w") as f:
             for src, dst, port, payload in datagrams:
                 f.write(json.dumps({"src": src, "dst": dst, "port": port, "hex": payload.hex()}) + "\n")
-        return self.lab.spawn(["ip", "netns", "exec", self.ns, sys.executable,
-                               os.path.abspath(__file__), "flood", str(seconds), str(rate), path],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        share = max(1, rate // processes)
+        return Flood([self.lab.spawn(["ip", "netns", "exec", self.ns, sys.executable,
+                                      os.path.abspath(__file__), "flood", str(seconds),
+                                      str(share), path],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                      for _ in range(processes)])
+
+
+class Flood:
+    """The running senders of Attacker.flood."""
+
+    def __init__(self, procs):
+        self.procs = procs
+
+    def wait(self, timeout):
+        """0 when every sender succeeded."""
+        return max(p.wait(timeout) for p in self.procs)
+
+    def summary(self, timeout=90):
+        """{sent, failed, seconds, rate} over all senders (rate: datagrams/s in all)."""
+        parts = [json.loads(p.communicate(timeout=timeout)[0].decode().strip().splitlines()[-1])
+                 for p in self.procs]
+        seconds = max(p["seconds"] for p in parts)
+        sent = sum(p["sent"] for p in parts)
+        return {"sent": sent, "failed": sum(p["failed"] for p in parts), "seconds": seconds,
+                "rate": sent / seconds if seconds else 0}
 
 
 def _raw_socket():
@@ -174,12 +199,20 @@ def _raw_socket():
     return s
 
 
-def _packet(src, dst, port, payload, ident=0):
-    """IPv4 + UDP around payload; the kernel fills in the IP checksum, UDP checksum 0 (none)."""
+def _packets(src, dst, port, payload, ident=0, mtu=1500):
+    """IPv4 + UDP around payload, in fragments when longer than the MTU (an oversized
+    datagram from a spoofed source); the kernel fills in the IP checksum, UDP checksum 0."""
     udp = struct.pack("!HHHH", 40000, port, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), ident & 0xFFFF, 0, 64, 17, 0,
-                     socket.inet_aton(src), socket.inet_aton(dst))
-    return ip + udp
+    step = (mtu - 20) // 8 * 8
+    out = []
+    for offset in range(0, len(udp), step):
+        chunk = udp[offset:offset + step]
+        more = 0x2000 if offset + step < len(udp) else 0
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(chunk), ident & 0xFFFF,
+                         more | offset // 8, 64, 17, 0, socket.inet_aton(src),
+                         socket.inet_aton(dst))
+        out.append(ip + chunk)
+    return out
 
 
 def _capture(iface, seconds, out, ports):
@@ -213,18 +246,19 @@ def _send(src, dst, port, path):
     with open(path) as f:
         for i, line in enumerate(f):
             if line.strip():
-                try:
-                    s.sendto(_packet(src, dst, port, bytes.fromhex(line.strip()), i), (dst, 0))
-                except OSError:
-                    pass
+                for packet in _packets(src, dst, port, bytes.fromhex(line.strip()), i):
+                    try:
+                        s.sendto(packet, (dst, 0))
+                    except OSError:
+                        pass
     return 0
 
 
 def _flood(seconds, rate, path):
     with open(path) as f:
         items = [json.loads(line) for line in f if line.strip()]
-    packets = [(_packet(i["src"], i["dst"], i["port"], bytes.fromhex(i["hex"]), n), i["dst"])
-               for n, i in enumerate(items)]
+    packets = [(p, i["dst"]) for n, i in enumerate(items)
+               for p in _packets(i["src"], i["dst"], i["port"], bytes.fromhex(i["hex"]), n)]
     s = _raw_socket()
     sent = failed = 0
     start = time.monotonic()
