@@ -31,7 +31,7 @@ extension ClusterStateMachine {
       if fabric.status == .up { deadlines.append(fabric.lastReceivedAt.map { $0 + timeout }) }
     }
     if let bootedAt, groupIDs.contains(where: { groups[$0]?.state == .hold }) {
-      deadlines.append(bootedAt + timeout)
+      deadlines.append(bootedAt + configuration.bootHoldTime)
     }
     for id in groupIDs {
       deadlines.append(groups[id]?.secondaryHoldUntil)
@@ -177,7 +177,7 @@ extension ClusterStateMachine {
         transition(id, to: .secondary, reason: "peer is primary", now: now)
         return
       }
-      guard let bootedAt, now >= bootedAt + configuration.linkFailureTimeout else { return }
+      guard let bootedAt, now >= bootedAt + configuration.bootHoldTime else { return }
       switch peerState {
       case nil:
         transition(id, to: .primary, reason: "hold timer expired", now: now)
