@@ -108,6 +108,7 @@ final class AgentRuntime: Sendable {
       .init(service: MonitorService(monitor: interfaces, inputs: inputs, logger: logger)),
       .init(service: MonitorService(monitor: pings, inputs: inputs, logger: logger)),
       .init(service: ControlSocketService(server: control)),
+      .init(service: MetricsService(driver: driver, store: store, logger: logger)),
       .init(service: reload),
       .init(service: WatchdogService(driver: driver)),
       .init(service: StopAnnouncementService(runtime: self)),

@@ -32,6 +32,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
   public var controlSocketPath: String = "/run/ccagent/ccagent.sock"
   public var adminGroup: String?
   public var agentXSocket: String = "/var/agentx/master"
+  /// `set chassis cluster metrics listen ADDRESS:PORT`: the Prometheus endpoint; nil: off.
+  public var metricsListen: ListenAddress?
 
   public init(clusterID: Int) {
     self.clusterID = clusterID

@@ -145,6 +145,8 @@ public struct ConfigurationParser {
       configuration.controlSocketPath = try c.path("control-socket")
     case "admin-group":
       configuration.adminGroup = try c.word("a group name").text
+    case "metrics":
+      configuration.metricsListen = try Self.metrics(&c)
     case "node":
       try node(&c)
     case "reth-mac":
@@ -448,7 +450,7 @@ public struct ConfigurationParser {
       throw StatementError(
         column: key.column, message: "unknown snmp agentx statement '\(key.text)': expected socket")
     }
-    configuration.agentXSocket = try c.path("agentx socket")
+    configuration.agentXSocket = try Self.agentXSocket(&c)
     try c.end()
   }
 

@@ -32,6 +32,7 @@ public struct ReloadDifferences: Equatable, Sendable {
       needRestart.append("control-socket")
     }
     if running.agentXSocket != reloaded.agentXSocket { needRestart.append("snmp agentx socket") }
+    if running.metricsListen != reloaded.metricsListen { needRestart.append("metrics listen") }
     if running.clusterID != reloaded.clusterID {
       warnings.append(
         "cluster-id changed from \(running.clusterID) to \(reloaded.clusterID) in the file: "
@@ -57,6 +58,7 @@ public struct ReloadDifferences: Equatable, Sendable {
     applied.fabricPort = running.fabricPort
     applied.controlSocketPath = running.controlSocketPath
     applied.agentXSocket = running.agentXSocket
+    applied.metricsListen = running.metricsListen
     return applied
   }
 }
