@@ -158,7 +158,9 @@ def hyperfine(ctx, ns, argv, runs, name, warmup=1):
 # ---------------------------------------------------------------------------------- ccagent
 
 def cc_base(ctx, interval):
-    return cclab.base_config(9, interval, settings=[f"notify-script {ctx.helper('ccstamp')}"])
+    """Authenticated, as every real pair is (ccagentd refuses to run without a key unless told)."""
+    return cclab.base_config(9, interval, settings=[f"notify-script {ctx.helper('ccstamp')}"],
+                             key_file=ctx.lab.key(bin_dir=ctx.args.bin))
 
 
 def cc_small_config(ctx, interval):
@@ -169,11 +171,10 @@ def cc_small_config(ctx, interval):
         "set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n")
 
 
-def cc_large_config(ctx, interval, key):
+def cc_large_config(ctx, interval):
     """RG0 + 128 data RGs, 256 interface monitors (2 per RG, veths that exist), 32 IP monitors
     (addresses on the namespaces' lo), HMAC key: 129 groups in every heartbeat."""
     text = cc_base(ctx, interval)
-    text += f"set chassis cluster authentication-key-file {key}\n"
     for g in range(1, 129):
         p = f"set chassis cluster redundancy-group {g}"
         text += (f"{p} node 0 priority {150 if g % 2 else 100}\n{p} node 1 priority {100 if g % 2 else 150}\n"
@@ -201,7 +202,8 @@ class CcPair:
         env = dict(os.environ, CCBENCH_STAMP_FILE=self.stamps[n])
         self.procs[n] = cclab.spawn_agent(self.ctx.lab, self.topo.ns[n], n, self.config, self.sock(n), agentx,
                                           f"cc-{self.name}-node{n}.log", self.ctx.args.bin, env=env,
-                                          new_session=True)
+                                          new_session=True,
+                                          state_directory=self.ctx.path(f"state-{self.name}"))
 
     def start_both(self):
         for n in (0, 1):
@@ -492,16 +494,12 @@ def phase_large(ctx, runs, walk_runs, restarts, idle_s, intervals, reads=True):
     topo_cc.add_monitor_links(128, ctx.lab.work)
     topo_ka.add_monitor_links(128, ctx.lab.work)
     topo_cc.add_lo_addresses(32, ctx.lab.work)
-    key = ctx.path("key")
-    with open(key, "w") as f:
-        f.write("bench-key-0123456789abcdef-0123456789\n")
-    os.chmod(key, 0o600)
     snmp = bench_snmp(ctx, topo_cc.ns[0], "large0")
     time.sleep(0.5)
     ka_track = lambda i: [f"m{i - 1}a", f"m{i - 1}b"]
     for idx, interval in enumerate(intervals):
         log(f"large configuration at {interval} ms")
-        cc = CcPair(ctx, topo_cc, cc_large_config(ctx, interval, key), f"large{interval}", (snmp, None))
+        cc = CcPair(ctx, topo_cc, cc_large_config(ctx, interval), f"large{interval}", (snmp, None))
         ka = KaPair(ctx, topo_ka, f"large{interval}", f"{interval / 1000:g}", instances=128, track=ka_track,
                     snmp_socket=snmp.socket if idx == 0 else None)
         fp = {}

@@ -37,6 +37,12 @@ public enum EventKind: String, CaseIterable, Sendable {
   case witnessLost = "witness-lost"
   case witnessFound = "witness-found"
   case witnessGrant = "witness-grant"
+  case coldSync = "cold-sync"
+  case sessionCommit = "session-commit"
+  case sessionCommitTimeout = "session-commit-timeout"
+  case sessionSyncHealth = "session-sync-health"
+  case rethStatusChange = "reth-status-change"
+  case rethRestored = "reth-restored"
 
   /// 128-bit id as journald writes it: 32 lowercase hex digits.
   public var messageID: String {
@@ -74,6 +80,12 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .witnessLost: "368fc0b4ef2048d9a8e6f97dc9877105"
     case .witnessFound: "e6e87567b3e446018d756c5a243d8974"
     case .witnessGrant: "cff58f95d6fa4f5e86448974946ad274"
+    case .coldSync: "aed4c975ce674306b9cc7c81210d4926"
+    case .sessionCommit: "6685fb15487049028c74376689c30201"
+    case .sessionCommitTimeout: "215152000fa24b5b8c7a32076bcf64e9"
+    case .sessionSyncHealth: "8b39011bfc7043499252fc73627ecab1"
+    case .rethStatusChange: "07cd4b4eb69a4d05a51f4846c00027e2"
+    case .rethRestored: "a3d05fce26124af79c6f5898ae9b30a8"
     }
   }
 
@@ -83,13 +95,14 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .controlLinkDown, .peerLost, .splitBrainDetected: 2
     case .fabricLinkDown, .configReloadFailed, .configMismatch: 3
     case .rgFailover, .interfaceMonitorFailure, .ipMonitorFailure, .splitBrainResolved,
-      .preemptLimitReached, .authenticationFailure, .messagesSuppressed, .agentxDisconnected:
+      .preemptLimitReached, .authenticationFailure, .messagesSuppressed, .agentxDisconnected,
+      .sessionCommitTimeout, .sessionSyncHealth, .rethRestored:
       4
     case .rgStateChange, .interfaceMonitorRecovery, .ipMonitorRecovery, .controlLinkUp,
       .fabricLinkUp, .peerFound, .configMatch, .manualFailoverRequested, .manualFailoverReset,
-      .failoverCountCleared, .agentxConnected:
+      .failoverCountCleared, .agentxConnected, .coldSync, .rethStatusChange:
       5
-    case .configLoaded, .agentStarted, .agentStopping: 6
+    case .configLoaded, .agentStarted, .agentStopping, .sessionCommit: 6
     case .lanLinkDown, .witnessLost: 3
     case .lanLinkUp, .witnessFound, .witnessGrant: 5
     }
@@ -160,6 +173,13 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .witnessLost: ["WITNESS_ADDRESS", "LAST_CONTACT_AGE_MS"]
     case .witnessFound: ["WITNESS_ADDRESS"]
     case .witnessGrant: ["WITNESS_ADDRESS", "GRANT_HOLDER", "GRANT_CONFIRMED"]
+    case .coldSync: ["COLD_SYNC", "DURATION_MS", "SESSIONS", "REASON"]
+    case .sessionCommit, .sessionCommitTimeout:
+      ["RG_IDS", "SESSIONS", "DURATION_MS", "ERROR"]
+    case .sessionSyncHealth: ["PREV_HEALTH", "NEW_HEALTH", "REASON"]
+    case .rethStatusChange: ["RG_ID", "INTERFACE", "RETH_STATE", "IP_ADDRESSES"]
+    case .rethRestored:
+      ["RG_ID", "INTERFACE", "LINK_RESTORED", "IP_ADDRESSES", "RESTORE_COUNT"]
     }
   }
 }

@@ -15,7 +15,7 @@ WITNESS = "198.51.100.9"
 WITNESS_PORT = 7402
 LAN_PORT = 7403
 LAN_ADDRESS = ("198.51.100.2", "198.51.100.3")
-KEY = "witness-test-key-0123456789"
+KEY = "witness-test-key-0123456789abcdef-0123"
 RETH = (
     "set chassis cluster reth-count 1\n"
     "set interfaces reth0 redundant-ether-options redundancy-group 1\n"

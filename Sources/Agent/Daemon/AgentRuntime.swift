@@ -29,20 +29,20 @@ final class AgentRuntime: Sendable {
   let mib: ClusterMIBService
   let dataPlane: RethDataPlane
   let witness: WitnessClient?
+  let sessionSync: SessionSyncController?
   let logger: Logger
 
-  static func assemble(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
+  /// `epoch`: this start's boot epoch, already persisted (`EpochStore`).
+  static func assemble(loaded: LoadedConfiguration, epoch: UInt64, logger: Logger) async throws
+    -> AgentRuntime
+  {
     let store = SnapshotStore()
-    let events = try EventDispatcher(logger: logger, context: EventContext(loaded))
+    let mib = ClusterMIBService(
+      socket: loaded.configuration.agentXSocket, store: store, logger: logger)
+    let events = try EventDispatcher(logger: logger, context: EventContext(loaded), traps: mib)
     events.configure(
       context: EventContext(loaded), notifyScript: loaded.configuration.notifyScript,
       notifyTimeout: .seconds(loaded.configuration.notifyTimeoutSeconds))
-    // Epochs increase across restarts (wall-clock milliseconds, random low bits), so the peer
-    // refuses recordings of an earlier boot (see ReplayGuard).
-    let epoch = UInt64(clamping: WallClock.nowMilliseconds()) << 16 | UInt64.random(in: 0...0xFFFF)
-    let mib = ClusterMIBService(
-      socket: loaded.configuration.agentXSocket, store: store, logger: logger)
-    events.onTrap { event, snapshot in mib.notify(event, snapshot: snapshot) }
     let driver = ClusterDriver(
       loaded: loaded, bootEpoch: epoch, store: store, events: events, logger: logger)
     let inputs = DriverInputs()
@@ -55,10 +55,15 @@ final class AgentRuntime: Sendable {
     await driver.attach(transport)
     // Attached before the start: the first batch resets every reth (a crashed agent's
     // leftovers must not make a second owner on the LAN).
-    let dataPlane = try RethDataPlane(logger: logger)
+    let dataPlane = try RethDataPlane(logger: logger, inputs: inputs, store: store)
     await driver.attach(dataPlane: dataPlane)
     let witness = try loaded.configuration.witness.map { try WitnessClient(endpoint: $0) }
     if let witness { await driver.attach(witness: witness) }
+    // Attached before the start too: the first batch may already ask for a resync.
+    let sessionSync = try loaded.configuration.sessionSync.map {
+      try SessionSyncController(configuration: $0, logger: logger)
+    }
+    if let sessionSync { await driver.attach(sessionSync: sessionSync) }
     let interfaces = try InterfaceMonitorThread(watched: await driver.watchedInterfaces)
     let initial = try interfaces.initialState()
     for (name, state) in initial.sorted(by: { $0.key < $1.key }) where state == .absent {
@@ -76,7 +81,8 @@ final class AgentRuntime: Sendable {
     return AgentRuntime(
       driver: driver, inputs: inputs, store: store, events: events, heartbeatLoop: heartbeatLoop,
       controlLoop: controlLoop, transport: transport, control: control, interfaces: interfaces,
-      pings: pings, mib: mib, dataPlane: dataPlane, witness: witness, logger: logger)
+      pings: pings, mib: mib, dataPlane: dataPlane, witness: witness, sessionSync: sessionSync,
+      logger: logger)
   }
 
   private init(
@@ -84,10 +90,12 @@ final class AgentRuntime: Sendable {
     heartbeatLoop: MultiThreadedEventLoopGroup, controlLoop: MultiThreadedEventLoopGroup,
     transport: HeartbeatTransport, control: ControlSocketServer,
     interfaces: InterfaceMonitorThread, pings: IPMonitorThread, mib: ClusterMIBService,
-    dataPlane: RethDataPlane, witness: WitnessClient?, logger: Logger
+    dataPlane: RethDataPlane, witness: WitnessClient?, sessionSync: SessionSyncController?,
+    logger: Logger
   ) {
     self.dataPlane = dataPlane
     self.witness = witness
+    self.sessionSync = sessionSync
     self.mib = mib
     self.driver = driver
     self.inputs = inputs
@@ -105,24 +113,29 @@ final class AgentRuntime: Sendable {
   /// The agent's services in dependency order: the group starts them together and stops them
   /// in reverse, so the announcement of the stop comes first and SNMP goes last.
   func services(reload: ReloadService) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-    // The witness client stops after the heartbeats, so the last request says "primary of
-    // nothing" when the agent gives its RGs up on the way out.
-    let witnessClient = witness.map {
-      ServiceGroupConfiguration.ServiceConfiguration(
-        service: WitnessClientService(client: $0, inputs: inputs, logger: logger))
-    }
-    return [
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
       .init(service: SNMPService(mib: mib)),
       .init(service: DataPlaneService(dataPlane: dataPlane)),
-      witnessClient,
+    ]
+    if let sessionSync {
+      services.append(.init(service: SessionSyncService(controller: sessionSync, inputs: inputs)))
+    }
+    // The witness client stops after the heartbeats, so the last request says "primary of
+    // nothing" when the agent gives its RGs up on the way out.
+    if let witness {
+      services.append(
+        .init(service: WitnessClientService(client: witness, inputs: inputs, logger: logger)))
+    }
+    return services + [
       .init(service: HeartbeatService(driver: driver, inputs: inputs, transport: transport)),
       .init(service: MonitorService(monitor: interfaces, inputs: inputs, logger: logger)),
       .init(service: MonitorService(monitor: pings, inputs: inputs, logger: logger)),
       .init(service: ControlSocketService(server: control)),
+      .init(service: MetricsService(driver: driver, store: store, logger: logger)),
       .init(service: reload),
       .init(service: WatchdogService(driver: driver)),
       .init(service: StopAnnouncementService(runtime: self)),
-    ].compactMap { $0 }
+    ]
   }
 
   /// SIGHUP with a valid file: new monitors, hooks and timers, same roles. Settings that only

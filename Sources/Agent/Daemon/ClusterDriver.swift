@@ -21,6 +21,7 @@ actor ClusterDriver {
   private let events: EventDispatcher
   private var transport: HeartbeatTransport?
   private var dataPlane: (any DataPlaneExecutor)?
+  private var sessionSync: (any SessionSyncExecutor)?
   private var sleeper: Task<Void, Never>?
   private var sleeperDeadline: ClusterTime?
   private let logger: Logger
@@ -32,8 +33,8 @@ actor ClusterDriver {
     self.loaded = loaded
     self.machine = ClusterStateMachine(
       configuration: loaded.configuration, localNode: loaded.localNode, bootEpoch: bootEpoch,
-      configDigest: loaded.digest)
-    self.codec = HeartbeatCodec(key: loaded.key)
+      configDigest: loaded.digest, nonceSeed: UInt64.random(in: .min ... .max))
+    self.codec = HeartbeatCodec(key: loaded.key, previousKey: loaded.previousKey)
     self.witnessCodec = WitnessCodec(key: loaded.key)
     self.startedAt = clock.now
     self.startedAtWallClock = WallClock.nowMilliseconds()
@@ -62,6 +63,10 @@ actor ClusterDriver {
     self.witnessClient = client
   }
 
+  func attach(sessionSync: any SessionSyncExecutor) {
+    self.sessionSync = sessionSync
+  }
+
   // MARK: - Inputs
 
   func start(interfaces: [String: LinkState]) {
@@ -70,6 +75,12 @@ actor ClusterDriver {
 
   func datagram(_ bytes: [UInt8], link: HeartbeatMessage.Link, source: String) {
     let time = now
+    // Only the peer's configured address for the link is heard; anything else is dropped
+    // before the codec sees it (issue 13 item 2).
+    guard machine.isPeerAddress(source, for: link) else {
+      apply(machine.datagramFromUnexpectedSource(link: link, source: source, now: time))
+      return
+    }
     do {
       var message = try codec.decode(
         bytes, expectedClusterID: UInt8(clamping: loaded.configuration.clusterID))
@@ -114,6 +125,15 @@ actor ClusterDriver {
     apply(machine.pingResults(results, now: now))
   }
 
+  func sessionSyncReported(_ report: SessionSyncReport) {
+    apply(machine.sessionSyncReported(report, now: now))
+  }
+
+  func rethRestored(_ reth: String, link: Bool, addresses: [Int], restores: Int) {
+    apply(
+      machine.rethRestored(reth, link: link, addresses: addresses, restores: restores, now: now))
+  }
+
   func request(_ request: ControlRequest, uid: UInt32) -> ControlResponse {
     let time = now
     let result: Result<[ClusterAction], RequestRefusal>
@@ -146,7 +166,7 @@ actor ClusterDriver {
   /// SIGHUP: adopt a new configuration, keeping roles (see `ClusterStateMachine.reconfigure`).
   func reload(_ new: LoadedConfiguration) {
     loaded = new
-    codec = HeartbeatCodec(key: new.key)
+    codec = HeartbeatCodec(key: new.key, previousKey: new.previousKey)
     witnessCodec = WitnessCodec(key: new.key)
     apply(machine.reconfigure(new.configuration, digest: new.digest, now: now))
   }
@@ -162,6 +182,7 @@ actor ClusterDriver {
   private func apply(_ actions: [ClusterAction]) {
     // One snapshot per batch, shared by every event of the batch and the publish below.
     var batchSnapshot: ClusterSnapshot?
+    var commits: [SessionCommit] = []
     for action in actions {
       switch action {
       case .sendHeartbeat(let message):
@@ -176,6 +197,9 @@ actor ClusterDriver {
         witnessClient?.send(witnessCodec.encode(request))
       case .dataPlane(let action):
         dataPlane?.execute(action)
+      case .sessionSync(let action):
+        // A commit returns once done or timed out: the data-plane actions after it wait.
+        if let commit = sessionSync?.execute(action) { commits.append(commit) }
       case .emit(let event) where event.isRejection:
         // No trap or hook follows a rejection: its record needs no snapshot (one per forged
         // datagram was most of a flood's cost).
@@ -185,6 +209,9 @@ actor ClusterDriver {
         batchSnapshot = snapshot
         events.dispatch(event, snapshot: snapshot)
       }
+    }
+    for commit in commits {
+      apply(machine.sessionCommitted(commit, now: now))
     }
     // Counters change with every datagram; rebuilding the snapshot for each one costs more
     // than it tells (with 129 RGs it was a tenth of the idle CPU at 100 ms heartbeats). Events

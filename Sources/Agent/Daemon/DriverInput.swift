@@ -10,6 +10,11 @@ enum DriverInput: Sendable {
   case pings([PingResult])
   /// A datagram on the witness socket; `fromWitness`: from the witness's address and port.
   case witnessDatagram([UInt8], source: String, fromWitness: Bool)
+  /// A poll of conntrackd's counters (session sync).
+  case sessionSync(SessionSyncReport)
+  /// The data plane put back what someone else took from an active reth (see
+  /// `ClusterStateMachine.rethRestored`).
+  case rethRestored(String, link: Bool, addresses: [Int], restores: Int)
 }
 
 struct DriverInputs: Sendable {

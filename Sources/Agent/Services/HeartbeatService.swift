@@ -20,6 +20,10 @@ struct HeartbeatService: Service {
           await driver.pingResults(results)
         case .witnessDatagram(let bytes, let source, let fromWitness):
           await driver.witnessDatagram(bytes, source: source, fromWitness: fromWitness)
+        case .sessionSync(let report):
+          await driver.sessionSyncReported(report)
+        case .rethRestored(let reth, let link, let addresses, let restores):
+          await driver.rethRestored(reth, link: link, addresses: addresses, restores: restores)
         }
       }
     } onGracefulShutdown: {

@@ -27,11 +27,21 @@ public struct ClusterConfiguration: Sendable, Equatable {
   /// `set chassis cluster witness address A port P`: nil without a witness (SRX behaviour).
   public var witness: WitnessEndpoint?
   public var authenticationKeyFile: String?
+  /// Also accepted, never sent: the key the peer may still use while the pair is rekeyed.
+  public var previousAuthenticationKeyFile: String?
+  /// `set chassis cluster authentication none`: run unauthenticated, on purpose.
+  public var authenticationDisabled = false
   public var notifyScript: String?
   public var notifyTimeoutSeconds: Int = 10
   public var controlSocketPath: String = "/run/ccagent/ccagent.sock"
   public var adminGroup: String?
   public var agentXSocket: String = "/var/agentx/master"
+  /// `set chassis cluster metrics listen ADDRESS:PORT`: the Prometheus endpoint; nil: off.
+  public var metricsListen: ListenAddress?
+  /// nil: sessions are not replicated (DESIGN §11).
+  public var sessionSync: SessionSyncConfiguration?
+  /// `set snmp juniper-compatible-traps`: SRX's chassis-cluster notifications beside ours.
+  public var juniperCompatibleTraps = false
 
   public init(clusterID: Int) {
     self.clusterID = clusterID

@@ -69,6 +69,12 @@ public enum ConfigurationDigest {
     if let witness = c.witness {
       lines.append("\(p) witness address \(witness.address) port \(witness.port)")
     }
+    if let sync = c.sessionSync {
+      // Session sync changes the election (CS); the conntrackd file's path is host-local.
+      lines.append("\(p) session-sync commit-timeout \(sync.commitTimeoutMilliseconds)")
+      lines.append("\(p) session-sync cold-sync-timeout \(sync.coldSyncTimeoutSeconds)")
+      lines.append("\(p) session-sync health \(sync.healthAction.rawValue)")
+    }
     return lines
   }
 

@@ -18,6 +18,10 @@ public struct ConfigurationParser {
   private var rethAddressOrigins: [(reth: String, address: RethAddress, line: Int, column: Int)] =
     []
   private var lineCount = 0
+  /// Where the first session-sync statement was, for its whole-file check.
+  var sessionSyncOrigin: (line: Int, column: Int)?
+  /// Where each authentication statement was written, for the checks between them.
+  private var authenticationOrigins: [String: (line: Int, column: Int)] = [:]
 
   public init(file: String) {
     self.file = file
@@ -128,6 +132,14 @@ public struct ConfigurationParser {
     case "lan-port", "witness": try splitBrainPrevention(key, &c)
     case "authentication-key-file":
       configuration.authenticationKeyFile = try c.path("authentication-key-file")
+      authenticationOrigins[key.text] = (c.line, key.column)
+    case "previous-authentication-key-file":
+      configuration.previousAuthenticationKeyFile = try c.path(key.text)
+      authenticationOrigins[key.text] = (c.line, key.column)
+    case "authentication":
+      try c.keyword("none")
+      configuration.authenticationDisabled = true
+      authenticationOrigins[key.text] = (c.line, key.column)
     case "notify-script":
       configuration.notifyScript = try c.path("notify-script")
     case "notify-timeout":
@@ -136,6 +148,8 @@ public struct ConfigurationParser {
       configuration.controlSocketPath = try c.path("control-socket")
     case "admin-group":
       configuration.adminGroup = try c.word("a group name").text
+    case "metrics":
+      configuration.metricsListen = try Self.metrics(&c)
     case "node":
       try node(&c)
     case "reth-mac":
@@ -148,6 +162,8 @@ public struct ConfigurationParser {
       configuration.rethMAC = value
     case "redundancy-group":
       try redundancyGroup(&c)
+    case "session-sync":
+      try sessionSync(&c)
     case "control-ports", "fabric-ports", "traceoptions", "network-management",
       "configuration-synchronize":
       // SRX hardware and tracing knobs have no meaning on Linux.
@@ -432,6 +448,7 @@ public struct ConfigurationParser {
   }
 
   private mutating func snmp(_ c: inout StatementCursor, _ top: Token) throws(StatementError) {
+    if c.peek?.text == "juniper-compatible-traps" { return try juniperTraps(&c) }
     guard let next = c.peek, next.text == "agentx" else {
       // Communities, views and trap targets belong to snmpd's own configuration.
       ignore(c, top, "set snmp \(c.peek?.text ?? "")")
@@ -443,7 +460,7 @@ public struct ConfigurationParser {
       throw StatementError(
         column: key.column, message: "unknown snmp agentx statement '\(key.text)': expected socket")
     }
-    configuration.agentXSocket = try c.path("agentx socket")
+    configuration.agentXSocket = try Self.agentXSocket(&c)
     try c.end()
   }
 
@@ -513,12 +530,31 @@ public struct ConfigurationParser {
     }
     checkRethAddresses()
     checkSplitBrainPrevention(end: end)
+    checkSessionSync()
+    checkAuthentication()
     let hasErrors = diagnostics.contains { $0.severity == .error }
     let sorted = diagnostics.enumerated().sorted {
       ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
     }.map(\.element)
     return ConfigurationParseResult(
       configuration: hasErrors ? nil : configuration, diagnostics: sorted)
+  }
+
+  /// `authentication none` excludes a key; a previous key needs a current one.
+  private mutating func checkAuthentication() {
+    let none = authenticationOrigins["authentication"]
+    if let none, authenticationOrigins["authentication-key-file"] != nil {
+      report(
+        .error, line: none.line, column: none.column,
+        "'authentication none' contradicts 'authentication-key-file': keep one of them")
+    }
+    if let previous = authenticationOrigins["previous-authentication-key-file"],
+      configuration.authenticationKeyFile == nil
+    {
+      report(
+        .error, line: previous.line, column: previous.column,
+        "previous-authentication-key-file needs an authentication-key-file (the current key)")
+    }
   }
 
   /// One owner per address, and none inside the control or fabric networks' addresses.

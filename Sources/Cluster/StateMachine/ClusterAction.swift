@@ -10,6 +10,9 @@ public enum ClusterAction: Sendable, Equatable {
   case dataPlane(DataPlaneAction)
   /// Send this request to the witness (DESIGN §12).
   case sendWitnessRequest(WitnessRequest)
+  /// Tell conntrackd what the new role needs (DESIGN §11); a commit comes before the batch's
+  /// data-plane actions, the rest after them.
+  case sessionSync(SessionSyncAction)
 }
 
 /// Why an operator request was refused; the text is shown to the operator as is.

@@ -24,6 +24,11 @@ public enum ClusterEvent: Sendable, Equatable {
   case lanLinkDown(missedHeartbeats: Int, lastHeartbeatAgeMilliseconds: Int64?)
   case lanLinkUp
   case witness(WitnessEvent)
+  case sessionSync(SessionSyncEvent)
+  /// A reth came up (this node holds it) or went down here (DESIGN §10).
+  case rethStatusChanged(RethStatusChange)
+  /// The data plane put back an address or the link someone else took from an active reth.
+  case rethRestored(RethRestore)
 
   /// A short kebab-case name for logs, JSON and the simulation.
   public var name: String {
@@ -50,6 +55,9 @@ public enum ClusterEvent: Sendable, Equatable {
     case .lanLinkDown: "lan-link-down"
     case .lanLinkUp: "lan-link-up"
     case .witness(let w): w.name
+    case .sessionSync(let e): e.name
+    case .rethStatusChanged: "reth-status-change"
+    case .rethRestored: "reth-restored"
     }
   }
 
@@ -89,6 +97,11 @@ public enum ClusterEvent: Sendable, Equatable {
     case .lanLinkDown(let missed, _): "lan link down (\(missed) heartbeats missed)"
     case .lanLinkUp: "lan link up"
     case .witness(let w): w.summary
+    case .sessionSync(let e): e.summary
+    case .rethStatusChanged(let c):
+      "\(c.reth) (rg\(c.group)) " + (c.active ? "up on this node" : "down on this node")
+    case .rethRestored(let r):
+      "\(r.reth) (rg\(r.group)) restored: " + r.what
     }
   }
 }
@@ -127,6 +140,40 @@ public struct IPMonitorChange: Sendable, Equatable {
   public var groupWeight: Int
   /// What is left of `global-threshold`.
   public var remainingThreshold: Int
+}
+
+public struct RethStatusChange: Sendable, Equatable {
+  public var reth: String
+  /// N of rethN.
+  public var index: Int
+  public var group: Int
+  /// True: this node now holds the reth (link up with its addresses).
+  public var active: Bool
+  public var addresses: [RethAddress]
+}
+
+public struct RethRestore: Sendable, Equatable {
+  public var reth: String
+  public var index: Int
+  public var group: Int
+  /// The link had been set down (or deleted) and is up again.
+  public var linkRestored: Bool
+  /// The configured addresses put back.
+  public var addresses: [Restored]
+  /// The data plane's count of repairs of this reth, this one included.
+  public var restores: Int
+
+  public struct Restored: Sendable, Equatable {
+    /// 1-based position in the reth's configured addresses (the MIB's index).
+    public var index: Int
+    public var address: RethAddress
+  }
+
+  /// "link up, 192.0.2.1/24".
+  public var what: String {
+    let parts = (linkRestored ? ["link up"] : []) + addresses.map(\.address.description)
+    return parts.isEmpty ? "link-local address" : parts.joined(separator: ", ")
+  }
 }
 
 public struct SplitBrain: Sendable, Equatable {

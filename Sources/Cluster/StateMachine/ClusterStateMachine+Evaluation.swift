@@ -17,10 +17,16 @@ extension ClusterStateMachine {
       evaluateSplitBrain(now: now)
       if groupIDs.map({ groups[$0]?.state }) == before { break }
     }
+    evaluateColdSync(now: now)
     announce(now: now)
     defer { actions.removeAll(keepingCapacity: true) }
-    let reths = dataPlaneActions()
-    return reths.isEmpty ? actions : reths + actions
+    let reths = dataPlaneActions(now: now)
+    let sessions = sessionSyncActions(now: now)
+    if reths.actions.isEmpty && sessions.before.isEmpty && sessions.after.isEmpty {
+      return actions
+    }
+    // The commit first: the peer's sessions are in the kernel before the reths come up.
+    return sessions.before + reths.actions + sessions.after + actions + reths.events
   }
 
   /// The earliest time at which time alone can change something; the shell calls `tick` then.
@@ -45,6 +51,7 @@ extension ClusterStateMachine {
         deadlines.append(since + .seconds(delay))
       }
     }
+    deadlines.append(coldSyncDeadline)
     if let ineligibleSince {
       deadlines.append(ineligibleSince + .seconds(configuration.controlLinkFailureTimeoutSeconds))
     }
@@ -78,6 +85,8 @@ extension ClusterStateMachine {
       peerStatus = .lost
       peer = nil
       peerLeaving = false
+      // A new session: messages withheld or recorded in this one no longer make the peer up.
+      challenge.renew()
       for link in [HeartbeatMessage.Link.control, .fabric, .lan] {
         var tracker = self.tracker(link)
         tracker.status = .down
@@ -458,13 +467,14 @@ extension ClusterStateMachine {
     control.sent &+= 1
     fabric.sent &+= 1
     if configuration.hasLANHeartbeat { lan.sent &+= 1 }
+    let nonces = challenge.outgoing()
     actions.append(
       .sendHeartbeat(
         HeartbeatMessage(
           link: .control, clusterID: UInt8(clamping: configuration.clusterID),
           nodeID: UInt8(localNode), bootEpoch: bootEpoch, sequence: sequence,
-          configDigest: configDigest, counterGeneration: counterGeneration, leaving: leaving,
-          groups: content)))
+          configDigest: configDigest, counterGeneration: counterGeneration,
+          nonce: nonces.nonce, echoedNonce: nonces.echoed, leaving: leaving, groups: content)))
   }
 
   func announcement() -> [GroupAnnouncement] {

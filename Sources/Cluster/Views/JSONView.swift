@@ -45,6 +45,11 @@ public enum JSONView {
         EventLine(
           t_ms: time.milliseconds, type: "witness", node: event.node, event: event.name,
           text: event.description))
+    case .sessionSync(let time, let node, let action):
+      return encode(
+        EventLine(
+          t_ms: time.milliseconds, type: "session-sync", node: node, event: action.kind,
+          text: action.description))
     }
   }
 
@@ -90,6 +95,8 @@ extension Simulator.Output {
       return "@\(time) node\(node) data plane: \(action)"
     case .witness(let time, let event):
       return "@\(time) witness: \(event)"
+    case .sessionSync(let time, let node, let action):
+      return "@\(time) node\(node) session sync: \(action)"
     case .status(let time, let node, let snapshot):
       guard let snapshot else { return "@\(time) node\(node): agent not running\n" }
       return "@\(time) node\(node):\n" + StatusView.status(snapshot)

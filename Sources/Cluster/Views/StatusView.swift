@@ -48,6 +48,10 @@ public enum StatusView {
     out += "Fabric link status: \(snapshot.status.fabricLink.title)\n"
     if let lan = snapshot.status.lanLink { out += "LAN heartbeat status: \(lan.title)\n" }
     out += "Peer: \(snapshot.status.peer.rawValue)\n"
+    out += "Authentication: \(snapshot.authenticated ? "HMAC-SHA256" : "none")\n"
+    if !snapshot.authenticated {
+      out += "Warning: \(DaemonRequirements.unauthenticatedWarning)\n"
+    }
     if let witness = snapshot.witness { out += witnessLines(witness, time: time) }
     if !snapshot.redundantEthernets.isEmpty {
       out += "\nRedundant Ethernet Information:\n"
@@ -119,8 +123,10 @@ public enum StatusView {
           "    " + reth.name.padded(to: 13) + reth.state.title.padded(to: 12)
           + (reth.group.map(String.init) ?? "-").padded(to: 18)
           + (reth.members.isEmpty ? "-" : reth.members.joined(separator: ",")).padded(to: 12)
-          + (reth.active ? "active" : "standby").padded(to: 10) + reth.mac.padded(to: 19)
-          + (reth.addresses.isEmpty ? "-" : reth.addresses.joined(separator: " ")) + "\n"
+          + (reth.active ? "active" : "standby").padded(to: 10)
+          + reth.mac.description.padded(to: 19)
+          + (reth.addresses.isEmpty
+            ? "-" : reth.addresses.map(\.description).joined(separator: " ")) + "\n"
       }
     }
     if !snapshot.interfaceMonitors.isEmpty {
@@ -161,13 +167,15 @@ public enum StatusView {
               Heartbeat packets sent: \(s.heartbeatsSent)
               Heartbeat packets received: \(s.heartbeatsReceived)
               Heartbeat packet errors: \(s.heartbeatErrors)
+            Heartbeat packets from other sources: \(s.heartbeatSourceRejected)
       Fabric link statistics:
           Child link 0
               Probes sent: \(s.probesSent)
               Probes received: \(s.probesReceived)
               Probe errors: \(s.probeErrors)
+            Probes from other sources: \(s.probeSourceRejected)
 
-      """ + lanStatistics(s)
+      """ + lanStatistics(s) + (s.sessionSync.map(SessionSyncView.statistics) ?? "")
   }
 }
 

@@ -74,11 +74,17 @@ public struct InformationData: Codable, Sendable, Equatable {
   public var splitBrainActive: [Int]
   public var splitBrainCount: Int
   public var groups: [Group]
+  /// "hmac-sha256", or "none" with `authentication none`.
+  public var authentication: String
+  /// What the operator must know, such as running unauthenticated.
+  public var warnings: [String]
   /// nil without a LAN heartbeat / a witness (DESIGN §12).
   public var lanLink: ClusterLinkStatus?
   public var witness: WitnessStatus?
 
   public init(_ s: ClusterSnapshot) {
+    authentication = s.authenticated ? "hmac-sha256" : "none"
+    warnings = s.authenticated ? [] : [DaemonRequirements.unauthenticatedWarning]
     localNode = s.status.localNode
     peer = s.status.peer
     controlLink = s.status.controlLink
