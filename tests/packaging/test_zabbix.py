@@ -274,7 +274,7 @@ def test_required_content(template):
     names = " | ".join(
         t["name"] for p in prototypes(template) for t in p.get("trigger_prototypes", []))
     names += " | " + " | ".join(t["name"] for i in items(template) for t in i.get("triggers", []))
-    for needle in ("changed its primary", "ineligible", "disabled", "weight is 0 or less",
+    for needle in ("failed over to this node", "ineligible", "disabled", "weight is 0 or less",
                    "peer node lost", "split brain detected", "heartbeat errors"):
         assert needle in names, f"no trigger about {needle!r}"
 
