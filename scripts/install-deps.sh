@@ -6,9 +6,12 @@ packages=(
   systemd procps psmisc jq python3-yaml python3-pytest
   # packaging: make deb, lintian, and the unit-sandbox test
   dpkg-dev binutils lintian libseccomp2
+  prometheus python3-prometheus-client  # test_metrics: promtool check metrics, the client's parser
   # Debian's snmp ships no IETF MIB modules (snmp-mibs-downloader is non-free); erlang-snmp, in
   # main, carries SNMPv2-SMI/TC/CONF and INET-ADDRESS-MIB, which our MIB imports.
   erlang-snmp
+  # session sync (DESIGN §11): conntrackd replicates conntrack, conntrack reads the table in tests
+  conntrackd conntrack
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -36,6 +36,34 @@ struct ElectionTests {
     #expect(run.transitions.first { $0.node == 1 }?.time == .milliseconds(3000))
   }
 
+  @Test func fastHeartbeatsStillWaitOneSecondInHold() {
+    // At 10 ms heartbeats the link failure timeout is 30 ms: a restarted agent whose peer's
+    // first heartbeat is 400 ms late (a loaded host) must not elect itself and split the pair.
+    let configuration = baseConfiguration().replacing(
+      "heartbeat-interval 1000", with: "heartbeat-interval 10")
+    let run = ScenarioRun(
+      configuration + """
+        ---
+        +0s boot node0
+        +0s boot node1
+        +5s cut control-link
+        +0s cut fabric-link
+        +0s crash node0
+        +0s boot node0
+        +400ms heal control-link
+        +0s heal fabric-link
+        +2s status
+        """)
+    let rejoined = run.transitions.filter {
+      $0.node == 0 && $0.change.group == 0 && $0.time > .milliseconds(5000)
+    }
+    #expect(rejoined.map { "\($0.change.from) -> \($0.change.to)" } == ["hold -> secondary"])
+    #expect(run.primary(0, group: 0) == 1)
+    #expect(run.events(named: "split-brain-detected").isEmpty)
+    // The first election waits the same one second floor.
+    #expect(run.transitions.first { $0.node == 0 }?.time == .milliseconds(1000))
+  }
+
   @Test func tieGoesToNode0() {
     let run = ScenarioRun(
       baseConfiguration().replacingPriority(group: 1, node0: 100, node1: 100) + """

@@ -27,7 +27,7 @@ final class ControlSocketServer: Sendable {
   /// What every connection reads: the admin group (a reload changes it) and the count.
   final class Shared: Sendable {
     let adminGroup: Mutex<String?>
-    let connections = Atomic<Int>(0)
+    let bounds = ConnectionBounds(maxConnections: maxConnections, idleTimeout: idleTimeout)
     init(adminGroup: String?) { self.adminGroup = Mutex(adminGroup) }
   }
 
@@ -43,18 +43,9 @@ final class ControlSocketServer: Sendable {
       .childChannelOption(.writeBufferWaterMark, value: outputLimit)
       .childChannelInitializer { child in
         child.eventLoop.makeCompletedFuture {
-          let count = shared.connections.wrappingAdd(1, ordering: .relaxed).newValue
-          child.closeFuture.whenComplete { _ in
-            shared.connections.wrappingSubtract(1, ordering: .relaxed)
-          }
-          guard count <= maxConnections else {
-            child.close(promise: nil)
-            return
-          }
-          try child.pipeline.syncOperations.addHandlers([
-            IdleStateHandler(allTimeout: idleTimeout),
-            ControlConnectionHandler(driver: driver, store: store, shared: shared),
-          ])
+          guard try shared.bounds.admit(child) else { return }
+          try child.pipeline.syncOperations.addHandler(
+            ControlConnectionHandler(driver: driver, store: store, shared: shared))
         }
       }
       .bind(unixDomainSocketPath: path).get()
@@ -77,7 +68,7 @@ final class ControlSocketServer: Sendable {
   }
 
   /// Connections open now.
-  var connectionCount: Int { shared.connections.load(ordering: .relaxed) }
+  var connectionCount: Int { shared.bounds.count }
 
   func close() async {
     try? await channel.close()
@@ -99,14 +90,6 @@ private final class ControlConnectionHandler: ChannelInboundHandler, @unchecked 
     self.driver = driver
     self.store = store
     self.shared = shared
-  }
-
-  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-    if event is IdleStateHandler.IdleStateEvent {
-      context.close(promise: nil)
-      return
-    }
-    context.fireUserInboundEventTriggered(event)
   }
 
   func channelActive(context: ChannelHandlerContext) {

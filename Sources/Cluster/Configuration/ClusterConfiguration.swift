@@ -28,6 +28,12 @@ public struct ClusterConfiguration: Sendable, Equatable {
   public var controlSocketPath: String = "/run/ccagent/ccagent.sock"
   public var adminGroup: String?
   public var agentXSocket: String = "/var/agentx/master"
+  /// `set chassis cluster metrics listen ADDRESS:PORT`: the Prometheus endpoint; nil: off.
+  public var metricsListen: ListenAddress?
+  /// nil: sessions are not replicated (DESIGN §11).
+  public var sessionSync: SessionSyncConfiguration?
+  /// `set snmp juniper-compatible-traps`: SRX's chassis-cluster notifications beside ours.
+  public var juniperCompatibleTraps = false
 
   public init(clusterID: Int) {
     self.clusterID = clusterID
@@ -40,6 +46,14 @@ public struct ClusterConfiguration: Sendable, Equatable {
 
   /// How long without a message before a link counts as failed.
   public var linkFailureTimeout: Duration { heartbeatInterval * heartbeatThreshold }
+
+  /// How long a starting node waits in `hold` for its peer before it takes an RG alone: the
+  /// link failure timeout, but never under one second. At 10 ms heartbeats the timeout is 30 ms,
+  /// less than a loaded host needs to start its second agent's sockets, and a restarted agent
+  /// that elects itself that early causes a split brain with the survivor (bench found it).
+  public var bootHoldTime: Duration { max(linkFailureTimeout, Self.minimumBootHold) }
+
+  public static let minimumBootHold: Duration = .seconds(1)
 }
 
 public struct RedundancyGroupConfiguration: Sendable, Equatable {

@@ -32,6 +32,10 @@ public struct ReloadDifferences: Equatable, Sendable {
       needRestart.append("control-socket")
     }
     if running.agentXSocket != reloaded.agentXSocket { needRestart.append("snmp agentx socket") }
+    if running.metricsListen != reloaded.metricsListen { needRestart.append("metrics listen") }
+    if running.sessionSync?.conntrackdConfig != reloaded.sessionSync?.conntrackdConfig {
+      needRestart.append("session-sync conntrackd config")
+    }
     if running.clusterID != reloaded.clusterID {
       warnings.append(
         "cluster-id changed from \(running.clusterID) to \(reloaded.clusterID) in the file: "
@@ -57,6 +61,12 @@ public struct ReloadDifferences: Equatable, Sendable {
     applied.fabricPort = running.fabricPort
     applied.controlSocketPath = running.controlSocketPath
     applied.agentXSocket = running.agentXSocket
+    applied.metricsListen = running.metricsListen
+    // The session-sync service is made at start for one conntrackd: its timeouts reload,
+    // turning it on or off or pointing it elsewhere takes a restart.
+    if running.sessionSync?.conntrackdConfig != reloaded.sessionSync?.conntrackdConfig {
+      applied.sessionSync = running.sessionSync
+    }
     return applied
   }
 }

@@ -16,10 +16,16 @@ extension ClusterStateMachine {
       evaluateSplitBrain(now: now)
       if groupIDs.map({ groups[$0]?.state }) == before { break }
     }
+    evaluateColdSync(now: now)
     announce(now: now)
     defer { actions.removeAll(keepingCapacity: true) }
-    let reths = dataPlaneActions()
-    return reths.isEmpty ? actions : reths + actions
+    let reths = dataPlaneActions(now: now)
+    let sessions = sessionSyncActions(now: now)
+    if reths.actions.isEmpty && sessions.before.isEmpty && sessions.after.isEmpty {
+      return actions
+    }
+    // The commit first: the peer's sessions are in the kernel before the reths come up.
+    return sessions.before + reths.actions + sessions.after + actions + reths.events
   }
 
   /// The earliest time at which time alone can change something; the shell calls `tick` then.
@@ -31,7 +37,7 @@ extension ClusterStateMachine {
       if fabric.status == .up { deadlines.append(fabric.lastReceivedAt.map { $0 + timeout }) }
     }
     if let bootedAt, groupIDs.contains(where: { groups[$0]?.state == .hold }) {
-      deadlines.append(bootedAt + timeout)
+      deadlines.append(bootedAt + configuration.bootHoldTime)
     }
     for id in groupIDs {
       deadlines.append(groups[id]?.secondaryHoldUntil)
@@ -42,6 +48,7 @@ extension ClusterStateMachine {
         deadlines.append(since + .seconds(delay))
       }
     }
+    deadlines.append(coldSyncDeadline)
     if let ineligibleSince {
       deadlines.append(ineligibleSince + .seconds(configuration.controlLinkFailureTimeoutSeconds))
     }
@@ -175,7 +182,7 @@ extension ClusterStateMachine {
         transition(id, to: .secondary, reason: "peer is primary", now: now)
         return
       }
-      guard let bootedAt, now >= bootedAt + configuration.linkFailureTimeout else { return }
+      guard let bootedAt, now >= bootedAt + configuration.bootHoldTime else { return }
       switch peerState {
       case nil:
         transition(id, to: .primary, reason: "hold timer expired", now: now)
