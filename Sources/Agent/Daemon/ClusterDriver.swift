@@ -98,6 +98,8 @@ actor ClusterDriver {
 
   func sessionSyncReported(_ report: SessionSyncReport) {
     apply(machine.sessionSyncReported(report, now: now))
+  }
+
   func rethRestored(_ reth: String, link: Bool, addresses: [Int], restores: Int) {
     apply(
       machine.rethRestored(reth, link: link, addresses: addresses, restores: restores, now: now))
