@@ -705,6 +705,8 @@ NOTIFICATION_LIST = [
     ("ccSplitBrainDetected", 13, "both nodes are primary for the same group"),
     ("ccSplitBrainResolved", 14, "a split brain was resolved by re-election"),
     ("ccConfigMismatch", 15, "the peer advertises a different configuration digest"),
+    ("ccRethStatusChange", 16, "the local node took a reth up or down"),
+    ("ccRethAddressRestored", 17, "the primary put back an address or link taken from a reth"),
 ]
 
 
