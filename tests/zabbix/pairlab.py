@@ -75,6 +75,18 @@ class PolledPair:
         for n in (0, 1):
             self.c.start(n)
 
+    def deaf(self, n, on):
+        """Node n stops (or starts again) hearing its peer: an nftables rule in its namespace
+        drops what arrives on ctl0 and fab0. One direction of both links, so that a heal can be
+        ordered (the namespace and its table go with the lab)."""
+        ns = self.c.ns[n]
+        if on:
+            run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=(
+                "table inet cczbx {\n chain input {\n  type filter hook input priority 0;\n"
+                '  iifname { "ctl0", "fab0" } drop\n }\n}\n'))
+        else:
+            run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "cczbx"])
+
     def json(self, n, view):
         return json.loads(self.c.ccctl(n, "show", view, "--json").stdout)
 
