@@ -10,6 +10,8 @@ packages=(
   # Debian's snmp ships no IETF MIB modules (snmp-mibs-downloader is non-free); erlang-snmp, in
   # main, carries SNMPv2-SMI/TC/CONF and INET-ADDRESS-MIB, which our MIB imports.
   erlang-snmp
+  # session sync (DESIGN §11): conntrackd replicates conntrack, conntrack reads the table in tests
+  conntrackd conntrack
 )
 missing=()
 for p in "${packages[@]}"; do

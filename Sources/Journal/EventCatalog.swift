@@ -124,6 +124,63 @@ public enum EventCatalog {
     case .datagramRejected(let link, let source, let reason):
       return authenticationFailure(
         source: source, link: link.description, reason: reason, context: context)
+    case .rethStatusChanged(let c):
+      return make(
+        .rethStatusChange, event.summary,
+        [
+          ("RG_ID", String(c.group)), ("INTERFACE", c.reth),
+          ("RETH_STATE", c.active ? "up" : "down"),
+          ("IP_ADDRESSES", list(c.addresses.map(\.description))),
+        ])
+    case .rethRestored(let r):
+      return make(
+        .rethRestored,
+        "\(r.reth) was changed by someone else on the primary and is restored (\(r.what))",
+        [
+          ("RG_ID", String(r.group)), ("INTERFACE", r.reth),
+          ("LINK_RESTORED", r.linkRestored ? "yes" : "no"),
+          ("IP_ADDRESSES", list(r.addresses.map(\.address.description))),
+          ("RESTORE_COUNT", String(r.restores)),
+        ])
+    case .sessionSync(let e):
+      return sessionSync(e, summary: event.summary, context: context)
+    }
+  }
+
+  private static func sessionSync(
+    _ event: SessionSyncEvent, summary: String, context: EventContext
+  ) -> EventRecord {
+    func coldSync(_ what: String, ms: Int64?, sessions: UInt64?, reason: String) -> EventRecord {
+      make(
+        .coldSync, summary, context,
+        [
+          ("COLD_SYNC", what), ("DURATION_MS", milliseconds(ms)),
+          ("SESSIONS", sessions.map { String($0) } ?? "unknown"), ("REASON", reason),
+        ])
+    }
+    switch event {
+    case .coldSyncStarted:
+      return coldSync(
+        "started", ms: nil, sessions: nil, reason: "waiting for the primary's bulk sync")
+    case .coldSyncCompleted(let ms, let sessions):
+      return coldSync("completed", ms: ms, sessions: sessions, reason: "bulk sync received")
+    case .coldSyncTimedOut(let seconds):
+      return coldSync(
+        "timed-out", ms: Int64(seconds) * 1000, sessions: nil,
+        reason: "no bulk sync within cold-sync-timeout")
+    case .coldSyncAbandoned(let reason):
+      return coldSync("abandoned", ms: nil, sessions: nil, reason: reason)
+    case .committed(let c):
+      return make(
+        c.timedOut ? .sessionCommitTimeout : .sessionCommit, summary, context,
+        [
+          ("RG_IDS", list(c.groups)), ("SESSIONS", String(c.sessions)),
+          ("DURATION_MS", String(c.milliseconds)), ("ERROR", c.error ?? "none"),
+        ])
+    case .healthChanged(let from, let to, let detail):
+      return make(
+        .sessionSyncHealth, summary, context,
+        [("PREV_HEALTH", from.rawValue), ("NEW_HEALTH", to.rawValue), ("REASON", detail)])
     }
   }
 
@@ -228,6 +285,11 @@ public enum EventCatalog {
 
   private static func list(_ values: [Int]) -> String {
     values.map(String.init).joined(separator: ",")
+  }
+
+  /// "192.0.2.1/24,2001:db8::1/64", or "none".
+  private static func list(_ values: [String]) -> String {
+    values.isEmpty ? "none" : values.joined(separator: ",")
   }
 
   private static func seconds(_ duration: Duration) -> String {

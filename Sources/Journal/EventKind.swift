@@ -32,6 +32,12 @@ public enum EventKind: String, CaseIterable, Sendable {
   case agentxDisconnected = "agentx-disconnected"
   case agentStarted = "agent-started"
   case agentStopping = "agent-stopping"
+  case coldSync = "cold-sync"
+  case sessionCommit = "session-commit"
+  case sessionCommitTimeout = "session-commit-timeout"
+  case sessionSyncHealth = "session-sync-health"
+  case rethStatusChange = "reth-status-change"
+  case rethRestored = "reth-restored"
 
   /// 128-bit id as journald writes it: 32 lowercase hex digits.
   public var messageID: String {
@@ -64,6 +70,12 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .agentxDisconnected: "5b4af5a0100941bcb0cb860f73ed0a83"
     case .agentStarted: "6bcfe1a401ea44828479e1d32e382df4"
     case .agentStopping: "1ee5b3d84d6c4c42bc5a9bd30ae047c8"
+    case .coldSync: "aed4c975ce674306b9cc7c81210d4926"
+    case .sessionCommit: "6685fb15487049028c74376689c30201"
+    case .sessionCommitTimeout: "215152000fa24b5b8c7a32076bcf64e9"
+    case .sessionSyncHealth: "8b39011bfc7043499252fc73627ecab1"
+    case .rethStatusChange: "07cd4b4eb69a4d05a51f4846c00027e2"
+    case .rethRestored: "a3d05fce26124af79c6f5898ae9b30a8"
     }
   }
 
@@ -73,13 +85,14 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .controlLinkDown, .peerLost, .splitBrainDetected: 2
     case .fabricLinkDown, .configReloadFailed, .configMismatch: 3
     case .rgFailover, .interfaceMonitorFailure, .ipMonitorFailure, .splitBrainResolved,
-      .preemptLimitReached, .authenticationFailure, .messagesSuppressed, .agentxDisconnected:
+      .preemptLimitReached, .authenticationFailure, .messagesSuppressed, .agentxDisconnected,
+      .sessionCommitTimeout, .sessionSyncHealth, .rethRestored:
       4
     case .rgStateChange, .interfaceMonitorRecovery, .ipMonitorRecovery, .controlLinkUp,
       .fabricLinkUp, .peerFound, .configMatch, .manualFailoverRequested, .manualFailoverReset,
-      .failoverCountCleared, .agentxConnected:
+      .failoverCountCleared, .agentxConnected, .coldSync, .rethStatusChange:
       5
-    case .configLoaded, .agentStarted, .agentStopping: 6
+    case .configLoaded, .agentStarted, .agentStopping, .sessionCommit: 6
     }
   }
 
@@ -142,6 +155,13 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .agentxConnected, .agentxDisconnected: ["AGENTX_SOCKET"]
     case .agentStarted: ["VERSION"]
     case .agentStopping: []
+    case .coldSync: ["COLD_SYNC", "DURATION_MS", "SESSIONS", "REASON"]
+    case .sessionCommit, .sessionCommitTimeout:
+      ["RG_IDS", "SESSIONS", "DURATION_MS", "ERROR"]
+    case .sessionSyncHealth: ["PREV_HEALTH", "NEW_HEALTH", "REASON"]
+    case .rethStatusChange: ["RG_ID", "INTERFACE", "RETH_STATE", "IP_ADDRESSES"]
+    case .rethRestored:
+      ["RG_ID", "INTERFACE", "LINK_RESTORED", "IP_ADDRESSES", "RESTORE_COUNT"]
     }
   }
 }

@@ -162,6 +162,51 @@ public enum MIBDefinition {
   public static let ccIpMonAddressText = column(
     "ccIpMonAddressText", ccIpMonitorEntry, 7, "DisplayString", .octetString)
 
+  // MARK: ccRethTable
+
+  public static let ccRethTable = table("ccRethTable", 6, entry: "CcRethEntry")
+  public static let ccRethEntry = entry(
+    "ccRethEntry", in: ccRethTable, syntax: "CcRethEntry", index: ["ccRethIndex"])
+  public static let ccRethIndex = column(
+    "ccRethIndex", ccRethEntry, 1, "Unsigned32", .unsigned32, .notAccessible)
+  public static let ccRethName = column(
+    "ccRethName", ccRethEntry, 2, "DisplayString", .octetString)
+  public static let ccRethRgId = column(
+    "ccRethRgId", ccRethEntry, 3, "CcRedundancyGroupId", .integer32)
+  public static let ccRethMac = column("ccRethMac", ccRethEntry, 4, "PhysAddress", .octetString)
+  public static let ccRethOperStatus = column(
+    "ccRethOperStatus", ccRethEntry, 5, "INTEGER", .integer32)
+  public static let ccRethMemberStatus = column(
+    "ccRethMemberStatus", ccRethEntry, 6, "INTEGER", .integer32)
+  public static let ccRethAddressCount = column(
+    "ccRethAddressCount", ccRethEntry, 7, "Unsigned32", .unsigned32)
+  public static let ccRethGratuitousArpsSent = column(
+    "ccRethGratuitousArpsSent", ccRethEntry, 8, "Counter32", .counter32)
+  public static let ccRethNeighborAdvertsSent = column(
+    "ccRethNeighborAdvertsSent", ccRethEntry, 9, "Counter32", .counter32)
+  public static let ccRethRestores = column(
+    "ccRethRestores", ccRethEntry, 10, "Counter32", .counter32)
+  public static let ccRethLastChange = column(
+    "ccRethLastChange", ccRethEntry, 11, "TimeStamp", .timeTicks)
+
+  // MARK: ccRethAddressTable
+
+  public static let ccRethAddressTable = table(
+    "ccRethAddressTable", 7, entry: "CcRethAddressEntry")
+  public static let ccRethAddressEntry = entry(
+    "ccRethAddressEntry", in: ccRethAddressTable, syntax: "CcRethAddressEntry",
+    index: ["ccRethIndex", "ccRethAddrIndex"])
+  public static let ccRethAddrIndex = column(
+    "ccRethAddrIndex", ccRethAddressEntry, 1, "Unsigned32", .unsigned32, .notAccessible)
+  public static let ccRethAddrType = column(
+    "ccRethAddrType", ccRethAddressEntry, 2, "InetAddressType", .integer32)
+  public static let ccRethAddr = column(
+    "ccRethAddr", ccRethAddressEntry, 3, "InetAddress", .octetString)
+  public static let ccRethAddrPrefixLength = column(
+    "ccRethAddrPrefixLength", ccRethAddressEntry, 4, "InetAddressPrefixLength", .unsigned32)
+  public static let ccRethAddrText = column(
+    "ccRethAddrText", ccRethAddressEntry, 5, "DisplayString", .octetString)
+
   // MARK: Notifications (ccNotifications)
 
   public static let ccRgStateChange = notification(
@@ -207,6 +252,11 @@ public enum MIBDefinition {
     "ccSplitBrainResolved", 14, [ccLocalNodeId, ccSplitBrainStatus, ccSplitBrainCount])
   public static let ccConfigMismatch = notification(
     "ccConfigMismatch", 15, [ccLocalNodeId, ccConfigDigestStatus])
+  public static let ccRethStatusChange = notification(
+    "ccRethStatusChange", 16, [ccLocalNodeId, ccRethName, ccRethRgId, ccRethOperStatus])
+  public static let ccRethAddressRestored = notification(
+    "ccRethAddressRestored", 17,
+    [ccLocalNodeId, ccRethName, ccRethRgId, ccRethOperStatus, ccRethRestores])
 
   /// Every OBJECT-TYPE and NOTIFICATION-TYPE of the module, in file order.
   public static let all: [MIBObject] = [
@@ -225,10 +275,15 @@ public enum MIBDefinition {
     ccIfMonStatus, ccIfMonNode, ccIfMonLastChange,
     ccIpMonitorTable, ccIpMonitorEntry, ccIpMonIndex, ccIpMonAddressType, ccIpMonAddress,
     ccIpMonWeight, ccIpMonStatus, ccIpMonLastChange, ccIpMonAddressText,
+    ccRethTable, ccRethEntry, ccRethIndex, ccRethName, ccRethRgId, ccRethMac, ccRethOperStatus,
+    ccRethMemberStatus, ccRethAddressCount, ccRethGratuitousArpsSent, ccRethNeighborAdvertsSent,
+    ccRethRestores, ccRethLastChange,
+    ccRethAddressTable, ccRethAddressEntry, ccRethAddrIndex, ccRethAddrType, ccRethAddr,
+    ccRethAddrPrefixLength, ccRethAddrText,
     ccRgStateChange, ccRgFailover, ccInterfaceMonitorFailure, ccInterfaceMonitorRecovery,
     ccIpMonitorFailure, ccIpMonitorRecovery, ccControlLinkDown, ccControlLinkUp,
     ccFabricLinkDown, ccFabricLinkUp, ccPeerLost, ccPeerFound, ccSplitBrainDetected,
-    ccSplitBrainResolved, ccConfigMismatch,
+    ccSplitBrainResolved, ccConfigMismatch, ccRethStatusChange, ccRethAddressRestored,
   ]
 
   private static let byName: [String: MIBObject] = Dictionary(

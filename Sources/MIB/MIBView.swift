@@ -26,6 +26,8 @@ public struct MIBView: Sendable {
     builder.addGroupNodeTable(snapshot)
     builder.addInterfaceMonitorTable(snapshot)
     builder.addIPMonitorTable(snapshot)
+    builder.addRethTable(snapshot)
+    builder.addRethAddressTable(snapshot)
     entries = builder.entries
     assert(zip(entries, entries.dropFirst()).allSatisfy { $0.oid < $1.oid }, "view not sorted")
   }
@@ -118,13 +120,23 @@ extension MIBView {
     .bits(positions: (0..<8).filter { codes.rawValue & (1 << $0) != 0 })
   }
 
-  /// The peer's codes arrive in the snapshot only as abbreviations ("IF", "IP").
-  static func failureCodes(abbreviations: [String]) -> FailureCodes {
-    var codes: FailureCodes = []
-    for (code, abbreviation, _) in FailureCodes.all where abbreviations.contains(abbreviation) {
-      codes.insert(code)
+  /// ccRethMac: the shared MAC; empty when the member keeps its own or the reth does not run
+  /// here.
+  static func macOctets(_ mac: RethMACAssignment) -> [UInt8] {
+    if case .shared(let bytes) = mac { return bytes }
+    return []
+  }
+
+  /// ccRethOperStatus: up(1) while this node holds the reth.
+  static func rethOperStatus(active: Bool) -> Int32 { active ? 1 : 2 }
+
+  /// ccRethMemberStatus: the local members' link, as for interface monitors.
+  static func rethMemberStatus(_ state: LinkState) -> Int32 {
+    switch state {
+    case .up: 1
+    case .down: 2
+    case .absent: 3
     }
-    return codes
   }
 }
 
@@ -203,11 +215,7 @@ private struct Builder {
       for node in group.nodes {
         guard let nodeID = UInt32(exactly: node.node) else { continue }
         let isLocal = node.node == snapshot.status.localNode
-        // The local row's codes come exact from the detail; the peer's only as abbreviations.
-        let codes =
-          isLocal
-          ? detail?.failureCodes ?? MIBView.failureCodes(abbreviations: node.monitorFailures)
-          : MIBView.failureCodes(abbreviations: node.monitorFailures)
+        let codes = node.failureCodes
         let lastChange = isLocal ? detail?.lastTransitionAt : detail?.peerLastChange
         rows.append(
           Row(
@@ -265,6 +273,47 @@ private struct Builder {
         ])
     }
     addTable(MIBDefinition.ccIpMonitorEntry, rows)
+  }
+
+  mutating func addRethTable(_ snapshot: ClusterSnapshot) {
+    let rows = snapshot.redundantEthernets.compactMap { reth -> Row? in
+      guard let index = UInt32(exactly: reth.index) else { return nil }
+      return Row(
+        index: [index],
+        values: [
+          .displayString(reth.name),
+          reth.group.map(integer),
+          .octetString(MIBView.macOctets(reth.mac)),
+          .integer(MIBView.rethOperStatus(active: reth.active)),
+          // No member on this node: notPresent(3), whatever the core makes of absent ones.
+          .integer(reth.members.isEmpty ? 3 : MIBView.rethMemberStatus(reth.state)),
+          gauge(reth.addresses.count),
+          counter(reth.counters.gratuitousARPsSent),
+          counter(reth.counters.neighbourAdvertisementsSent),
+          counter(reth.counters.restores),
+          ticks(reth.lastChangeMilliseconds.map(ClusterTime.milliseconds)),
+        ])
+    }
+    addTable(MIBDefinition.ccRethEntry, rows)
+  }
+
+  mutating func addRethAddressTable(_ snapshot: ClusterSnapshot) {
+    var rows: [Row] = []
+    for reth in snapshot.redundantEthernets {
+      guard let index = UInt32(exactly: reth.index) else { continue }
+      for (offset, address) in reth.addresses.enumerated() {
+        rows.append(
+          Row(
+            index: [index, UInt32(offset + 1)],
+            values: [
+              .integer(address.family == .inet ? 1 : 2),
+              .octetString(address.octets),
+              gauge(address.prefixLength),
+              .displayString(address.address),
+            ]))
+      }
+    }
+    addTable(MIBDefinition.ccRethAddressEntry, rows)
   }
 
   /// Column by column (GETNEXT walks a table that way), rows in index order. A repeated index

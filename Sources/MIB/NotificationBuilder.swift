@@ -71,8 +71,12 @@ public enum NotificationBuilder {
           MIBDefinition.ccConfigMismatch,
           [context.localNodeId, context.scalar(MIBDefinition.ccConfigDigestStatus, .integer(2))])
       ]
+    case .rethStatusChanged(let change):
+      return context.rethStatusChanged(change)
+    case .rethRestored(let restore):
+      return context.rethRestored(restore)
     case .configMatch, .manualFailoverRequested, .manualFailoverReset, .failoverCountCleared,
-      .preemptLimitReached, .datagramRejected:
+      .preemptLimitReached, .datagramRejected, .sessionSync:
       return []
     }
   }
@@ -245,5 +249,47 @@ private struct Context {
         scalar(MIBDefinition.ccSplitBrainStatus, .integer(stillSplit ? 2 : 1)),
         current(MIBDefinition.ccSplitBrainCount),
       ])
+  }
+
+  /// The varbinds both reth notifications start with: the reth's name, group and the status
+  /// the event leaves it in.
+  private func reth(_ index: UInt32, name: String, group: Int, active: Bool) -> [VarBind] {
+    [
+      localNodeId,
+      instance(MIBDefinition.ccRethName, [index], .displayString(name)),
+      instance(MIBDefinition.ccRethRgId, [index], .integer(Int32(clamping: group))),
+      instance(
+        MIBDefinition.ccRethOperStatus, [index],
+        .integer(MIBView.rethOperStatus(active: active))),
+    ]
+  }
+
+  func rethStatusChanged(_ change: RethStatusChange) -> [SNMPNotification] {
+    guard let index = UInt32(exactly: change.index) else { return [] }
+    return [
+      notification(
+        MIBDefinition.ccRethStatusChange,
+        reth(index, name: change.reth, group: change.group, active: change.active))
+    ]
+  }
+
+  func rethRestored(_ restore: RethRestore) -> [SNMPNotification] {
+    guard let index = UInt32(exactly: restore.index) else { return [] }
+    // Only an active reth is repaired: it is up again once the repair is done.
+    let restored = restore.addresses.compactMap { entry -> VarBind? in
+      guard let position = UInt32(exactly: entry.index) else { return nil }
+      return instance(
+        MIBDefinition.ccRethAddrText, [index, position], .displayString(entry.address.address))
+    }
+    return [
+      notification(
+        MIBDefinition.ccRethAddressRestored,
+        reth(index, name: restore.reth, group: restore.group, active: true)
+          + [
+            instance(
+              MIBDefinition.ccRethRestores, [index],
+              .counter32(UInt32(truncatingIfNeeded: max(0, restore.restores))))
+          ] + restored)
+    ]
   }
 }

@@ -24,6 +24,22 @@ struct CheckConfig: ParsableCommand {
     for warning in DaemonRequirements.warnings(for: configuration, file: file) {
       printError(warning.description)
     }
+    for warning in ConntrackdConfigCheck.settingsWarnings(configuration, file: file) {
+      printError(warning.description)
+    }
+    if let sync = configuration.sessionSync {
+      if let text = try? readTextFile(sync.conntrackdConfig) {
+        for warning in ConntrackdConfigCheck.warnings(
+          text, file: sync.conntrackdConfig, cluster: configuration)
+        {
+          printError(warning.description)
+        }
+      } else {
+        printError(
+          "\(file): warning: session-sync conntrackd config \(sync.conntrackdConfig) "
+            + "cannot be read here: its fabric and reth addresses are not checked")
+      }
+    }
     print(ConfigurationSummary.line(configuration, file: file))
   }
 }

@@ -12,12 +12,14 @@ import Testing
   /// thunk per event and overflowed the stack after enough events (a core dump showed it).
   /// A dispatcher logging to `handler`, and the snapshot of a freshly started node.
   private func makeDispatcher(
-    logging handler: some LogHandler = SwiftLogNoOpLogHandler()
+    logging handler: some LogHandler = SwiftLogNoOpLogHandler(),
+    traps: any TrapSink = CountingTrapSink()
   ) throws -> (EventDispatcher, ClusterSnapshot) {
     let dispatcher = try EventDispatcher(
       logger: Logger(label: "test") { _ in handler },
       context: EventContext(
-        clusterID: 1, nodeID: 0, heartbeatIntervalMilliseconds: 1000, configDigest: 0))
+        clusterID: 1, nodeID: 0, heartbeatIntervalMilliseconds: 1000, configDigest: 0),
+      traps: traps)
     var machine = ClusterStateMachine(
       configuration: ClusterConfiguration(clusterID: 1), localNode: 0, bootEpoch: 1,
       configDigest: 0)
@@ -26,13 +28,12 @@ import Testing
   }
 
   @Test func manyEventsReachTheTrapSinkWithoutGrowingTheCallChain() throws {
-    let (dispatcher, snapshot) = try makeDispatcher()
-    let count = Mutex(0)
-    dispatcher.onTrap { _, _ in count.withLock { $0 += 1 } }
+    let sink = CountingTrapSink()
+    let (dispatcher, snapshot) = try makeDispatcher(traps: sink)
     for _ in 0..<300_000 {
       dispatcher.dispatch(.controlLinkUp, snapshot: snapshot)
     }
-    #expect(count.withLock { $0 } == 300_000)
+    #expect(sink.count.withLock { $0 } == 300_000)
   }
 
   /// Duplicated or replayed datagrams each carry their own sequence number; they still share
@@ -65,7 +66,8 @@ import Testing
     let dispatcher = try EventDispatcher(
       logger: Logger(label: "test") { _ in CapturingHandler(store: records) },
       context: EventContext(
-        clusterID: 1, nodeID: 0, heartbeatIntervalMilliseconds: 1000, configDigest: 0))
+        clusterID: 1, nodeID: 0, heartbeatIntervalMilliseconds: 1000, configDigest: 0),
+      traps: CountingTrapSink())
     let start = ContinuousClock.now
     for _ in 0..<8 {
       dispatcher.record(.datagramRejected(link: .control, source: "10.0.0.2", reason: "bad MAC"))
@@ -80,4 +82,10 @@ import Testing
     #expect(summary?.metadata?["SUPPRESSED_COUNT"] == "3")
     #expect(dispatcher.nextSuppressedRecordsFlush == nil)
   }
+}
+
+/// Counts what the dispatcher hands to SNMP.
+private final class CountingTrapSink: TrapSink {
+  let count = Mutex(0)
+  func notify(_ event: ClusterEvent, snapshot: ClusterSnapshot) { count.withLock { $0 += 1 } }
 }

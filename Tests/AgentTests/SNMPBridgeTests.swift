@@ -1,4 +1,5 @@
 import Foundation
+import MIB
 import Synchronization
 import Testing
 
@@ -17,9 +18,9 @@ private let testNotification: [UInt32] = [1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 2,
 
 /// Immutable sorted snapshot with binary search (what the agent's MIB layer provides).
 private struct FakeSNMPSource: SNMPDataSource {
-  let rows: [(oid: [UInt32], value: SNMPBridgeValue)]
+  let rows: [(oid: [UInt32], value: SNMPValue)]
 
-  init(_ rows: [(oid: [UInt32], value: SNMPBridgeValue)]) {
+  init(_ rows: [(oid: [UInt32], value: SNMPValue)]) {
     self.rows = rows.sorted { $0.oid.lexicographicallyPrecedes($1.oid) }
   }
 
@@ -36,14 +37,14 @@ private struct FakeSNMPSource: SNMPDataSource {
     return lo
   }
 
-  func get(_ oid: [UInt32]) -> SNMPBridgeValue? {
-    let i = lowerBound(oid, strictly: false)
-    return i < rows.count && rows[i].oid == oid ? rows[i].value : nil
+  func get(_ oid: OID) -> SNMPValue? {
+    let i = lowerBound(oid.components, strictly: false)
+    return i < rows.count && rows[i].oid == oid.components ? rows[i].value : nil
   }
 
-  func getNext(_ oid: [UInt32]) -> (oid: [UInt32], value: SNMPBridgeValue)? {
-    let i = lowerBound(oid, strictly: true)
-    return i < rows.count ? rows[i] : nil
+  func getNext(_ oid: OID) -> (oid: OID, value: SNMPValue)? {
+    let i = lowerBound(oid.components, strictly: true)
+    return i < rows.count ? (OID(rows[i].oid), rows[i].value) : nil
   }
 }
 
@@ -73,7 +74,7 @@ private func dotted(_ oid: [UInt32]) -> String { "." + oid.map(String.init).join
 private let sharedSocketPath = NSTemporaryDirectory() + "/ccsnmp-test-\(getpid())-agentx.sock"
 private let sharedLog = Mutex<[String]>([])
 private let sharedAgent: SNMPSubagent = {
-  let agent = SNMPSubagent(socket: sharedSocketPath, root: testRoot) { line in
+  let agent = SNMPSubagent(socket: sharedSocketPath, root: OID(testRoot)) { line in
     sharedLog.withLock { $0.append(line) }
   }
   agent.start()
@@ -282,16 +283,16 @@ private func parseLines(_ text: String) -> [(oid: [UInt32], rest: String)] {
   }
 }
 
-private func expected(_ value: SNMPBridgeValue) -> String {
+private func expected(_ value: SNMPValue) -> String {
   switch value {
   case .integer(let v): return "INTEGER: \(v)"
   case .unsigned(let v): return "Gauge32: \(v)"
   case .counter32(let v): return "Counter32: \(v)"
   case .counter64(let v): return "Counter64: \(v)"
   case .timeTicks(let v): return "Timeticks: (\(v))"
-  case .octetString(let b):
+  case .octetString(let b), .bits(let b):
     return b.isEmpty ? "\"\"" : "STRING: \"\(String(decoding: b, as: UTF8.self))\""
-  case .objectIdentifier(let o): return "OID: \(dotted(o))"
+  case .objectIdentifier(let o): return "OID: \(dotted(o.components))"
   }
 }
 
@@ -314,10 +315,11 @@ private func startConnected(_ env: TestEnv, source: any SNMPDataSource) async th
 struct SNMPBridgeTests {
   @Test("notification queue is bounded and drops the oldest")
   func queueBound() {
-    let agent = SNMPSubagent(socket: "/nonexistent", root: testRoot, logger: { _ in })
+    let agent = SNMPSubagent(socket: "/nonexistent", root: OID(testRoot), logger: { _ in })
     for i in 0..<1005 {
       agent.send(
-        notification: testNotification, varbinds: [(testRoot + [1, 0], .integer(Int32(i)))])
+        notification: OID(testNotification),
+        varbinds: [VarBind(oid: OID(testRoot + [1, 0]), value: .integer(Int32(i)))])
     }
     #expect(agent.queuedNotifications == 1000)
     #expect(agent.droppedNotifications == 5)
@@ -396,18 +398,18 @@ struct SNMPBridgeTests {
 
     // A notification while connected goes straight out.
     agent.send(
-      notification: testNotification,
-      varbinds: [(testRoot + [6, 0], .octetString(Array("live-0".utf8)))])
+      notification: OID(testNotification),
+      varbinds: [VarBind(oid: OID(testRoot + [6, 0]), value: .octetString(Array("live-0".utf8)))])
     #expect(await waitUntil(5) { env.trapLogText().contains("live-0") }, "\(env.trapLogText())")
 
     env.stopSnmpd()
     #expect(await waitUntil(5) { !agent.isConnected }, "disconnect not noticed")
     for i in 1...3 {
       agent.send(
-        notification: testNotification,
+        notification: OID(testNotification),
         varbinds: [
-          (testRoot + [6, 0], .octetString(Array("queued-\(i)".utf8))),
-          (testRoot + [1, 0], .integer(Int32(i))),
+          VarBind(oid: OID(testRoot + [6, 0]), value: .octetString(Array("queued-\(i)".utf8))),
+          VarBind(oid: OID(testRoot + [1, 0]), value: .integer(Int32(i))),
         ])
     }
     try await Task.sleep(for: .milliseconds(300))
@@ -465,7 +467,7 @@ struct SNMPBridgeTests {
   func largeWalk() async throws {
     let env = try TestEnv()
     defer { env.cleanup() }
-    var rows: [(oid: [UInt32], value: SNMPBridgeValue)] = []
+    var rows: [(oid: [UInt32], value: SNMPValue)] = []
     for i in 1...1000 {
       rows.append((testRoot + [10, 1, 1, UInt32(i)], .integer(Int32(i))))
       rows.append((testRoot + [10, 1, 2, UInt32(i)], .counter64(UInt64(i) << 33)))

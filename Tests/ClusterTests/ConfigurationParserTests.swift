@@ -196,6 +196,7 @@ struct ConfigurationParserTests {
       "set chassis cluster authentication-key-file \"/etc/unterminated",
       "4:45: unterminated quoted string"
     ),
+    ("set snmp juniper-compatible-traps yes", "4:35: unexpected 'yes'"),
   ]
 
   @Test(arguments: badStatements)
@@ -223,6 +224,15 @@ struct ConfigurationParserTests {
       + "set chassis cluster heartbeat-threshold 1\nset chassis cluster reth-count 999\n"
     let result = ConfigurationParser.parse(text, file: "m.conf")
     #expect(result.errors.count == 2)
+  }
+
+  @Test func juniperCompatibleTrapsAreOptIn() throws {
+    let plain = try #require(ConfigurationParser.parse(Self.minimal, file: "p").configuration)
+    #expect(!plain.juniperCompatibleTraps)
+    let text = Self.minimal + "set snmp juniper-compatible-traps\n"
+    let result = ConfigurationParser.parse(text, file: "j")
+    #expect(result.configuration?.juniperCompatibleTraps == true)
+    #expect(result.notices.isEmpty, "\(result.notices)")
   }
 
   @Test func laterSetReplacesEarlierValueAsInJunos() {

@@ -12,6 +12,12 @@ struct MachinePair {
   var emitted: [[ClusterEvent]] = [[], []]
   /// Every heartbeat each node sent (control-link copies), in order.
   var sent: [[HeartbeatMessage]] = [[], []]
+  /// Every session-sync action each node returned, in order.
+  var sessionActions: [[SessionSyncAction]] = [[], []]
+  /// Every batch each node returned, in order (to check the order within one).
+  var batches: [[[ClusterAction]]] = [[], []]
+  /// Nodes that are not running: not ticked, nothing delivered to them.
+  var stopped: Set<Int> = []
 
   init(configurations: [String]) {
     nodes = (0...1).map { node in
@@ -44,13 +50,16 @@ struct MachinePair {
 
   /// Feeds `actions` of `node`: sends go to the other node (recursively), events are kept.
   mutating func handle(_ actions: [ClusterAction], from node: Int) {
+    if !actions.isEmpty { batches[node].append(actions) }
     for action in actions {
       switch action {
       case .emit(let event): emitted[node].append(event)
       case .dataPlane: continue
+      case .sessionSync(let action): sessionActions[node].append(action)
       case .sendHeartbeat(let message):
         sent[node].append(message)
-        for link in [HeartbeatMessage.Link.control, .fabric] where !cut.contains(link) {
+        for link in [HeartbeatMessage.Link.control, .fabric]
+        where !cut.contains(link) && !stopped.contains(1 - node) {
           var copy = message
           copy.link = link
           let reply = nodes[1 - node].messageReceived(copy, now: now)
@@ -65,7 +74,7 @@ struct MachinePair {
     let end = now + duration
     while now < end {
       now = now + step
-      for node in 0...1 {
+      for node in 0...1 where !stopped.contains(node) {
         let actions = nodes[node].tick(now: now)
         handle(actions, from: node)
       }

@@ -180,6 +180,74 @@ private let rethConfiguration = """
   }
 }
 
+/// The events the data plane's changes make: status changes after each (de)activation, and
+/// the watchdog's repairs as the shell reports them.
+@Suite struct RethEventTests {
+  @Test func everyActivationAndDeactivationIsReportedAfterItsAction() {
+    guard
+      case .success(let scenario) = ScenarioParser.parse(
+        rethConfiguration
+          + "---\n+0s boot node0\n+0s boot node1\n+5s link down node0 eth14\n+3s status\n",
+        file: "t")
+    else {
+      Issue.record("scenario does not parse")
+      return
+    }
+    var seen: [String] = []
+    for output in Simulator.run(scenario) {
+      switch output {
+      case .dataPlane(_, let node, let action) where action.kind != "reset":
+        seen.append("node\(node) \(action.kind)")
+      case .event(_, let node, .rethStatusChanged(let change)):
+        #expect(change.reth == "reth0" && change.index == 0 && change.group == 1)
+        #expect(change.addresses.map(\.description) == ["192.0.2.1/24", "2001:db8:1::1/64"])
+        seen.append("node\(node) reth0 \(change.active ? "up" : "down")")
+      default:
+        continue
+      }
+    }
+    #expect(
+      seen == [
+        "node0 activate", "node0 reth0 up", "node0 deactivate", "node0 reth0 down",
+        "node1 activate", "node1 reth0 up",
+      ])
+  }
+
+  @Test func aRepairBecomesAnEventWithTheConfiguredAddresses() throws {
+    let configuration = try #require(
+      ConfigurationParser.parse(rethConfiguration, file: "r").configuration)
+    var machine = ClusterStateMachine(
+      configuration: configuration, localNode: 0, bootEpoch: 1, configDigest: 0)
+    let actions = machine.rethRestored(
+      "reth0", link: true, addresses: [1], restores: 2, now: .milliseconds(3000))
+    guard case .emit(.rethRestored(let restore))? = actions.first, actions.count == 1 else {
+      Issue.record("\(actions)")
+      return
+    }
+    #expect(restore.reth == "reth0" && restore.group == 1 && restore.restores == 2)
+    #expect(restore.linkRestored)
+    #expect(restore.addresses.map(\.index) == [2])
+    #expect(restore.addresses.map(\.address.description) == ["2001:db8:1::1/64"])
+    #expect(restore.what == "link up, 2001:db8:1::1/64")
+    #expect(machine.rethRestored("reth9", link: true, addresses: [], restores: 1, now: .zero) == [])
+  }
+
+  @Test func theInterfacesJSONKeepsItsTextForms() throws {
+    let configuration = try #require(
+      ConfigurationParser.parse(rethConfiguration, file: "r").configuration)
+    var machine = ClusterStateMachine(
+      configuration: configuration, localNode: 0, bootEpoch: 1, configDigest: 0)
+    _ = machine.start(now: .zero, interfaces: ["eth14": .up])
+    let reth = try #require(machine.snapshot(now: .zero).redundantEthernets.first)
+    let json = JSONView.encode(reth)
+    #expect(json.contains(#""mac":"02:cc:a9:00:01:00""#), "\(json)")
+    #expect(try JSONView.decode(RedundantEthernetStatus.self, from: json) == reth)
+    // Addresses travel as the text the views print.
+    let text = String(json.filter { $0 != "\\" })
+    #expect(text.contains(#""addresses":["192.0.2.1/24","2001:db8:1::1/64"]"#), "\(json)")
+  }
+}
+
 extension DataPlaneAction {
   fileprivate var plans: [RethPlan] {
     switch self {

@@ -28,6 +28,9 @@ private func caseName(_ event: ClusterEvent) -> String {
   case .failoverCountCleared: "failoverCountCleared"
   case .preemptLimitReached: "preemptLimitReached"
   case .datagramRejected: "datagramRejected"
+  case .sessionSync: "sessionSync"
+  case .rethStatusChanged: "rethStatusChanged"
+  case .rethRestored: "rethRestored"
   }
 }
 
@@ -36,8 +39,11 @@ private let allCaseNames: Set<String> = [
   "controlLinkUp", "fabricLinkDown", "fabricLinkUp", "peerLost", "peerFound",
   "splitBrainDetected", "splitBrainResolved", "configMismatch", "configMatch",
   "manualFailoverRequested", "manualFailoverReset", "failoverCountCleared",
-  "preemptLimitReached", "datagramRejected",
+  "preemptLimitReached", "datagramRejected", "sessionSync",
+  "preemptLimitReached", "datagramRejected", "rethStatusChanged", "rethRestored",
 ]
+
+private let rethAddress = try! RethAddress.parse("192.0.2.1/24", family: .inet).get()
 
 private func stateChange(_ from: RedundancyGroupState, _ to: RedundancyGroupState, _ reason: String)
   -> ClusterEvent
@@ -83,6 +89,26 @@ private let sampleEvents: [ClusterEvent] = [
   .failoverCountCleared(requestedBy: nil),
   .preemptLimitReached(group: 1, limit: 3, periodSeconds: 600),
   .datagramRejected(link: .control, source: "10.0.0.2", reason: "replayed sequence 5"),
+  .sessionSync(.coldSyncStarted),
+  .sessionSync(.coldSyncCompleted(milliseconds: 420, sessions: 50)),
+  .sessionSync(.coldSyncTimedOut(seconds: 60)),
+  .sessionSync(.coldSyncAbandoned(reason: "became primary for rg1 before the bulk sync arrived")),
+  .sessionSync(
+    .committed(SessionCommit(groups: [1], sessions: 50, milliseconds: 4, timedOut: false))),
+  .sessionSync(
+    .committed(
+      SessionCommit(
+        groups: [1, 2], sessions: 9, milliseconds: 2000, timedOut: true, error: "no answer"))),
+  .sessionSync(.healthChanged(from: .healthy, to: .stalled, detail: "no message for 3 s")),
+  .rethStatusChanged(
+    RethStatusChange(reth: "reth0", index: 0, group: 1, active: true, addresses: [rethAddress])),
+  .rethRestored(
+    RethRestore(
+      reth: "reth0", index: 0, group: 1, linkRestored: false,
+      addresses: [.init(index: 1, address: rethAddress)], restores: 3)),
+  .rethRestored(
+    RethRestore(
+      reth: "reth0", index: 0, group: 1, linkRestored: true, addresses: [], restores: 4)),
 ]
 
 private func shellRecords() -> [EventRecord] {
@@ -177,5 +203,27 @@ private struct PlainInstant: InstantProtocol {
     // The event itself carries its source now (issue 12 item 3).
     #expect(rejected[field: "SOURCE_ADDRESS"] == "10.0.0.2" && rejected[field: "LINK"] == "control")
     #expect(rejected.message == "control datagram from 10.0.0.2 rejected: replayed sequence 5")
+    let completed = try record(24)
+    #expect(completed.kind == .coldSync)
+    #expect(completed[field: "COLD_SYNC"] == "completed" && completed[field: "SESSIONS"] == "50")
+    #expect(try record(27).kind == .sessionCommit)
+    let timedOut = try record(28)
+    #expect(timedOut.kind == .sessionCommitTimeout && timedOut[field: "RG_IDS"] == "1,2")
+    #expect(timedOut[field: "ERROR"] == "no answer")
+    #expect(try record(29)[field: "NEW_HEALTH"] == "stalled")
+    let up = try record(23)
+    #expect(up.kind == .rethStatusChange && up.kind.priority == 5)
+    #expect(up[field: "RETH_STATE"] == "up" && up[field: "IP_ADDRESSES"] == "192.0.2.1/24")
+    #expect(up.message == "reth0 (rg1) up on this node")
+    let restored = try record(24)
+    #expect(restored.kind == .rethRestored && restored.kind.priority == 4)
+    #expect(restored[field: "RESTORE_COUNT"] == "3" && restored[field: "LINK_RESTORED"] == "no")
+    #expect(restored[field: "IP_ADDRESSES"] == "192.0.2.1/24" && restored[field: "RG_ID"] == "1")
+    #expect(
+      restored.message
+        == "reth0 was changed by someone else on the primary and is restored (192.0.2.1/24)")
+    let linkOnly = try record(25)
+    #expect(linkOnly[field: "LINK_RESTORED"] == "yes" && linkOnly[field: "IP_ADDRESSES"] == "none")
+    #expect(linkOnly.message.hasSuffix("restored (link up)"))
   }
 }

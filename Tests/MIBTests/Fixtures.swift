@@ -58,4 +58,31 @@ enum Scenarios {
       +1s failover redundancy-group 0 node 1
       +8s status
       """)
+
+  /// Two reths of RG1: reth0 with an IPv4 and an IPv6 address on eth1 (both nodes), reth3 on
+  /// eth4 of node1 only, shared MACs of style `local`.
+  static let reths = """
+    set chassis cluster reth-count 4
+    set interfaces reth0 redundant-ether-options redundancy-group 1
+    set interfaces eth1 gigether-options redundant-parent reth0
+    set interfaces reth0 unit 0 family inet address 203.0.113.1/24
+    set interfaces reth0 unit 0 family inet6 address 2001:db8:5::1/64
+    set interfaces reth3 redundant-ether-options redundancy-group 1
+    set interfaces eth4 gigether-options redundant-parent reth3 node 1
+    set interfaces reth3 unit 0 family inet address 198.18.0.1/16
+
+    """
+
+  /// Both nodes up with the reths; node0 loses eth1 (reth0's member there) and RG1 (with its
+  /// reths) fails over to node1 by hand. Status 0 is before, status 1 after.
+  static let rethFailover = ScenarioRun(
+    configuration + reths + """
+      ---
+      +0s boot node0
+      +0s boot node1
+      +5s status
+      +0s link down node0 eth1
+      +0s failover redundancy-group 1 node 1
+      +8s status
+      """)
 }

@@ -106,11 +106,11 @@ struct MIBFile {
   func baseType(_ type: String) -> SMIType? {
     switch type {
     case "Integer32", "INTEGER", "TruthValue", "InetAddressType": .integer32
-    case "Unsigned32", "Gauge32": .unsigned32
+    case "Unsigned32", "Gauge32", "InetAddressPrefixLength": .unsigned32
     case "Counter32": .counter32
     case "Counter64": .counter64
     case "TimeTicks", "TimeStamp": .timeTicks
-    case "OCTET STRING", "DisplayString", "InetAddress": .octetString
+    case "OCTET STRING", "DisplayString", "InetAddress", "PhysAddress": .octetString
     case "OBJECT IDENTIFIER": .objectIdentifier
     case "BITS": .bits
     default: textualConventions[type].flatMap { baseType($0.type) }

@@ -17,7 +17,7 @@ struct MIBFileTests {
     #expect(file.oid(of: "ccObjects") == MIBDefinition.objectsRoot)
     #expect(file.oid(of: "ccCluster") == MIBDefinition.clusterRoot)
     #expect(file.names("OBJECT-TYPE").count > 50)
-    #expect(file.names("NOTIFICATION-TYPE").count == 15)
+    #expect(file.names("NOTIFICATION-TYPE").count == 17)
   }
 
   @Test func everyDefinitionMatchesTheFile() throws {
@@ -93,6 +93,13 @@ struct MIBFileTests {
     #expect(file.namedNumbers("ccSplitBrainStatus") == ["none": 1, "detected": 2])
     #expect(
       file.namedNumbers("ccConfigDigestStatus") == ["match": 1, "mismatch": 2, "unknown": 3])
+    let rethStatus = file.namedNumbers("ccRethOperStatus")
+    #expect(Int(MIBView.rethOperStatus(active: true)) == rethStatus["up"])
+    #expect(Int(MIBView.rethOperStatus(active: false)) == rethStatus["down"])
+    let members = file.namedNumbers("ccRethMemberStatus")
+    #expect(Int(MIBView.rethMemberStatus(.up)) == members["up"])
+    #expect(Int(MIBView.rethMemberStatus(.down)) == members["down"])
+    #expect(Int(MIBView.rethMemberStatus(.absent)) == members["notPresent"])
   }
 
   @Test func nameOfAnInstance() {

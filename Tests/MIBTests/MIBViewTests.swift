@@ -119,19 +119,23 @@ struct MIBViewTests {
 
   @Test func everyInstanceHasItsColumnsType() throws {
     var served = Set<String>()
-    for entry in view.entries {
+    let reths = try #require(Scenarios.rethFailover.view(1, node: 1))
+    for entry in view.entries + reths.entries {
       let (object, index) = try #require(D.object(of: entry.oid), "\(entry.oid)")
       #expect(object.access == .readOnly, "\(object.name)")
       #expect(entry.value.smiType == object.type, "\(MIBDefinition.name(of: entry.oid))")
+      let singleIndex = [D.ccRedundancyGroupEntry, D.ccRethEntry].contains {
+        object.oid.hasPrefix($0.oid)
+      }
       switch object.kind {
       case .scalar: #expect(index == [0])
       case .column:
-        #expect(index.count == (object.oid.hasPrefix(D.ccRedundancyGroupEntry.oid) ? 1 : 2))
+        #expect(index.count == (singleIndex ? 1 : 2))
       default: Issue.record("\(object.name) is not an instance's object")
       }
       served.insert(object.name)
     }
-    // Every readable object of the module is served (this scenario fills every table).
+    // Every readable object of the module is served (the two scenarios fill every table).
     let readable = D.all.filter { $0.access == .readOnly }.map(\.name)
     #expect(Set(readable) == served)
   }
@@ -418,7 +422,78 @@ struct MIBViewTests {
     #expect(MIBView.failureBits(.coldSync) == .bits([0x08]))
     #expect(MIBView.failureBits([.interface, .coldSync]) == .bits([0x88]))
     let all = FailureCodes.all.map(\.1)
-    #expect(MIBView.failureCodes(abbreviations: all).rawValue == 0x1F)
-    #expect(MIBView.failureCodes(abbreviations: ["IP", "FL"]) == [.ip, .fabric])
+    #expect(FailureCodes(abbreviations: all).rawValue == 0x1F)
+    #expect(FailureCodes(abbreviations: ["IP", "FL"]) == [.ip, .fabric])
+  }
+}
+
+@Suite("MIBView: the reth tables")
+struct MIBViewRethTests {
+  typealias D = MIBDefinition
+  let run = Scenarios.rethFailover
+
+  @Test func rethRowsFollowTheRoleOfTheirGroup() throws {
+    let before = try #require(run.view(0, node: 0))
+    let after = try #require(run.view(1, node: 0))
+    let peer = try #require(run.view(1, node: 1))
+    #expect(before.get(D.ccRethName.oid + [0]) == .displayString("reth0"))
+    #expect(before.get(D.ccRethName.oid + [3]) == .displayString("reth3"))
+    #expect(before.get(D.ccRethRgId.oid + [0]) == .integer(1))
+    // reth-mac local: 02:cc:a9:00, the cluster-id (7), the reth number.
+    #expect(before.get(D.ccRethMac.oid + [0]) == .octetString([0x02, 0xcc, 0xa9, 0, 7, 0]))
+    #expect(peer.get(D.ccRethMac.oid + [3]) == .octetString([0x02, 0xcc, 0xa9, 0, 7, 3]))
+    // reth3 has no member on node0: no MAC there, never up.
+    #expect(after.get(D.ccRethMac.oid + [3]) == .octetString([]))
+    #expect(after.get(D.ccRethMemberStatus.oid + [3]) == .integer(3))
+    #expect(before.get(D.ccRethOperStatus.oid + [0]) == .integer(1))
+    #expect(after.get(D.ccRethOperStatus.oid + [0]) == .integer(2))
+    #expect(after.get(D.ccRethMemberStatus.oid + [0]) == .integer(2))
+    #expect(peer.get(D.ccRethOperStatus.oid + [0]) == .integer(1))
+    #expect(peer.get(D.ccRethOperStatus.oid + [3]) == .integer(1))
+    #expect(before.get(D.ccRethAddressCount.oid + [0]) == .unsigned(2))
+    #expect(before.get(D.ccRethAddressCount.oid + [3]) == .unsigned(1))
+    // The last change is node0 giving reth0 up, after the boot's activation.
+    guard case .timeTicks(let up)? = before.get(D.ccRethLastChange.oid + [0]),
+      case .timeTicks(let down)? = after.get(D.ccRethLastChange.oid + [0])
+    else {
+      Issue.record("no ccRethLastChange")
+      return
+    }
+    #expect(up > 0 && down > up)
+  }
+
+  @Test func theAddressTableListsEachConfiguredAddressWithItsText() throws {
+    let view = try #require(run.view(1, node: 1))
+    #expect(view.get(D.ccRethAddrType.oid + [0, 1]) == .integer(1))
+    #expect(view.get(D.ccRethAddr.oid + [0, 1]) == .octetString([203, 0, 113, 1]))
+    #expect(view.get(D.ccRethAddrPrefixLength.oid + [0, 1]) == .unsigned(24))
+    #expect(view.get(D.ccRethAddrText.oid + [0, 1]) == .displayString("203.0.113.1"))
+    #expect(view.get(D.ccRethAddrType.oid + [0, 2]) == .integer(2))
+    #expect(
+      view.get(D.ccRethAddr.oid + [0, 2])
+        == .octetString([0x20, 0x01, 0x0d, 0xb8, 0, 5] + Array(repeating: 0, count: 9) + [1]))
+    #expect(view.get(D.ccRethAddrPrefixLength.oid + [0, 2]) == .unsigned(64))
+    #expect(view.get(D.ccRethAddrText.oid + [3, 1]) == .displayString("198.18.0.1"))
+    #expect(view.get(D.ccRethAddrText.oid + [0, 3]) == nil)
+    // Column by column, rows in index order, and the table is the end of the view.
+    #expect(view.getNext(D.ccRethAddrText.oid + [0, 2])?.oid == D.ccRethAddrText.oid + [3, 1])
+    #expect(view.getNext(D.ccRethAddrText.oid + [3, 1]) == nil)
+    #expect(view.getNext(D.ccRethLastChange.oid + [3])?.oid == D.ccRethAddrType.oid + [0, 1])
+  }
+
+  /// The data plane's counters reach the table through the snapshot (the shell merges them).
+  @Test func countersComeFromTheMergedSnapshot() throws {
+    let snapshot = try #require(run.snapshot(1, node: 1))
+    let unmerged = ScenarioRun.view(snapshot, run.configuration)
+    #expect(unmerged.get(D.ccRethGratuitousArpsSent.oid + [0]) == .counter32(0))
+    var counters = RethCounters()
+    counters.gratuitousARPsSent = 8
+    counters.neighbourAdvertisementsSent = 8
+    counters.restores = 2
+    let view = ScenarioRun.view(snapshot.merging(["reth0": counters]), run.configuration)
+    #expect(view.get(D.ccRethGratuitousArpsSent.oid + [0]) == .counter32(8))
+    #expect(view.get(D.ccRethNeighborAdvertsSent.oid + [0]) == .counter32(8))
+    #expect(view.get(D.ccRethRestores.oid + [0]) == .counter32(2))
+    #expect(view.get(D.ccRethRestores.oid + [3]) == .counter32(0))
   }
 }

@@ -12,7 +12,7 @@ struct NotificationTests {
   /// Every kind of event on both nodes: a configuration mismatch (node1 retries one more ping),
   /// monitor failure and recovery, link cuts, split brain, a crash and a reboot.
   static let lifecycle = ScenarioRun(
-    Scenarios.configuration + """
+    Scenarios.configuration + Scenarios.reths + """
       ---
       +0s boot node0
       +0s boot node1
@@ -33,8 +33,8 @@ struct NotificationTests {
       +5s status
       """,
     configurations: [
-      Scenarios.configuration,
-      Scenarios.configuration
+      Scenarios.configuration + Scenarios.reths,
+      Scenarios.configuration + Scenarios.reths
         + "set chassis cluster redundancy-group 2 ip-monitoring retry-count 6\n",
     ])
 
@@ -64,6 +64,8 @@ struct NotificationTests {
         #expect(index.count == 1, "\(varbind)")
       case .column where object.oid.hasPrefix(D.ccRedundancyGroupNodeEntry.oid):
         #expect(index.count == 2 && index[1] == local, "\(varbind)")
+      case .column where object.oid.hasPrefix(D.ccRethEntry.oid):
+        #expect(index.count == 1, "\(varbind)")
       default:
         #expect(index.count == 2, "\(varbind)")
       }
@@ -77,6 +79,8 @@ struct NotificationTests {
     let extra = names.dropFirst(definition.objects.count)
     if definition == D.ccSplitBrainDetected {
       #expect(!extra.isEmpty && extra.allSatisfy { $0 == D.ccRgNodeState.name })
+    } else if definition == D.ccRethAddressRestored {
+      #expect(extra.allSatisfy { $0 == D.ccRethAddrText.name })
     } else {
       #expect(extra.isEmpty, "\(definition.name): \(extra)")
     }
@@ -88,7 +92,9 @@ struct NotificationTests {
     var sent: Set<String> = []
     for node in 0...1 {
       let view = try #require(Self.lifecycle.view(0, node: node))
-      for (_, event) in Self.lifecycle.events(node: node) {
+      // The data plane's repairs are the shell's reports, not the simulator's: add one.
+      let restore = Self.restore(linkRestored: true, positions: [0, 1])
+      for event in Self.lifecycle.events(node: node).map(\.event) + [restore] {
         for notification in Self.notifications(event, view) {
           Self.checkShape(notification, local: UInt32(node))
           sent.insert(notification.name)
@@ -98,6 +104,67 @@ struct NotificationTests {
     // The lifecycle produces every notification the MIB defines.
     let all = Set(D.all.filter { $0.kind == .notification }.map(\.name))
     #expect(all.subtracting(sent).sorted() == [])
+  }
+
+  /// What the machine makes of the data plane's report of a repair of reth0.
+  static func restore(linkRestored: Bool, positions: [Int], restores: Int = 1) -> ClusterEvent {
+    var machine = ClusterStateMachine(
+      configuration: lifecycle.configuration, localNode: 0, bootEpoch: 1, configDigest: 0)
+    let actions = machine.rethRestored(
+      "reth0", link: linkRestored, addresses: positions, restores: restores, now: .zero)
+    guard case .emit(let event)? = actions.first else { return .configMatch }
+    return event
+  }
+
+  @Test func rethStatusChangesCarryTheRethAndItsNewStatus() throws {
+    let view = try #require(Self.lifecycle.view(0, node: 1))
+    let changes = Self.lifecycle.events(node: 1).compactMap { entry -> RethStatusChange? in
+      guard case .rethStatusChanged(let change) = entry.event, change.reth == "reth0" else {
+        return nil
+      }
+      return change
+    }
+    // node1 took reth0 when node0 lost eth1.
+    let change = try #require(changes.first)
+    #expect(change.active && change.group == 1)
+    let sent = Self.notifications(.rethStatusChanged(change), view)
+    #expect(sent.map(\.name) == ["ccRethStatusChange"])
+    #expect(sent.first?.oid == D.notificationsRoot + [16])
+    #expect(
+      sent.first?.varbinds == [
+        VarBind(oid: D.ccLocalNodeId.oid + [0], value: .integer(1)),
+        VarBind(oid: D.ccRethName.oid + [0], value: .displayString("reth0")),
+        VarBind(oid: D.ccRethRgId.oid + [0], value: .integer(1)),
+        VarBind(oid: D.ccRethOperStatus.oid + [0], value: .integer(1)),
+      ])
+    var down = change
+    down.active = false
+    #expect(
+      Self.notifications(.rethStatusChanged(down), view).first?.varbinds.last
+        == VarBind(oid: D.ccRethOperStatus.oid + [0], value: .integer(2)))
+  }
+
+  @Test func aRestoreListsTheAddressesPutBack() throws {
+    let view = try #require(Self.lifecycle.view(0, node: 0))
+    let sent = Self.notifications(
+      Self.restore(linkRestored: false, positions: [1], restores: 3), view)
+    #expect(sent.map(\.name) == ["ccRethAddressRestored"])
+    #expect(sent.first?.oid == D.notificationsRoot + [17])
+    #expect(
+      sent.first?.varbinds == [
+        VarBind(oid: D.ccLocalNodeId.oid + [0], value: .integer(0)),
+        VarBind(oid: D.ccRethName.oid + [0], value: .displayString("reth0")),
+        VarBind(oid: D.ccRethRgId.oid + [0], value: .integer(1)),
+        VarBind(oid: D.ccRethOperStatus.oid + [0], value: .integer(1)),
+        VarBind(oid: D.ccRethRestores.oid + [0], value: .counter32(3)),
+        VarBind(oid: D.ccRethAddrText.oid + [0, 2], value: .displayString("2001:db8:5::1")),
+      ])
+    // Only the link was set up again: no address varbind.
+    let link = Self.notifications(Self.restore(linkRestored: true, positions: []), view)
+    #expect(link.first?.varbinds.count == 5)
+    // A position the configuration does not have is not reported.
+    let stale = Self.notifications(Self.restore(linkRestored: false, positions: [7]), view)
+    #expect(stale.first?.varbinds.count == 5)
   }
 
   @Test func stateChangeToPrimaryAlsoSendsFailover() throws {

@@ -1,12 +1,14 @@
 """Issue 4: the AgentX subagent inside ccagentd, with a real snmpd and snmptrapd."""
 import os
+import re
 import shutil
 import subprocess
 import time
 
 import pytest
 
-from cclab import MIB_ROOT as ROOT_OID, ROOT, STATE_NUMBER as STATE
+import cclab
+from cclab import MIB_ROOT as ROOT_OID, MONITOR_LAN0, ROOT, STATE_NUMBER as STATE, sh
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("snmpd"),
                                 reason="needs root and snmpd")
@@ -101,11 +103,7 @@ WALK_TYPES = {
 }
 
 
-def test_every_walked_oid_is_an_object_of_the_mib_with_its_type(snmp_cluster):
-    c, s = snmp_cluster
-    c.wait_state(0, 1, "primary")
-    c.wait(lambda: len(s.walk()[0]) > 20, 15, "subtree served")
-    rows, _ = s.walk()
+def check_walk_against_the_mib(rows):
     mibs = os.path.join(ROOT, "mibs")
     for oid, (walk_type, _value) in rows.items():
         out = subprocess.run(["snmptranslate", "-M", f"+{mibs}", "-m", "CHASSIS-CLUSTER-MIB", "-Td", oid],
@@ -116,6 +114,13 @@ def test_every_walked_oid_is_an_object_of_the_mib_with_its_type(snmp_cluster):
         base = syntax.split()[0]
         assert walk_type in WALK_TYPES[base], (name, syntax, walk_type)
         assert "read-only" in out, (name, "walked a not-accessible object")
+
+
+def test_every_walked_oid_is_an_object_of_the_mib_with_its_type(snmp_cluster):
+    c, s = snmp_cluster
+    c.wait_state(0, 1, "primary")
+    c.wait(lambda: len(s.walk()[0]) > 20, 15, "subtree served")
+    check_walk_against_the_mib(s.walk()[0])
 
 
 def test_snmptable_of_the_rg_node_table(snmp_cluster):
@@ -134,3 +139,160 @@ def test_snmptable_of_the_rg_node_table(snmp_cluster):
                 for n in g["nodes"]}
     got = {r[0]: r[state] for r in rows}
     assert got == expected, (out.stdout, out.stderr)
+
+
+# --------------------------------------------------------------------------------- reths
+
+RETH = (
+    "set chassis cluster reth-count 1\n"
+    "set interfaces reth0 redundant-ether-options redundancy-group 1\n"
+    "set interfaces lan1 gigether-options redundant-parent reth0\n"
+    "set interfaces reth0 unit 0 family inet address 192.0.2.1/24\n"
+    "set interfaces reth0 unit 0 family inet6 address 2001:db8:1::1/64\n"
+)
+RETH_TABLE = ROOT_OID + ".1.6.1"        # ccRethEntry
+RETH_ADDRESSES = ROOT_OID + ".1.7.1"    # ccRethAddressEntry
+
+
+def reth_cluster(extra="", log_target="stderr", snmp_nodes=(0,)):
+    """A started Cluster with reth0 (RG1, member lan1) and snmpd/snmptrapd on `snmp_nodes`,
+    started before the agents; the caller closes both."""
+    c = cclab.Cluster(extra=MONITOR_LAN0 + RETH + extra, start=False, log_target=log_target)
+    snmps = {}
+    try:
+        for n in snmp_nodes:
+            snmps[n] = c.snmp(n)
+        for n in (0, 1):
+            c.start(n)
+    except Exception:
+        for s in snmps.values():
+            s.close()
+        c.close()
+        raise
+    return c, snmps
+
+
+def holds(c, n):
+    return "192.0.2.1/24" in sh(f"ip -n {c.ns[n]} -o addr show dev reth0", check=False).stdout
+
+
+def test_reth_tables_are_served_and_walk_against_the_mib():
+    c, snmps = reth_cluster()
+    s = snmps[0]
+    try:
+        c.wait_state(0, 1, "primary", timeout=20)
+        c.wait(lambda: holds(c, 0), 10, "node0 holds the reth address")
+        # The data plane's GARP count reaches the MIB (4 rounds of one IPv4 address each).
+        c.wait(lambda: int(s.walk()[0][f"{RETH_TABLE}.8.0"][1]) >= 4, 15, "GARPs counted")
+        rows, raw = s.walk()
+        assert rows[f"{RETH_TABLE}.2.0"][1] == '"reth0"', raw
+        assert rows[f"{RETH_TABLE}.3.0"][1] == "1"
+        hex_string = lambda oid: (rows[oid][0], rows[oid][1].strip())  # noqa: E731
+        assert hex_string(f"{RETH_TABLE}.4.0") == ("Hex-STRING", "02 CC A9 00 05 00"), raw
+        assert rows[f"{RETH_TABLE}.5.0"][1] == "1"          # up: node0 holds it
+        assert rows[f"{RETH_TABLE}.6.0"][1] == "1"          # lan1 is up
+        assert rows[f"{RETH_TABLE}.7.0"][1] == "2"          # two addresses
+        assert int(rows[f"{RETH_TABLE}.9.0"][1]) >= 4       # NAs for the IPv6 address
+        assert rows[f"{RETH_TABLE}.10.0"][1] == "0"         # nothing restored yet
+        assert rows[f"{RETH_ADDRESSES}.2.0.1"][1] == "1" and rows[f"{RETH_ADDRESSES}.2.0.2"][1] == "2"
+        assert hex_string(f"{RETH_ADDRESSES}.3.0.1") == ("Hex-STRING", "C0 00 02 01"), raw
+        assert rows[f"{RETH_ADDRESSES}.4.0.1"][1] == "24" and rows[f"{RETH_ADDRESSES}.4.0.2"][1] == "64"
+        assert rows[f"{RETH_ADDRESSES}.5.0.1"][1] == '"192.0.2.1"'
+        assert rows[f"{RETH_ADDRESSES}.5.0.2"][1] == '"2001:db8:1::1"'
+        check_walk_against_the_mib(rows)
+        # The status change of the election was trapped: reth0 up on node0.
+        c.wait(lambda: f"{ROOT_OID}.0.16" in s.trap_text(), 10, "ccRethStatusChange")
+        assert f"{ROOT_OID}.1.6.1.5.0 = INTEGER: 1" in s.trap_text()
+    finally:
+        s.close()
+        c.close()
+
+
+def test_an_address_removed_on_the_primary_is_restored_trapped_and_journaled(journald):
+    c, snmps = reth_cluster(log_target="journal")
+    s = snmps[0]
+    try:
+        c.wait_state(0, 1, "primary", timeout=20)
+        c.wait(lambda: holds(c, 0), 10, "node0 holds the reth address")
+        c.wait(lambda: len(s.walk()[0]) > 20, 15, "subtree served")
+        sh(f"ip -n {c.ns[0]} addr del 192.0.2.1/24 dev reth0")
+        c.wait(lambda: holds(c, 0), 10, "the removed address is restored")
+        # The trap: reth0's name and status, the restore count, the address put back.
+        c.wait(lambda: f"{ROOT_OID}.0.17" in s.trap_text(), 10, "ccRethAddressRestored")
+        text = s.trap_text()
+        trap = text[text.index(f"{ROOT_OID}.0.17"):]
+        assert f'{RETH_TABLE}.2.0 = STRING: "reth0"' in trap, trap
+        assert f"{RETH_TABLE}.10.0 = Counter32: 1" in trap, trap
+        assert f'{RETH_ADDRESSES}.5.0.1 = STRING: "192.0.2.1"' in trap, trap
+        # The journal record, with its catalog id and fields.
+        ids = cclab.message_ids()
+        pid = c.procs[0].pid
+        c.wait(lambda: cclab.journal_entries(f"_PID={pid}", f"MESSAGE_ID={ids['rethRestored']}"),
+               10, "the restore record")
+        record = cclab.journal_entries(f"_PID={pid}", f"MESSAGE_ID={ids['rethRestored']}")[0]
+        assert record["INTERFACE"] == "reth0" and record["RG_ID"] == "1", record
+        assert record["IP_ADDRESSES"] == "192.0.2.1/24" and record["RESTORE_COUNT"] == "1", record
+        assert record["PRIORITY"] == "4"
+        up = cclab.journal_entries(f"_PID={pid}", f"MESSAGE_ID={ids['rethStatusChange']}")
+        assert any(e.get("RETH_STATE") == "up" for e in up), up
+        # The walk counts it too.
+        c.wait(lambda: s.walk()[0][f"{RETH_TABLE}.10.0"][1] == "1", 10, "ccRethRestores 1")
+        # The link set down is put back as well, and counted.
+        sh(f"ip -n {c.ns[0]} link set reth0 down")
+        c.wait(lambda: s.walk()[0][f"{RETH_TABLE}.10.0"][1] == "2", 10, "ccRethRestores 2")
+        assert holds(c, 0)
+    finally:
+        s.close()
+        c.close()
+
+
+# ------------------------------------------------------------------- Juniper-format traps
+
+JNX = ".1.3.6.1.4.1.2636.3.39.1.14.1"
+
+
+def jnx_traps(s, number):
+    """The varbinds {oid: value} of each Juniper notification `number` in s's trap log
+    (snmptrapd -Lf writes a notification's varbinds on one line, tab separated)."""
+    found = []
+    for line in s.trap_text().splitlines():
+        if f"= OID: {JNX}.0.{number}" in line:
+            found.append({m.group(1): m.group(2) for m in re.finditer(
+                rf"({re.escape(JNX)}\.1\.\d+\.0) = STRING: \"([^\"]*)\"", line)})
+    return found
+
+
+def test_juniper_format_traps_come_from_the_primary_only():
+    c, snmps = reth_cluster(extra="set snmp juniper-compatible-traps\n", snmp_nodes=(0, 1))
+    try:
+        c.wait_state(0, 0, "primary", timeout=20)
+        c.wait_state(0, 1, "primary", timeout=20)
+        c.wait_state(1, 1, "secondary", timeout=20)
+        # node0 (RG0's primary) loses lan0: RG1 and reth0 go to node1.
+        c.cable(0, 0, up=False)
+        c.wait_state(1, 1, "primary", timeout=10)
+        c.wait(lambda: jnx_traps(snmps[0], 1), 10, "jnxJsChassisClusterSwitchover from node0")
+        switchover = jnx_traps(snmps[0], 1)
+        assert {f"{JNX}.1.1.0": "1", f"{JNX}.1.2.0": "5", f"{JNX}.1.3.0": "0",
+                f"{JNX}.1.4.0": "primary", f"{JNX}.1.5.0": "secondary-hold",
+                f"{JNX}.1.6.0": "monitor failure (IF)"} in switchover, switchover
+        c.wait(lambda: jnx_traps(snmps[0], 4), 10, "jnxJsChClusterWeightTrap from node0")
+        assert {f"{JNX}.1.15.0": "5", f"{JNX}.1.16.0": "1", f"{JNX}.1.17.0": "0",
+                f"{JNX}.1.18.0": "unhealthy", f"{JNX}.1.19.0": "0"} in jnx_traps(snmps[0], 4)
+        # The control link goes down: the interface trap, from node0 again.
+        c.link(0, "ctl0", up=False)
+        c.wait(lambda: jnx_traps(snmps[0], 2), 15, "jnxJsChClusterIntfTrap from node0")
+        intf = jnx_traps(snmps[0], 2)[0]
+        assert intf[f"{JNX}.1.2.0"] == "5" and intf[f"{JNX}.1.7.0"] == "control link", intf
+        assert intf[f"{JNX}.1.8.0"] == "down" and intf[f"{JNX}.1.9.0"] == "major", intf
+        # node1 saw its own events (its failover trap arrived) but sends nothing in Juniper's
+        # format: it is not RG0's primary.
+        c.wait(lambda: f"{ROOT_OID}.0.2" in snmps[1].trap_text(), 10, "node1's ccRgFailover")
+        time.sleep(2)
+        assert JNX not in snmps[1].trap_text(), snmps[1].trap_text()
+        # Our own notifications still go out beside Juniper's.
+        assert f"{ROOT_OID}.0.1" in snmps[0].trap_text()
+    finally:
+        for s in snmps.values():
+            s.close()
+        c.close()

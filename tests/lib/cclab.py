@@ -564,6 +564,95 @@ def _send(src, dst, port, payloads):
     return 0
 
 
+# --------------------------------------------------------------------------------- LANs, hosts, conntrackd
+
+def add_lan_port(topo, name, index):
+    """One more LAN port per node: `name` (up) in each node namespace, its far end
+    port<index><N> (up) in the switch namespace, like lan1/port1N of netns.sh."""
+    for n in (0, 1):
+        a, b = f"{topo.prefix[:8]}x{index}{n}", f"{topo.prefix[:8]}y{index}{n}"
+        sh(f"ip link add {a} type veth peer name {b} && "
+           f"ip link set {a} netns {topo.ns[n]} name {name} && "
+           f"ip link set {b} netns {topo.switch} name port{index}{n} && "
+           f"ip -n {topo.ns[n]} link set {name} up && ip -n {topo.switch} link set port{index}{n} up")
+
+
+def add_switch_bridge(topo, bridge, ports):
+    """A bridge in the switch namespace with these ports enslaved (a LAN segment)."""
+    sh(f"ip -n {topo.switch} link add {bridge} type bridge && ip -n {topo.switch} link set {bridge} up")
+    for port in ports:
+        sh(f"ip -n {topo.switch} link set {port} master {bridge}")
+
+
+def add_host(lab, topo, name, bridge, address, gateway=None):
+    """A host namespace <prefix>-<name> whose eth0 (address A/P) is a port of `bridge` in the
+    switch namespace, with a default route via `gateway`. Removed with the lab."""
+    ns = f"{topo.prefix}-{name}"
+    a, b = f"{topo.prefix[:8]}h{name[:2]}", f"{topo.prefix[:8]}p{name[:2]}"
+    sh(f"ip netns add {ns}")
+    lab.namespaces.append(ns)
+    sh(f"ip link add {a} type veth peer name {b} && ip link set {a} netns {ns} name eth0 && "
+       f"ip link set {b} netns {topo.switch} name port{name[:6]} && "
+       f"ip -n {topo.switch} link set port{name[:6]} master {bridge} && "
+       f"ip -n {topo.switch} link set port{name[:6]} up && "
+       f"ip -n {ns} link set lo up && ip -n {ns} link set eth0 up && "
+       f"ip -n {ns} addr add {address} dev eth0")
+    if gateway:
+        sh(f"ip -n {ns} route add default via {gateway}")
+    return ns
+
+
+def conntrackd_config(path, work, n, local, peer, interface, ignore=()):
+    """A conntrackd file for node n: FTFW over UDP from `local` to `peer` on `interface`, its
+    own lock, log and UNIX socket in `work`, TCP only, `ignore` addresses not synced."""
+    ignored = "".join(f"\t\t\tIPv4_address {a}\n" for a in ("127.0.0.1", *ignore))
+    text = f"""Sync {{
+	Mode FTFW {{
+		DisableExternalCache Off
+		PurgeTimeout 5
+	}}
+	UDP {{
+		IPv4_address {local}
+		IPv4_Destination_Address {peer}
+		Port 3780
+		Interface {interface}
+		Checksum on
+	}}
+}}
+General {{
+	HashSize 8192
+	HashLimit 65535
+	LogFile {work}/conntrackd{n}.log
+	Syslog off
+	LockFile {work}/conntrackd{n}.lock
+	UNIX {{
+		Path {work}/conntrackd{n}.ctl
+	}}
+	NetlinkBufferSize 2097152
+	NetlinkBufferSizeMaxGrowth 8388608
+	Filter From Userspace {{
+		Protocol Accept {{
+			TCP
+		}}
+		Address Ignore {{
+{ignored}		}}
+	}}
+}}
+"""
+    write_file(path, text)
+    return path
+
+
+def spawn_conntrackd(lab, ns, config, log):
+    """conntrackd in the foreground in namespace ns (the lab stops it); waits until it answers."""
+    proc = lab.spawn(["ip", "netns", "exec", ns, "conntrackd", "-C", config], log=log)
+    if not wait_until(lambda: subprocess.run(
+            ["ip", "netns", "exec", ns, "conntrackd", "-C", config, "-s"],
+            capture_output=True).returncode == 0, 15, poll=0.2):
+        raise AssertionError(f"conntrackd in {ns} does not answer\n" + tail(lab.path(log)))
+    return proc
+
+
 # --------------------------------------------------------------------------------- Cluster
 
 class Cluster:

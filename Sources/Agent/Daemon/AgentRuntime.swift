@@ -28,20 +28,20 @@ final class AgentRuntime: Sendable {
   let pings: IPMonitorThread
   let mib: ClusterMIBService
   let dataPlane: RethDataPlane
+  let sessionSync: SessionSyncController?
   let logger: Logger
 
   static func assemble(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
     let store = SnapshotStore()
-    let events = try EventDispatcher(logger: logger, context: EventContext(loaded))
+    let mib = ClusterMIBService(
+      socket: loaded.configuration.agentXSocket, store: store, logger: logger)
+    let events = try EventDispatcher(logger: logger, context: EventContext(loaded), traps: mib)
     events.configure(
       context: EventContext(loaded), notifyScript: loaded.configuration.notifyScript,
       notifyTimeout: .seconds(loaded.configuration.notifyTimeoutSeconds))
     // Epochs increase across restarts (wall-clock milliseconds, random low bits), so the peer
     // refuses recordings of an earlier boot (see ReplayGuard).
     let epoch = UInt64(clamping: WallClock.nowMilliseconds()) << 16 | UInt64.random(in: 0...0xFFFF)
-    let mib = ClusterMIBService(
-      socket: loaded.configuration.agentXSocket, store: store, logger: logger)
-    events.onTrap { event, snapshot in mib.notify(event, snapshot: snapshot) }
     let driver = ClusterDriver(
       loaded: loaded, bootEpoch: epoch, store: store, events: events, logger: logger)
     let inputs = DriverInputs()
@@ -54,8 +54,13 @@ final class AgentRuntime: Sendable {
     await driver.attach(transport)
     // Attached before the start: the first batch resets every reth (a crashed agent's
     // leftovers must not make a second owner on the LAN).
-    let dataPlane = try RethDataPlane(logger: logger)
+    let dataPlane = try RethDataPlane(logger: logger, inputs: inputs, store: store)
     await driver.attach(dataPlane: dataPlane)
+    // Attached before the start too: the first batch may already ask for a resync.
+    let sessionSync = try loaded.configuration.sessionSync.map {
+      try SessionSyncController(configuration: $0, logger: logger)
+    }
+    if let sessionSync { await driver.attach(sessionSync: sessionSync) }
     let interfaces = try InterfaceMonitorThread(watched: await driver.watchedInterfaces)
     let initial = try interfaces.initialState()
     for (name, state) in initial.sorted(by: { $0.key < $1.key }) where state == .absent {
@@ -73,7 +78,7 @@ final class AgentRuntime: Sendable {
     return AgentRuntime(
       driver: driver, inputs: inputs, store: store, events: events, heartbeatLoop: heartbeatLoop,
       controlLoop: controlLoop, transport: transport, control: control, interfaces: interfaces,
-      pings: pings, mib: mib, dataPlane: dataPlane, logger: logger)
+      pings: pings, mib: mib, dataPlane: dataPlane, sessionSync: sessionSync, logger: logger)
   }
 
   private init(
@@ -81,9 +86,10 @@ final class AgentRuntime: Sendable {
     heartbeatLoop: MultiThreadedEventLoopGroup, controlLoop: MultiThreadedEventLoopGroup,
     transport: HeartbeatTransport, control: ControlSocketServer,
     interfaces: InterfaceMonitorThread, pings: IPMonitorThread, mib: ClusterMIBService,
-    dataPlane: RethDataPlane, logger: Logger
+    dataPlane: RethDataPlane, sessionSync: SessionSyncController?, logger: Logger
   ) {
     self.dataPlane = dataPlane
+    self.sessionSync = sessionSync
     self.mib = mib
     self.driver = driver
     self.inputs = inputs
@@ -101,9 +107,14 @@ final class AgentRuntime: Sendable {
   /// The agent's services in dependency order: the group starts them together and stops them
   /// in reverse, so the announcement of the stop comes first and SNMP goes last.
   func services(reload: ReloadService) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-    [
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
       .init(service: SNMPService(mib: mib)),
       .init(service: DataPlaneService(dataPlane: dataPlane)),
+    ]
+    if let sessionSync {
+      services.append(.init(service: SessionSyncService(controller: sessionSync, inputs: inputs)))
+    }
+    return services + [
       .init(service: HeartbeatService(driver: driver, inputs: inputs, transport: transport)),
       .init(service: MonitorService(monitor: interfaces, inputs: inputs, logger: logger)),
       .init(service: MonitorService(monitor: pings, inputs: inputs, logger: logger)),

@@ -19,6 +19,7 @@ actor ClusterDriver {
   private let events: EventDispatcher
   private var transport: HeartbeatTransport?
   private var dataPlane: (any DataPlaneExecutor)?
+  private var sessionSync: (any SessionSyncExecutor)?
   private var sleeper: Task<Void, Never>?
   private var sleeperDeadline: ClusterTime?
   private let logger: Logger
@@ -55,6 +56,10 @@ actor ClusterDriver {
     self.dataPlane = dataPlane
   }
 
+  func attach(sessionSync: any SessionSyncExecutor) {
+    self.sessionSync = sessionSync
+  }
+
   // MARK: - Inputs
 
   func start(interfaces: [String: LinkState]) {
@@ -89,6 +94,13 @@ actor ClusterDriver {
 
   func pingResults(_ results: [PingResult]) {
     apply(machine.pingResults(results, now: now))
+  }
+
+  func sessionSyncReported(_ report: SessionSyncReport) {
+    apply(machine.sessionSyncReported(report, now: now))
+  func rethRestored(_ reth: String, link: Bool, addresses: [Int], restores: Int) {
+    apply(
+      machine.rethRestored(reth, link: link, addresses: addresses, restores: restores, now: now))
   }
 
   func request(_ request: ControlRequest, uid: UInt32) -> ControlResponse {
@@ -138,6 +150,7 @@ actor ClusterDriver {
   private func apply(_ actions: [ClusterAction]) {
     // One snapshot per batch, shared by every event of the batch and the publish below.
     var batchSnapshot: ClusterSnapshot?
+    var commits: [SessionCommit] = []
     for action in actions {
       switch action {
       case .sendHeartbeat(let message):
@@ -150,6 +163,9 @@ actor ClusterDriver {
         transport.send(codec.encode(probe), on: .fabric)
       case .dataPlane(let action):
         dataPlane?.execute(action)
+      case .sessionSync(let action):
+        // A commit returns once done or timed out: the data-plane actions after it wait.
+        if let commit = sessionSync?.execute(action) { commits.append(commit) }
       case .emit(let event) where event.isRejection:
         // No trap or hook follows a rejection: its record needs no snapshot (one per forged
         // datagram was most of a flood's cost).
@@ -159,6 +175,9 @@ actor ClusterDriver {
         batchSnapshot = snapshot
         events.dispatch(event, snapshot: snapshot)
       }
+    }
+    for commit in commits {
+      apply(machine.sessionCommitted(commit, now: now))
     }
     // Counters change with every datagram; rebuilding the snapshot for each one costs more
     // than it tells (with 129 RGs it was a tenth of the idle CPU at 100 ms heartbeats). Events

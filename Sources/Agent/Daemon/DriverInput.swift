@@ -8,6 +8,11 @@ enum DriverInput: Sendable {
   case interface(String, LinkState)
   /// Everything one wake-up of the ping thread learned.
   case pings([PingResult])
+  /// A poll of conntrackd's counters (session sync).
+  case sessionSync(SessionSyncReport)
+  /// The data plane put back what someone else took from an active reth (see
+  /// `ClusterStateMachine.rethRestored`).
+  case rethRestored(String, link: Bool, addresses: [Int], restores: Int)
 }
 
 struct DriverInputs: Sendable {

@@ -1,3 +1,5 @@
+import Cluster
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -31,16 +33,6 @@ struct RethSpec: Equatable, Sendable {
   }
 
   var usesMacvlan: Bool { mac != nil }
-}
-
-/// Per-reth counters for views and the MIB.
-struct RethCounters: Equatable, Sendable {
-  var gratuitousARPsSent = 0
-  var neighbourAdvertisementsSent = 0
-  /// Frames the kernel refused (ENETDOWN while the link was down…).
-  var sendFailures = 0
-  /// `restore()` calls that put something back.
-  var restores = 0
 }
 
 enum RethControllerError: Error, Equatable {
@@ -100,6 +92,7 @@ final class RethController {
   var netlinkPort: UInt32 { netlink.portID }
 
   func counters(_ name: String) -> RethCounters? { counters[name] }
+  var allCounters: [String: RethCounters] { counters }
   func isActive(_ name: String) -> Bool { active.contains(name) }
 
   // MARK: Actions

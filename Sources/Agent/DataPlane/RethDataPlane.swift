@@ -8,7 +8,9 @@ import Synchronization
 
 /// The data-plane service's worker: carries out the core's reth actions with a
 /// `RethController`, sends the paced GARP/NA rounds when they are due, and puts back what
-/// someone else changed on an active reth (the watchdog's reports).
+/// someone else changed on an active reth (the watchdog's reports). Each repair goes to the
+/// driver as an input (the core turns it into the journal record and the trap); the counters
+/// go to the snapshot store, which merges them into what the views and the MIB read.
 ///
 /// The driver calls `execute` in action order; link and addresses are as asked when it returns
 /// (a few netlink round trips), so the batch's heartbeat never announces a role the data plane
@@ -21,15 +23,21 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
     var tampered: [(String, TamperKind)] = []
     var stopping = false
     var names: [String] = []
+    var plans: [String: RethPlan] = [:]
+    var published: [String: RethCounters] = [:]
   }
 
   private let state = Mutex(State())
   private let wakePipe: WakePipe
   private let logger: Logger
   private let thread = Mutex<NamedThread?>(nil)
+  private let inputs: DriverInputs
+  private let store: SnapshotStore
 
-  init(logger: Logger) throws {
+  init(logger: Logger, inputs: DriverInputs, store: SnapshotStore) throws {
     self.logger = logger
+    self.inputs = inputs
+    self.store = store
     wakePipe = try WakePipe()
   }
 
@@ -49,6 +57,7 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
         case .reset(let plans):
           for plan in plans {
             name = plan.name
+            state.plans[plan.name] = plan
             try controller.prepareDown(plan.name)
             if !state.names.contains(plan.name) { state.names.append(plan.name) }
           }
@@ -56,6 +65,7 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
           return
         case .activate(let plan):
           name = plan.name
+          state.plans[plan.name] = plan
           try controller.activate(plan.name)
         case .deactivate(let plan):
           name = plan.name
@@ -113,16 +123,11 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
       let due: ContinuousClock.Instant? = state.withLock { state in
         guard !state.stopping, let controller = state.controller else { return nil }
         controller.sendDueAnnouncements()
-        for (reth, change) in state.tampered where controller.isActive(reth) {
+        for (reth, _) in state.tampered where controller.isActive(reth) {
           do {
             let restored = try controller.restore(reth)
             if !restored.isEmpty {
-              logger.warning(
-                "\(reth) was changed by someone else on the primary and is restored (\(change))",
-                metadata: [
-                  "RETH": "\(reth)", "CHANGE": "\(change)",
-                  "RESTORES": "\(controller.counters(reth)?.restores ?? 0)",
-                ])
+              report(reth, restored, plan: state.plans[reth], controller: controller)
             }
           } catch {
             logger.error(
@@ -130,6 +135,7 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
           }
         }
         state.tampered.removeAll()
+        publishCounters(controller, state: &state)
         return controller.nextAnnouncementDue ?? .now + .seconds(3600)
       }
       guard let due else { return }
@@ -137,6 +143,39 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
       _ = poll(&wake, 1, ICMPEchoSocket.milliseconds(ContinuousClock.now.duration(to: due)))
       wakePipe.drain()
     }
+  }
+
+  /// A repair for the driver: the link if it was set up again, the configured addresses by
+  /// position (our own link-local is not one of them).
+  private func report(
+    _ reth: String, _ repairs: [TamperKind], plan: RethPlan?, controller: RethController
+  ) {
+    var link = false
+    var positions: [Int] = []
+    for repair in repairs {
+      switch repair {
+      case .linkDown, .linkDeleted: link = true
+      case .addressRemoved(let prefix):
+        if let position = plan?.addresses.firstIndex(where: {
+          $0.octets == prefix.bytes && $0.prefixLength == Int(prefix.prefixLength)
+        }) {
+          positions.append(position)
+        }
+      case .eventsLost: continue
+      }
+    }
+    inputs.yield(
+      .rethRestored(
+        reth, link: link, addresses: positions.sorted(),
+        restores: controller.counters(reth)?.restores ?? 0))
+  }
+
+  /// Hands the counters to the snapshot store when they changed.
+  private func publishCounters(_ controller: RethController, state: inout State) {
+    let counters = controller.allCounters
+    guard counters != state.published else { return }
+    state.published = counters
+    store.update(dataPlane: counters)
   }
 
   /// The agent stops: every reth down and empty (whatever the core said last), sysctls back.

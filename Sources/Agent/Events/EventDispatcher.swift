@@ -12,18 +12,14 @@ final class EventDispatcher: Sendable {
   private let hooks: NotifyHookRunner
   private let records: RecordWriter
   private let limiter = Mutex(RecordRateLimiter<ContinuousClock.Instant>())
-  // The sink lives in a class: a bare closure read out of `Mutex.withLock` gets wrapped in one
-  // more reabstraction thunk per read, and after enough events calling it overflowed the
-  // stack (found by `make bench-smoke` at 10 ms heartbeats, confirmed from a core dump).
-  private let traps: Mutex<TrapSink?> = Mutex(nil)
+  /// SNMP's share of every event. A typed sink held once: a bare closure read out of a
+  /// `Mutex` got wrapped in one more reabstraction thunk per read, and after enough events
+  /// calling it overflowed the stack (found by `make bench-smoke` at 10 ms heartbeats).
+  private let traps: any TrapSink
 
-  private final class TrapSink: Sendable {
-    let send: @Sendable (ClusterEvent, ClusterSnapshot) -> Void
-    init(_ send: @escaping @Sendable (ClusterEvent, ClusterSnapshot) -> Void) { self.send = send }
-  }
-
-  init(logger: Logger, context: EventContext) throws {
+  init(logger: Logger, context: EventContext, traps: any TrapSink) throws {
     self.logger = logger
+    self.traps = traps
     self.context = Mutex(context)
     hooks = try NotifyHookRunner(logger: logger)
     records = try RecordWriter(logger: logger)
@@ -57,10 +53,6 @@ final class EventDispatcher: Sendable {
 
   var currentContext: EventContext { context.withLock { $0 } }
 
-  func onTrap(_ sink: @escaping @Sendable (ClusterEvent, ClusterSnapshot) -> Void) {
-    traps.withLock { $0 = TrapSink(sink) }
-  }
-
   func dispatch(_ event: ClusterEvent, snapshot: ClusterSnapshot) {
     record(event)
     if case .groupStateChanged(let change) = event {
@@ -68,7 +60,7 @@ final class EventDispatcher: Sendable {
         group: change.group, newState: change.to.description,
         previousState: change.from.description, reason: change.reason)
     }
-    traps.withLock { $0 }?.send(event, snapshot)
+    traps.notify(event, snapshot: snapshot)
   }
 
   /// The event's journal record alone (rejections: no trap, no hook).

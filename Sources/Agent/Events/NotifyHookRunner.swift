@@ -70,23 +70,8 @@ final class NotifyHookRunner: Sendable {
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     _ = posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
+    var attributes = ChildProcess.attributes()
     defer { posix_spawnattr_destroy(&attributes) }
-    // The agent ignores SIGPIPE and SIGHUP and its signal threads block others; a script
-    // starts with the defaults, in a process group of its own (the timeout kills the group).
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGCHLD] {
-      sigaddset(&defaults, signal)
-    }
-    var emptyMask = sigset_t()
-    sigemptyset(&emptyMask)
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setsigmask(&attributes, &emptyMask)
-    posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(
-      &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
     var pid = pid_t()
     let spawned = posix_spawn(&pid, job.script, &actions, &attributes, cArgs, environ)
     guard spawned == 0 else {

@@ -4,17 +4,18 @@ import Logging
 import MIB
 import Synchronization
 
-/// Serves CHASSIS-CLUSTER-MIB through the AgentX subagent and sends its notifications.
-/// The MIB view is built from the latest snapshot only when a poller asks, at most every
-/// 100 ms, so a fast heartbeat does not rebuild it per request of a walk.
-final class ClusterMIBService: Sendable {
+/// Serves CHASSIS-CLUSTER-MIB through the AgentX subagent and sends its notifications (and,
+/// with `set snmp juniper-compatible-traps`, SRX's beside them). The MIB view is built from
+/// the latest snapshot only when a poller asks, at most every 100 ms, so a fast heartbeat does
+/// not rebuild it per request of a walk.
+final class ClusterMIBService: TrapSink {
   let subagent: SNMPSubagent
   private let source: MIBDataSource
   private let store: SnapshotStore
 
   init(socket: String, store: SnapshotStore, logger: Logger) {
     self.store = store
-    subagent = SNMPSubagent(socket: socket, root: MIBDefinition.root.components) { line in
+    subagent = SNMPSubagent(socket: socket, root: MIBDefinition.root) { line in
       logger.info("\(line)", metadata: ["SUBSYSTEM": "net-snmp"])
     }
     source = MIBDataSource(store: store)
@@ -59,10 +60,12 @@ final class ClusterMIBService: Sendable {
           notificationsDropped: UInt32(clamping: subagent.droppedNotifications)))
       lastView.withLock { $0 = (snapshot.takenAt, snapshot.status, view) }
     }
-    for notification in NotificationBuilder.notifications(for: event, in: view) {
-      subagent.send(
-        notification: notification.oid.components,
-        varbinds: notification.varbinds.map { ($0.oid.components, SNMPBridgeValue($0.value)) })
+    var notifications = NotificationBuilder.notifications(for: event, in: view)
+    if published.configuration.juniperCompatibleTraps {
+      notifications += JuniperNotifications.notifications(for: event, in: snapshot)
+    }
+    for notification in notifications {
+      subagent.send(notification: notification.oid, varbinds: notification.varbinds)
     }
   }
 
@@ -97,27 +100,11 @@ final class MIBDataSource: SNMPDataSource {
     return view
   }
 
-  func get(_ oid: [UInt32]) -> SNMPBridgeValue? {
-    view()?.get(OID(oid)).map(SNMPBridgeValue.init)
+  func get(_ oid: OID) -> SNMPValue? {
+    view()?.get(oid)
   }
 
-  func getNext(_ oid: [UInt32]) -> (oid: [UInt32], value: SNMPBridgeValue)? {
-    guard let next = view()?.getNext(OID(oid)) else { return nil }
-    return (next.oid.components, SNMPBridgeValue(next.value))
-  }
-}
-
-extension SNMPBridgeValue {
-  init(_ value: SNMPValue) {
-    switch value {
-    case .integer(let v): self = .integer(v)
-    case .unsigned(let v): self = .unsigned(v)
-    case .counter32(let v): self = .counter32(v)
-    case .counter64(let v): self = .counter64(v)
-    case .timeTicks(let v): self = .timeTicks(v)
-    case .octetString(let bytes): self = .octetString(bytes)
-    case .objectIdentifier(let oid): self = .objectIdentifier(oid.components)
-    case .bits(let bytes): self = .octetString(bytes)
-    }
+  func getNext(_ oid: OID) -> (oid: OID, value: SNMPValue)? {
+    view()?.getNext(oid)
   }
 }

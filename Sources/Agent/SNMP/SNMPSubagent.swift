@@ -1,4 +1,5 @@
 import CNetSNMP
+import MIB
 import Synchronization
 
 #if canImport(Glibc)
@@ -20,20 +21,18 @@ import Synchronization
 /// `snmp_shutdown` (a static once-guard in `subagent_init`), so exactly ONE subagent can be
 /// started per process, once; any later `start()` is refused (logged, returns false).
 final class SNMPSubagent: Sendable {
-  typealias Varbind = (oid: [UInt32], value: SNMPBridgeValue)
-
   static let notificationQueueCapacity = 1000
   /// AgentX ping / reconnect interval in seconds.
   static let pingInterval: Int32 = 1
   static let appName = "ccagentd"
 
   let socket: String
-  let root: [UInt32]
+  let root: OID
   let logger: @Sendable (String) -> Void
 
   private struct Pending: Sendable {
-    var oid: [UInt32]
-    var varbinds: [Varbind]
+    var oid: OID
+    var varbinds: [VarBind]
   }
 
   private struct State: Sendable {
@@ -72,7 +71,7 @@ final class SNMPSubagent: Sendable {
   /// Process-wide: net-snmp is a singleton that can be initialised once (see above).
   private static let running = Mutex(false)
 
-  init(socket: String, root: [UInt32], logger: @escaping @Sendable (String) -> Void) {
+  init(socket: String, root: OID, logger: @escaping @Sendable (String) -> Void) {
     self.socket = socket
     self.root = root
     self.logger = logger
@@ -111,7 +110,7 @@ final class SNMPSubagent: Sendable {
 
   /// Enqueues a notification (never blocks on SNMP). `notification` becomes snmpTrapOID.0;
   /// sysUpTime.0 is added by net-snmp. Sent only while connected; kept queued otherwise.
-  func send(notification: [UInt32], varbinds: [(oid: [UInt32], value: SNMPBridgeValue)]) {
+  func send(notification: OID, varbinds: [VarBind]) {
     let dropped: Bool = state.withLock { s in
       var dropped = false
       if s.queuedCount >= Self.notificationQueueCapacity {
@@ -185,7 +184,7 @@ final class SNMPSubagent: Sendable {
 
   private func threadMain() {
     let ctx = Unmanaged.passUnretained(self).toOpaque()
-    let rc = root.withUnsafeBufferPointer { r in
+    let rc = root.components.withUnsafeBufferPointer { r in
       ccsnmp_init(
         Self.appName, socket, r.baseAddress, r.count, Self.pingInterval,
         snmpLookupCallback, snmpLogCallback, snmpConnectionCallback, ctx)
@@ -195,7 +194,7 @@ final class SNMPSubagent: Sendable {
       return
     }
     if rc != 0 {
-      logger("SNMP: cannot register the subtree \(root.map(String.init).joined(separator: "."))")
+      logger("SNMP: cannot register the subtree \(root)")
     }
     while !state.withLock({ $0.stopping }) {
       _ = ccsnmp_loop_once(wakePipe?.readDescriptor ?? -1, 1000)
@@ -215,13 +214,15 @@ final class SNMPSubagent: Sendable {
       guard let p = state.withLock({ s -> Pending? in s.stopping ? nil : s.takeOne() }) else {
         return
       }
-      let list = p.oid.withUnsafeBufferPointer { ccsnmp_trap_new($0.baseAddress, $0.count) }
+      let list = p.oid.components.withUnsafeBufferPointer {
+        ccsnmp_trap_new($0.baseAddress, $0.count)
+      }
       guard let list else {
         logger("SNMP: invalid notification OID, dropped")
         continue
       }
       for vb in p.varbinds {
-        vb.oid.withUnsafeBufferPointer { o in
+        vb.oid.components.withUnsafeBufferPointer { o in
           withCValue(vb.value) { tag, number, bytes, len in
             ccsnmp_trap_add(list, o.baseAddress, o.count, tag, number, bytes, len)
           }
@@ -248,10 +249,10 @@ final class SNMPSubagent: Sendable {
     for h in handlers { h(up) }
   }
 
-  fileprivate func lookup(mode: Int32, oid: [UInt32], varbind: UnsafeMutableRawPointer) -> Int32 {
+  fileprivate func lookup(mode: Int32, oid: OID, varbind: UnsafeMutableRawPointer) -> Int32 {
     let source = state.withLock { $0.source }
     if mode == Int32(CCSNMP_MODE_GET) {
-      guard oid.starts(with: root), oid.count > root.count else {
+      guard oid.hasPrefix(root), oid.count > root.count else {
         return Int32(CCSNMP_NO_SUCH_OBJECT)
       }
       if let value = source.get(oid) {
@@ -262,10 +263,12 @@ final class SNMPSubagent: Sendable {
         ? Int32(CCSNMP_NO_SUCH_INSTANCE) : Int32(CCSNMP_NO_SUCH_OBJECT)
     }
     // GETNEXT (and GETBULK): strictly greater, inside our subtree.
-    guard let next = source.getNext(oid), next.oid.starts(with: root),
-      oid.lexicographicallyPrecedes(next.oid)
-    else { return Int32(CCSNMP_END_OF_VIEW) }
-    next.oid.withUnsafeBufferPointer { ccsnmp_var_set_name(varbind, $0.baseAddress, $0.count) }
+    guard let next = source.getNext(oid), next.oid.hasPrefix(root), oid < next.oid else {
+      return Int32(CCSNMP_END_OF_VIEW)
+    }
+    next.oid.components.withUnsafeBufferPointer {
+      ccsnmp_var_set_name(varbind, $0.baseAddress, $0.count)
+    }
     setVarbindValue(varbind, next.value)
     return Int32(CCSNMP_FOUND)
   }
@@ -294,15 +297,16 @@ final class SNMPSubagent: Sendable {
   }
 }
 
-private func setVarbindValue(_ varbind: UnsafeMutableRawPointer, _ value: SNMPBridgeValue) {
+private func setVarbindValue(_ varbind: UnsafeMutableRawPointer, _ value: SNMPValue) {
   withCValue(value) { tag, number, bytes, len in
     ccsnmp_var_set_value(varbind, tag, number, bytes, len)
   }
 }
 
-/// Presents a value as the shim's (tag, number, bytes, length) quadruple.
+/// Presents a value as the shim's (tag, number, bytes, length) quadruple. BITS travel as
+/// the OCTET STRING they are on the wire (RFC 2578 §7.1.4).
 private func withCValue<R>(
-  _ value: SNMPBridgeValue,
+  _ value: SNMPValue,
   _ body: (Int32, UInt64, UnsafeRawPointer?, Int) -> R
 ) -> R {
   switch value {
@@ -311,11 +315,11 @@ private func withCValue<R>(
   case .counter32(let v): return body(Int32(CCSNMP_COUNTER32), UInt64(v), nil, 0)
   case .counter64(let v): return body(Int32(CCSNMP_COUNTER64), v, nil, 0)
   case .timeTicks(let v): return body(Int32(CCSNMP_TIMETICKS), UInt64(v), nil, 0)
-  case .octetString(let bytes):
+  case .octetString(let bytes), .bits(let bytes):
     return bytes.withUnsafeBytes { body(Int32(CCSNMP_OCTETSTRING), 0, $0.baseAddress, $0.count) }
   case .objectIdentifier(let oid):
     // For OIDs the length is the number of sub-identifiers.
-    return oid.withUnsafeBufferPointer {
+    return oid.components.withUnsafeBufferPointer {
       body(Int32(CCSNMP_OID), 0, UnsafeRawPointer($0.baseAddress), $0.count)
     }
   }
@@ -325,7 +329,7 @@ private func withCValue<R>(
 private let snmpLookupCallback: ccsnmp_lookup_fn = { ctx, mode, oid, len, varbind in
   guard let ctx, let varbind else { return Int32(CCSNMP_NO_SUCH_OBJECT) }
   let agent = Unmanaged<SNMPSubagent>.fromOpaque(ctx).takeUnretainedValue()
-  let requested = Array(UnsafeBufferPointer(start: oid, count: len))
+  let requested = OID(Array(UnsafeBufferPointer(start: oid, count: len)))
   return agent.lookup(mode: mode, oid: requested, varbind: varbind)
 }
 

@@ -18,6 +18,10 @@ struct HeartbeatService: Service {
           await driver.interfaceChanged(name, state: state)
         case .pings(let results):
           await driver.pingResults(results)
+        case .sessionSync(let report):
+          await driver.sessionSyncReported(report)
+        case .rethRestored(let reth, let link, let addresses, let restores):
+          await driver.rethRestored(reth, link: link, addresses: addresses, restores: restores)
         }
       }
     } onGracefulShutdown: {

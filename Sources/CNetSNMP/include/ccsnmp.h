@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-// Value tags (match SNMPBridgeValue cases).
+// Value tags: the shapes of MIB.SNMPValue (BITS travel as an OCTET STRING).
 enum {
   CCSNMP_INTEGER = 1,
   CCSNMP_UNSIGNED = 2,   // Gauge32

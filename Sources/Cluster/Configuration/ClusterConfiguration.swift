@@ -30,6 +30,10 @@ public struct ClusterConfiguration: Sendable, Equatable {
   public var agentXSocket: String = "/var/agentx/master"
   /// `set chassis cluster metrics listen ADDRESS:PORT`: the Prometheus endpoint; nil: off.
   public var metricsListen: ListenAddress?
+  /// nil: sessions are not replicated (DESIGN §11).
+  public var sessionSync: SessionSyncConfiguration?
+  /// `set snmp juniper-compatible-traps`: SRX's chassis-cluster notifications beside ours.
+  public var juniperCompatibleTraps = false
 
   public init(clusterID: Int) {
     self.clusterID = clusterID

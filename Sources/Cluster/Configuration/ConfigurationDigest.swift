@@ -65,6 +65,12 @@ public enum ConfigurationDigest {
         lines.append("set interfaces fab\(node) fabric-options member-interfaces \(member)")
       }
     }
+    if let sync = c.sessionSync {
+      // Session sync changes the election (CS); the conntrackd file's path is host-local.
+      lines.append("\(p) session-sync commit-timeout \(sync.commitTimeoutMilliseconds)")
+      lines.append("\(p) session-sync cold-sync-timeout \(sync.coldSyncTimeoutSeconds)")
+      lines.append("\(p) session-sync health \(sync.healthAction.rawValue)")
+    }
     return lines
   }
 

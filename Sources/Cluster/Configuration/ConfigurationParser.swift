@@ -5,7 +5,7 @@
 /// one run reports every mistake.
 public struct ConfigurationParser {
   public let file: String
-  private var configuration = ClusterConfiguration(clusterID: 0)
+  var configuration = ClusterConfiguration(clusterID: 0)
   private var clusterIDSeen = false
   private var rethCountToken: (Int, Token)?
   private var diagnostics: [ConfigurationDiagnostic] = []
@@ -18,6 +18,8 @@ public struct ConfigurationParser {
   private var rethAddressOrigins: [(reth: String, address: RethAddress, line: Int, column: Int)] =
     []
   private var lineCount = 0
+  /// Where the first session-sync statement was, for its whole-file check.
+  var sessionSyncOrigin: (line: Int, column: Int)?
 
   public init(file: String) {
     self.file = file
@@ -149,6 +151,8 @@ public struct ConfigurationParser {
       configuration.rethMAC = value
     case "redundancy-group":
       try redundancyGroup(&c)
+    case "session-sync":
+      try sessionSync(&c)
     case "control-ports", "fabric-ports", "traceoptions", "network-management",
       "configuration-synchronize":
       // SRX hardware and tracing knobs have no meaning on Linux.
@@ -429,6 +433,7 @@ public struct ConfigurationParser {
   }
 
   private mutating func snmp(_ c: inout StatementCursor, _ top: Token) throws(StatementError) {
+    if c.peek?.text == "juniper-compatible-traps" { return try juniperTraps(&c) }
     guard let next = c.peek, next.text == "agentx" else {
       // Communities, views and trap targets belong to snmpd's own configuration.
       ignore(c, top, "set snmp \(c.peek?.text ?? "")")
@@ -509,6 +514,7 @@ public struct ConfigurationParser {
       }
     }
     checkRethAddresses()
+    checkSessionSync()
     let hasErrors = diagnostics.contains { $0.severity == .error }
     let sorted = diagnostics.enumerated().sorted {
       ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
@@ -545,7 +551,7 @@ public struct ConfigurationParser {
     }
   }
 
-  private mutating func report(
+  mutating func report(
     _ severity: ConfigurationDiagnostic.Severity, line: Int, column: Int, _ message: String
   ) {
     diagnostics.append(

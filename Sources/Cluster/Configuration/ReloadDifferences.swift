@@ -33,6 +33,9 @@ public struct ReloadDifferences: Equatable, Sendable {
     }
     if running.agentXSocket != reloaded.agentXSocket { needRestart.append("snmp agentx socket") }
     if running.metricsListen != reloaded.metricsListen { needRestart.append("metrics listen") }
+    if running.sessionSync?.conntrackdConfig != reloaded.sessionSync?.conntrackdConfig {
+      needRestart.append("session-sync conntrackd config")
+    }
     if running.clusterID != reloaded.clusterID {
       warnings.append(
         "cluster-id changed from \(running.clusterID) to \(reloaded.clusterID) in the file: "
@@ -59,6 +62,11 @@ public struct ReloadDifferences: Equatable, Sendable {
     applied.controlSocketPath = running.controlSocketPath
     applied.agentXSocket = running.agentXSocket
     applied.metricsListen = running.metricsListen
+    // The session-sync service is made at start for one conntrackd: its timeouts reload,
+    // turning it on or off or pointing it elsewhere takes a restart.
+    if running.sessionSync?.conntrackdConfig != reloaded.sessionSync?.conntrackdConfig {
+      applied.sessionSync = running.sessionSync
+    }
     return applied
   }
 }

@@ -55,6 +55,24 @@ public struct RethAddress: Sendable, Equatable, Hashable, CustomStringConvertibl
   }
 }
 
+extension RethAddress {
+  /// JSON carries the text form, "192.0.2.1/24", as the views print it.
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    switch Self.parse(text, family: text.contains(":") ? .inet6 : .inet) {
+    case .success(let address): self = address
+    case .failure(let problem):
+      throw DecodingError.dataCorrupted(
+        DecodingError.Context(codingPath: decoder.codingPath, debugDescription: problem.message))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}
+
 /// Where the shared MAC of the reths comes from.
 public enum RethMACStyle: String, Sendable, Equatable, Codable {
   /// Locally administered, from the cluster-id and the reth index (the default).

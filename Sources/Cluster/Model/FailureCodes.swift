@@ -12,7 +12,7 @@ public struct FailureCodes: OptionSet, Sendable, Hashable, CustomStringConvertib
   public static let configSync = FailureCodes(rawValue: 1 << 2)
   /// Fabric connection.
   public static let fabric = FailureCodes(rawValue: 1 << 3)
-  /// Cold sync (unused until state sync exists).
+  /// Cold sync: a (re)joining node waits for the primary's sessions (DESIGN §11).
   public static let coldSync = FailureCodes(rawValue: 1 << 4)
 
   /// In display order, with their Junos abbreviations.
@@ -27,6 +27,14 @@ public struct FailureCodes: OptionSet, Sendable, Hashable, CustomStringConvertib
   /// ["IF", "IP"], in display order.
   public var abbreviations: [String] {
     Self.all.filter { contains($0.0) }.map(\.1)
+  }
+
+  /// The codes of abbreviations such as ["IF", "IP"] (unknown ones are ignored).
+  public init(abbreviations: [String]) {
+    self = []
+    for (code, abbreviation, _) in Self.all where abbreviations.contains(abbreviation) {
+      insert(code)
+    }
   }
 
   /// "IF IP", or "None".

@@ -8,7 +8,12 @@ public struct Simulator {
     case refused(time: ClusterTime, node: Int, message: String)
     /// What the node's data-plane service would do to the kernel.
     case dataPlane(time: ClusterTime, node: Int, action: DataPlaneAction)
+    /// What the node's session-sync service would tell conntrackd.
+    case sessionSync(time: ClusterTime, node: Int, action: SessionSyncAction)
   }
+
+  /// How long the primary's conntrackd takes to answer a resync request with its bulk sync.
+  public static let bulkSyncLatency = Duration.milliseconds(20)
 
   /// One-way delay of both simulated links.
   public static let linkLatency = Duration.milliseconds(1)
@@ -18,6 +23,7 @@ public struct Simulator {
     case deliver(to: Int, message: HeartbeatMessage, epoch: UInt64)
     case wake(node: Int, generation: Int)
     case ping(node: Int, address: String, epoch: UInt64)
+    case bulkSync(node: Int, epoch: UInt64)
   }
 
   private struct Item {
@@ -120,6 +126,12 @@ public struct Simulator {
         if let target = machine.pingTargets.first(where: { $0.address == address }) {
           schedule(at: now + target.interval, .ping(node: node, address: address, epoch: epoch))
         }
+      case .bulkSync(let node, let epoch):
+        // The peer's conntrackd answers over the fabric when its node is running.
+        guard nodes[node].machine?.bootEpoch == epoch, nodes[1 - node].machine != nil,
+          !cut.contains(.fabric)
+        else { continue }
+        handle(node) { $0.bulkSyncCompleted(now: $1) }
       }
       if let observer, queue.first.map({ $0.time > now }) ?? true {
         observer(
@@ -247,6 +259,11 @@ public struct Simulator {
         outputs.append(.event(time: now, node: node, event: event))
       case .dataPlane(let action):
         outputs.append(.dataPlane(time: now, node: node, action: action))
+      case .sessionSync(let action):
+        outputs.append(.sessionSync(time: now, node: node, action: action))
+        if case .standBy = action, let epoch = nodes[node].machine?.bootEpoch {
+          schedule(at: now + Self.bulkSyncLatency, .bulkSync(node: node, epoch: epoch))
+        }
       }
     }
   }

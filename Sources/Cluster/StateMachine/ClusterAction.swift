@@ -8,6 +8,9 @@ public enum ClusterAction: Sendable, Equatable {
   case emit(ClusterEvent)
   /// Bring a reth to this node's role in its RG (DESIGN §10); first in its batch.
   case dataPlane(DataPlaneAction)
+  /// Tell conntrackd what the new role needs (DESIGN §11); a commit comes before the batch's
+  /// data-plane actions, the rest after them.
+  case sessionSync(SessionSyncAction)
 }
 
 /// Why an operator request was refused; the text is shown to the operator as is.

@@ -20,6 +20,11 @@ public enum ClusterEvent: Sendable, Equatable {
   case failoverCountCleared(requestedBy: Int?)
   case preemptLimitReached(group: Int, limit: Int, periodSeconds: Int)
   case datagramRejected(link: HeartbeatMessage.Link, source: String, reason: String)
+  case sessionSync(SessionSyncEvent)
+  /// A reth came up (this node holds it) or went down here (DESIGN §10).
+  case rethStatusChanged(RethStatusChange)
+  /// The data plane put back an address or the link someone else took from an active reth.
+  case rethRestored(RethRestore)
 
   /// A short kebab-case name for logs, JSON and the simulation.
   public var name: String {
@@ -43,6 +48,9 @@ public enum ClusterEvent: Sendable, Equatable {
     case .failoverCountCleared: "failover-count-cleared"
     case .preemptLimitReached: "preempt-limit-reached"
     case .datagramRejected: "datagram-rejected"
+    case .sessionSync(let e): e.name
+    case .rethStatusChanged: "reth-status-change"
+    case .rethRestored: "reth-restored"
     }
   }
 
@@ -79,6 +87,11 @@ public enum ClusterEvent: Sendable, Equatable {
       "rg\(group) preempt stopped: \(limit) preemptive failovers within \(period) s"
     case .datagramRejected(let link, let source, let reason):
       "\(link) datagram from \(source) rejected: \(reason)"
+    case .sessionSync(let e): e.summary
+    case .rethStatusChanged(let c):
+      "\(c.reth) (rg\(c.group)) " + (c.active ? "up on this node" : "down on this node")
+    case .rethRestored(let r):
+      "\(r.reth) (rg\(r.group)) restored: " + r.what
     }
   }
 }
@@ -117,6 +130,40 @@ public struct IPMonitorChange: Sendable, Equatable {
   public var groupWeight: Int
   /// What is left of `global-threshold`.
   public var remainingThreshold: Int
+}
+
+public struct RethStatusChange: Sendable, Equatable {
+  public var reth: String
+  /// N of rethN.
+  public var index: Int
+  public var group: Int
+  /// True: this node now holds the reth (link up with its addresses).
+  public var active: Bool
+  public var addresses: [RethAddress]
+}
+
+public struct RethRestore: Sendable, Equatable {
+  public var reth: String
+  public var index: Int
+  public var group: Int
+  /// The link had been set down (or deleted) and is up again.
+  public var linkRestored: Bool
+  /// The configured addresses put back.
+  public var addresses: [Restored]
+  /// The data plane's count of repairs of this reth, this one included.
+  public var restores: Int
+
+  public struct Restored: Sendable, Equatable {
+    /// 1-based position in the reth's configured addresses (the MIB's index).
+    public var index: Int
+    public var address: RethAddress
+  }
+
+  /// "link up, 192.0.2.1/24".
+  public var what: String {
+    let parts = (linkRestored ? ["link up"] : []) + addresses.map(\.address.description)
+    return parts.isEmpty ? "link-local address" : parts.joined(separator: ", ")
+  }
 }
 
 public struct SplitBrain: Sendable, Equatable {

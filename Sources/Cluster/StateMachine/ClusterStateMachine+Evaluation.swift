@@ -16,10 +16,16 @@ extension ClusterStateMachine {
       evaluateSplitBrain(now: now)
       if groupIDs.map({ groups[$0]?.state }) == before { break }
     }
+    evaluateColdSync(now: now)
     announce(now: now)
     defer { actions.removeAll(keepingCapacity: true) }
-    let reths = dataPlaneActions()
-    return reths.isEmpty ? actions : reths + actions
+    let reths = dataPlaneActions(now: now)
+    let sessions = sessionSyncActions(now: now)
+    if reths.actions.isEmpty && sessions.before.isEmpty && sessions.after.isEmpty {
+      return actions
+    }
+    // The commit first: the peer's sessions are in the kernel before the reths come up.
+    return sessions.before + reths.actions + sessions.after + actions + reths.events
   }
 
   /// The earliest time at which time alone can change something; the shell calls `tick` then.
@@ -42,6 +48,7 @@ extension ClusterStateMachine {
         deadlines.append(since + .seconds(delay))
       }
     }
+    deadlines.append(coldSyncDeadline)
     if let ineligibleSince {
       deadlines.append(ineligibleSince + .seconds(configuration.controlLinkFailureTimeoutSeconds))
     }

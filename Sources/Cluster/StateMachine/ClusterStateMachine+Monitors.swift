@@ -56,6 +56,7 @@ extension ClusterStateMachine {
     if health.weight + ipWeight <= 0 { return false }
     if health.ipTriggered && !peerFailsIP(id) && health.weight <= 0 { return false }
     if fabricFailure && id != 0 { return false }
+    if coldSyncActive(id) { return false }
     return true
   }
 
@@ -71,6 +72,7 @@ extension ClusterStateMachine {
     if health.ipTriggered { codes.insert(.ip) }
     if configMismatch { codes.insert(.configSync) }
     if fabricFailure && id != 0 { codes.insert(.fabric) }
+    if coldSyncActive(id) { codes.insert(.coldSync) }
     return codes
   }
 

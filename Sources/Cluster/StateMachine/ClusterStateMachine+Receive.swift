@@ -53,6 +53,8 @@ extension ClusterStateMachine {
       actions.append(.emit(message.link == .control ? .controlLinkUp : .fabricLinkUp))
     }
     if peerStatus != .up || restarted {
+      // Met again after a loss (not a restart of the peer): this node's sessions are stale.
+      if peerStatus == .lost && !restarted { beginColdSync(now: now) }
       peerStatus = .up
       // Links count as up with the peer; the other link proves itself within a timeout.
       if message.link == .control {

@@ -32,7 +32,7 @@ extension ClusterStateMachine {
       statistics: LinkStatistics(
         heartbeatsSent: control.sent, heartbeatsReceived: control.received,
         heartbeatErrors: control.errors, probesSent: fabric.sent, probesReceived: fabric.received,
-        probeErrors: fabric.errors),
+        probeErrors: fabric.errors, sessionSync: sessionSyncStatistics),
       splitBrain: SplitBrainStatus(
         active: splitBrainGroups.sorted(), count: splitBrainCount, lastDetectedAt: lastSplitBrainAt),
       configMismatch: configMismatch)
@@ -49,19 +49,19 @@ extension ClusterStateMachine {
         node: node, priority: effectivePriority(of: id),
         configuredPriority: group.configuration.priority[node], status: group.state,
         preempt: preempt, manualFailover: manual, weight: health(of: id).weight,
-        monitorFailures: failureCodes(of: id).abbreviations)
+        failureCodes: failureCodes(of: id))
     }
     guard peerStatus == .up, let announcement = peer?.groups[id] else {
       return NodeGroupStatus(
         node: node, priority: 0, configuredPriority: group.configuration.priority[node],
         status: .lost, preempt: preempt, manualFailover: manual, weight: nil,
-        monitorFailures: [])
+        failureCodes: [])
     }
     return NodeGroupStatus(
       node: node, priority: Int(announcement.effectivePriority),
       configuredPriority: Int(announcement.configuredPriority), status: announcement.state,
       preempt: preempt, manualFailover: manual, weight: Int(announcement.weight),
-      monitorFailures: announcement.failureCodes.abbreviations)
+      failureCodes: announcement.failureCodes)
   }
 
   private func interfaceMonitorRows() -> [InterfaceMonitorStatus] {
@@ -106,10 +106,13 @@ extension ClusterStateMachine {
     return configuration.redundantEthernets.keys.sorted().compactMap { name in
       guard let reth = configuration.redundantEthernets[name] else { return nil }
       return RedundantEthernetStatus(
-        name: name, group: reth.redundancyGroup, members: reth.members(on: localNode),
+        name: name, index: RedundantEthernet.index(of: name) ?? 0, group: reth.redundancyGroup,
+        members: reth.members(on: localNode),
         state: monitors.linkState(of: name, in: configuration),
-        mac: plans[name]?.macText ?? "-", addresses: reth.addresses.map(\.description),
-        active: dataPlane.active.contains(name))
+        mac: plans[name].map { $0.mac.map(RethMACAssignment.shared) ?? .member } ?? .none,
+        addresses: reth.addresses,
+        active: dataPlane.active.contains(name),
+        lastChangeMilliseconds: dataPlane.lastChange[name]?.milliseconds, counters: RethCounters())
     }
   }
 }

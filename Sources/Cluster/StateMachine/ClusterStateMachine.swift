@@ -51,6 +51,7 @@ public struct ClusterStateMachine: Sendable {
   var lastSplitBrainAt: ClusterTime?
   var actions: [ClusterAction] = []
   var dataPlane = DataPlaneRuntime()
+  var sessionSync = SessionSyncRuntime()
   var lastEvaluatedAt: ClusterTime?
   /// Bumped whenever something a view shows changes, other than counters: the shell may
   /// publish snapshots lazily and still never show a stale role.
@@ -83,6 +84,7 @@ public struct ClusterStateMachine: Sendable {
     nextHeartbeatAt = now
     refreshInterfaceMonitors(now: now, emitChanges: false)
     for id in groupIDs { groups[id]?.lastTransitionAt = now }
+    beginColdSync(now: now)
     return finish(now: now)
   }
 
@@ -201,9 +203,13 @@ public struct ClusterStateMachine: Sendable {
     }
     let candidate = self.candidate(node: node, group: id)
     guard candidate.available, candidate.healthy else {
+      let codes =
+        node == localNode ? failureCodes(of: id) : peer?.groups[id]?.failureCodes ?? []
       let why =
-        candidate.available
-        ? "its weight is \(weight(of: id, on: node))" : "it is \(state(of: id, on: node))"
+        !candidate.available
+        ? "it is \(state(of: id, on: node))"
+        : codes.contains(.coldSync)
+          ? "cold sync in progress" : "its weight is \(weight(of: id, on: node))"
       return .failure(
         RequestRefusal("node\(node) is not eligible for redundancy-group \(id): \(why)"))
     }

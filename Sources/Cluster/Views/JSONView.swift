@@ -40,6 +40,11 @@ public enum JSONView {
         EventLine(
           t_ms: time.milliseconds, type: "data-plane", node: node, event: action.kind,
           text: action.description))
+    case .sessionSync(let time, let node, let action):
+      return encode(
+        EventLine(
+          t_ms: time.milliseconds, type: "session-sync", node: node, event: action.kind,
+          text: action.description))
     }
   }
 
@@ -83,6 +88,8 @@ extension Simulator.Output {
       return "@\(time) node\(node) request refused: \(message)"
     case .dataPlane(let time, let node, let action):
       return "@\(time) node\(node) data plane: \(action)"
+    case .sessionSync(let time, let node, let action):
+      return "@\(time) node\(node) session sync: \(action)"
     case .status(let time, let node, let snapshot):
       guard let snapshot else { return "@\(time) node\(node): agent not running\n" }
       return "@\(time) node\(node):\n" + StatusView.status(snapshot)

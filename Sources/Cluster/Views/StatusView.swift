@@ -117,8 +117,10 @@ public enum StatusView {
           "    " + reth.name.padded(to: 13) + reth.state.title.padded(to: 12)
           + (reth.group.map(String.init) ?? "-").padded(to: 18)
           + (reth.members.isEmpty ? "-" : reth.members.joined(separator: ",")).padded(to: 12)
-          + (reth.active ? "active" : "standby").padded(to: 10) + reth.mac.padded(to: 19)
-          + (reth.addresses.isEmpty ? "-" : reth.addresses.joined(separator: " ")) + "\n"
+          + (reth.active ? "active" : "standby").padded(to: 10)
+          + reth.mac.description.padded(to: 19)
+          + (reth.addresses.isEmpty
+            ? "-" : reth.addresses.map(\.description).joined(separator: " ")) + "\n"
       }
     }
     if !snapshot.interfaceMonitors.isEmpty {
@@ -165,7 +167,7 @@ public enum StatusView {
               Probes received: \(s.probesReceived)
               Probe errors: \(s.probeErrors)
 
-      """
+      """ + (s.sessionSync.map(SessionSyncView.statistics) ?? "")
   }
 }
 
