@@ -29,6 +29,7 @@ sys.path.insert(0, HERE)
 import cclab  # noqa: E402
 from cclab import MIB_ROOT as CC_OID  # noqa: E402
 import dataplane  # noqa: E402
+import sessions  # noqa: E402
 
 KA_OID = ".1.3.6.1.4.1.9586.100.5"
 IFTABLE_OID = ".1.3.6.1.2.1.2.2"
@@ -47,6 +48,7 @@ class Bench:
         self.lab = cclab.Lab("ccbench.", keep=os.environ.get("BENCH_KEEP") == "1")
         os.chmod(self.lab.work, 0o755)
         self.results = {}
+        self.cleanups = []  # run by close() before the lab goes
         # Every configuration authenticates (the agent will refuse to run without a key unless
         # told `authentication none`): 48 random bytes, root-owned, 0400.
         self.key = self.path("cluster.key")
@@ -96,6 +98,12 @@ class Bench:
         return int(out.stdout.strip())
 
     def close(self):
+        for fn in self.cleanups:
+            try:
+                fn()
+            except Exception:
+                pass
+        self.cleanups = []
         self.lab.close()
 
 
@@ -265,7 +273,7 @@ def ka_vip(i):
     return f"10.78.{i // 250}.{i % 250 + 1}/32 dev lan0"
 
 
-def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None, vip=ka_vip):
+def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None, vip=ka_vip, hook=None):
     """VRRPv3 over unicast on ctl0 (10.77.0.N), VIPs on lan0 (or `vip(i)`), track_interface;
     equivalent to the ccagent configuration (priorities 150/100, no preempt, a monitored link with
     full weight)."""
@@ -275,6 +283,12 @@ def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None, 
     if snmp_socket:
         text += f"  enable_snmp_vrrp\n  enable_traps\n"
     text += "}\n"
+    def notify(i):
+        if hook:
+            return "\n".join(f'  notify_{s.lower()} "{hook} {s}"' for s in ("MASTER", "BACKUP", "FAULT"))
+        return "\n".join(f'  notify_{s.lower()} "{stamp} stamp {stamp_file} {i} {s}"'
+                         for s in ("MASTER", "BACKUP", "FAULT"))
+
     for i in range(1, instances + 1):
         prio = (150 if n == 0 else 100) if i % 2 or instances == 1 else (100 if n == 0 else 150)
         tracks = "\n".join(f"    {t}" for t in track(i))
@@ -295,9 +309,7 @@ def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None, 
   track_interface {{
 {tracks}
   }}
-  notify_master "{stamp} stamp {stamp_file} {i} MASTER"
-  notify_backup "{stamp} stamp {stamp_file} {i} BACKUP"
-  notify_fault "{stamp} stamp {stamp_file} {i} FAULT"
+{notify(i)}
 }}
 """
     return text
@@ -305,7 +317,7 @@ def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None, 
 
 class KaPair:
     def __init__(self, ctx, topo, name, advert, instances=1, track=lambda i: ["lan0"], snmp_socket=None,
-                 vip=ka_vip):
+                 vip=ka_vip, hook=None):
         self.ctx, self.topo, self.name, self.snmp_socket = ctx, topo, name, snmp_socket
         self.stamps = [ctx.path(f"ka-{name}-node{n}.stamps") for n in (0, 1)]
         self.configs = []
@@ -313,7 +325,7 @@ class KaPair:
             path = ctx.path(f"ka-{name}-node{n}.conf")
             with open(path, "w") as f:
                 f.write(ka_config(n, advert, instances, ctx.helper("cchelper"), self.stamps[n], track,
-                                  snmp_socket, vip))
+                                  snmp_socket, vip, hook(n, self.stamps[n]) if hook else None))
             self.configs.append(path)
         self.procs = [None, None]
 
@@ -549,9 +561,9 @@ class DataPlaneSide:
     """One implementation in the data-plane phase: its pair, topology, LAN and prober, which
     node is primary now, and how each fault is made and undone."""
 
-    def __init__(self, ctx, impl, pair, topo, lan, prober, primary):
-        self.ctx, self.impl, self.pair, self.topo, self.lan, self.prober = ctx, impl, pair, topo, lan, prober
-        self.primary = primary
+    def __init__(self, ctx, impl, pair, topo, prober, primary, lans=(1,)):
+        self.ctx, self.impl, self.pair, self.topo, self.prober = ctx, impl, pair, topo, prober
+        self.primary, self.lans = primary, lans
 
     def new_primary(self, node, t0, timeout):
         if self.impl == "cc":
@@ -572,9 +584,10 @@ class DataPlaneSide:
             return t0
         if kind == "graceful":
             return ctx.helper_ns("term", pair.procs[p].pid)
+        ports = ",".join(topo.port(p, lan) if lan < 2 else f"port{lan}{p}" for lan in self.lans)
         if self.impl == "cc":
-            return ctx.helper_ns("deadnode", topo.switch, topo.port(p, 1), pair.procs[p].pid)
-        return ctx.helper_ns("deadnode", topo.switch, topo.port(p, 1), pair.vrrp_pid(p), pair.procs[p].pid)
+            return ctx.helper_ns("deadnode", topo.switch, ports, pair.procs[p].pid)
+        return ctx.helper_ns("deadnode", topo.switch, ports, pair.vrrp_pid(p), pair.procs[p].pid)
 
     def restore(self, kind, p, q):
         """Undoes the fault; returns the primary once one node is primary and the other a backup
@@ -597,14 +610,16 @@ class DataPlaneSide:
             ctx.lab.forget(proc)
             if kind == "dead":
                 # A reboot: whatever the dead node left in its data plane is gone when it returns.
-                self.lan.remove_macvlans(p)
-                topo.cable(p, 1, True)
+                dataplane.remove_macvlans(topo, p)
+                for lan in self.lans:
+                    cclab.run(["ip", "-n", topo.switch, "link", "set",
+                               topo.port(p, lan) if lan < 2 else f"port{lan}{p}", "up"])
             pair.start(p)
         if self.impl == "ka" and kind in ("graceful", "dead"):
             if wait_stamp(pair.stamps[p], mark, lambda a: a[0] == "1" and a[1] in ("BACKUP", "MASTER"), 30) is None:
                 raise RuntimeError(f"keepalived node{p} did not come back")
         primary = self.settled()
-        if not self.prober.wait_answered(time.time_ns(), 10):
+        if self.prober and not self.prober.wait_answered(time.time_ns(), 10):
             raise RuntimeError(f"{self.impl}: {dataplane.LAN_ADDRESS} not answering after restoring {kind}")
         return primary
 
@@ -695,9 +710,8 @@ def phase_dataplane(ctx, runs, intervals):
             try:
                 cc.wait_states({(0, 1): "primary", (1, 1): "secondary"}, timeout=60)
                 ka.wait_settled(timeout=60)
-                sides = [DataPlaneSide(ctx, "cc", cc, topo_cc, lan_cc, probers[0], 0),
-                         DataPlaneSide(ctx, "ka", ka, topo_ka, lan_ka, probers[1],
-                                       0 if ka.last_state(0) == "MASTER" else 1)]
+                sides = [DataPlaneSide(ctx, "cc", cc, topo_cc, probers[0], 0),
+                         DataPlaneSide(ctx, "ka", ka, topo_ka, probers[1], 0 if ka.last_state(0) == "MASTER" else 1)]
                 for side in sides:
                     if not side.prober.wait_answered(time.time_ns(), 15):
                         raise RuntimeError(f"{side.impl}: {dataplane.LAN_ADDRESS} does not answer the client")
@@ -714,6 +728,121 @@ def phase_dataplane(ctx, runs, intervals):
     finally:
         for p in probers:
             p.stop()
+
+
+def cc_sessions_config(ctx, interval):
+    return cc_base(ctx, interval) + (
+        "set chassis cluster redundancy-group 1 node 0 priority 150\n"
+        "set chassis cluster redundancy-group 1 node 1 priority 100\n"
+        "set chassis cluster redundancy-group 1 hold-down-interval 0\n") + sessions.CC_RETHS
+
+
+def wait_cold_sync(cc, timeout=60):
+    """Until neither node shows CS (a rejoining node's bulk sync from the primary is done)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = [cclab.status(cc.sock(n), cc.ctx.args.bin) for n in (0, 1)]
+        rows = [cclab.rg_row(s, 1, n) for n, s in enumerate(st)]
+        if all(r is not None and "CS" not in r.get("monitorFailures", []) for r in rows):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("cold sync did not end")
+
+
+def phase_sessions(ctx, runs, counts, interval=100):
+    """Long-lived TCP streams through a firewall pair across each fault: ccagent + conntrackd
+    (session-sync) beside keepalived + conntrackd with the stock primary-backup.sh, alternating
+    run by run, at `interval` ms heartbeats / adverts."""
+    log(f"sessions: {counts} streams, {runs} runs of each fault at {interval} ms")
+    labs = {"cc": sessions.FirewallLab(ctx, "cs"), "ka": sessions.FirewallLab(ctx, "ks")}
+    cc = CcPair(ctx, labs["cc"].topo, cc_sessions_config(ctx, interval), "ss")
+    ka = KaPair(ctx, labs["ka"].topo, "ss", f"{interval / 1000:g}", track=lambda i: ["lan1", "lan2"],
+                vip=sessions.ka_vips, hook=lambda n, stamps: sessions.ka_hook(ctx, n, stamps))
+    res = {"failed": [], "interval": interval, "runs": runs, "counts": counts}
+    cc.start_both()
+    ka.start_both()
+    try:
+        cc.wait_states({(0, 1): "primary", (1, 1): "secondary"}, timeout=60)
+        ka.wait_settled(timeout=60)
+        wait_cold_sync(cc)
+        sides = [DataPlaneSide(ctx, "cc", cc, labs["cc"].topo, None, 0, lans=(1, 2)),
+                 DataPlaneSide(ctx, "ka", ka, labs["ka"].topo, None, 0 if ka.last_state(0) == "MASTER" else 1,
+                               lans=(1, 2))]
+        time.sleep(2)
+        for count in counts:
+            # The stall's resolution is the message interval: 10 ms for 50 streams, 100 ms for
+            # 1000 (10 000 messages/s from one Python client).
+            every = 0.01 if count <= 50 else 0.1
+            res[f"every{count}"] = every
+            for kind in DP_FAULTS:
+                for r in range(runs):
+                    for side in sides:
+                        if side.impl == "ka" and kind == "manual":
+                            continue
+                        p = side.primary
+                        q = 1 - p
+                        try:
+                            results = labs[side.impl].streams(count, every, 8, lambda: side.fault(kind, p, q))
+                            res.setdefault(f"{side.impl}_{kind}_{count}", []).append(sessions.summary(results, every))
+                            side.primary = side.restore(kind, p, q)
+                            if side.impl == "cc":
+                                wait_cold_sync(cc)
+                            time.sleep(1)
+                        except RuntimeError as e:
+                            log(f"  sessions {side.impl} {kind} {count} run {r + 1}: {e}")
+                            res["failed"].append(f"{side.impl} {kind} {count} streams run {r + 1}: {e}")
+                            side.primary = side.settled()
+        ctx.results["sessions"] = res
+    except Exception as e:
+        log(f"sessions failed: {e}")
+        ctx.error(f"sessions: {e}")
+        ctx.results["sessions"] = res
+    finally:
+        cc.stop_all()
+        ka.stop_all()
+        for lab in labs.values():
+            for n in (0, 1):
+                dataplane.remove_macvlans(lab.topo, n)
+
+
+def sessions_section(RESULTS):
+    r = RESULTS.get("sessions")
+    L = ["## 9. Session survival and stall", ""]
+    if not r:
+        return L + ["not measured", ""]
+    L += [f"A client and a server on either side of the pair (reth0/reth1 or keepalived's two VIPs in "
+          f"VMACs, one RG / one instance), the nodes forwarding through a stateful nftables ruleset that "
+          f"drops mid-stream packets without a conntrack entry (`nf_conntrack_tcp_loose=0`), conntrackd "
+          f"(FTFW over UDP on the fabric link) on both nodes. ccagent: `set chassis cluster session-sync "
+          f"conntrackd config ...` (commit before the reths come up). keepalived: `notify_master/backup/"
+          f"fault` run Debian's stock `{sessions.STOCK_SCRIPT}` (after the VIPs are up). "
+          f"{r['interval']} ms heartbeats / adverts, {r['runs']} run(s) of each fault, alternating. "
+          "`tests/lib/tcpstreams.py` streams: a stream survives when it never failed and never went 2 s "
+          "without an echo; stall: the longest time without an echo among the survivors minus the message "
+          "interval (10 ms with 50 streams, 100 ms with 1000: the figure's resolution). conntrackd keeps "
+          "running through every fault (the dead primary is its agent killed and its LAN ports downed).", "",
+          "| fault | streams | ccagent + conntrackd: survived, longest stall | keepalived + conntrackd | "
+          "target | met |", "|---|---|---|---|---|---|"]
+
+    def cell(rows, count):
+        if not rows:
+            return "n/a"
+        worst = min(n for n, _ in rows)
+        stalls = [s for _, s in rows if s is not None]
+        return f"{worst}/{count} (worst run), {fmt(max(stalls), 0) if stalls else 'n/a'} ms"
+
+    for kind in DP_FAULTS:
+        for count in r["counts"]:
+            cc, ka = r.get(f"cc_{kind}_{count}", []), r.get(f"ka_{kind}_{count}", [])
+            bound = 20 if kind != "dead" else 3 * r["interval"] + 20
+            target = f"100 %, stall ≤ {bound} ms" + (" (detection + 20 ms)" if kind == "dead" else "")
+            ok = bool(cc) and all(n == count and s is not None and s <= bound for n, s in cc)
+            L.append(f"| {DP_FAULT_NAMES[kind]} | {count} | {cell(cc, count)} | "
+                     f"{'no such request' if kind == 'manual' else cell(ka, count)} | {target} | {verdict(ok)} |")
+    if r["failed"]:
+        L += ["", "Runs that did not complete: " + "; ".join(r["failed"]) + "."]
+    L.append("")
+    return L
 
 
 def phase_flood(ctx, runs, intervals, rate=20000):
@@ -766,11 +895,16 @@ def phase_flood(ctx, runs, intervals, rate=20000):
 
 
 def heartbeat_errors(ctx, cc):
-    """Each node's `show statistics --json`, as a compact text (what the agent counted and dropped)."""
+    """What each node counted at the end of a flood interval (`show statistics --json`)."""
     out = []
     for n in (0, 1):
         r = cclab.ccctl(cc.sock(n), "show", "statistics", "--json", bin_dir=ctx.args.bin, check=False)
-        out.append(r.stdout.strip()[:400] if r.returncode == 0 else f"node{n}: {r.stderr.strip()[:200]}")
+        try:
+            st = json.loads(r.stdout)
+            keys = ("heartbeatsReceived", "heartbeatErrors", "probesReceived", "probeErrors")
+            out.append(f"node{n} " + ", ".join(f"{k} {st[k]}" for k in keys if k in st))
+        except ValueError:
+            out.append(f"node{n}: {r.stderr.strip()[:200]}")
     return out
 
 
@@ -1185,6 +1319,7 @@ def report(ctx, started, runs, mode, intervals, dp_runs=0):
     L.append("")
     L.extend(dataplane_section(RESULTS, intervals, dp_runs))
     L.extend(flood_section(RESULTS, intervals))
+    L.extend(sessions_section(RESULTS))
     if RESULTS.get("errors"):
         L.append("")
         L.append("## Errors")
@@ -1332,11 +1467,12 @@ def main():
     ap.add_argument("--helper", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--only", default="failover,dataplane,flood,large,simulate",
+    ap.add_argument("--only", default="failover,dataplane,flood,sessions,large,simulate",
                     help="comma-separated phases: failover, dataplane (interruption and graceful stop), "
-                         "flood, large (SNMP, AgentX, footprint), footprint (footprint alone), simulate")
+                         "flood, sessions, large (SNMP, AgentX, footprint), footprint (footprint alone), "
+                         "simulate")
     ap.add_argument("--dataplane-runs", type=int, default=None, help="runs of each data-plane fault "
-                    "(default 10, smoke 2)")
+                    "(default 10, smoke 1)")
     ap.add_argument("--idle-seconds", type=float, default=None, help="footprint window (default 60, smoke 5)")
     args = ap.parse_args()
     ctx = Bench(args)
@@ -1356,11 +1492,13 @@ def main():
     only = args.only.split(",")
     if "failover" in only:
         phase_failover(ctx, runs, intervals)
-    dp_runs = args.dataplane_runs or (2 if smoke else 10)
+    dp_runs = args.dataplane_runs or (1 if smoke else 10)
     if "dataplane" in only:
         phase_dataplane(ctx, dp_runs, intervals)
     if "flood" in only:
         phase_flood(ctx, 2 if smoke else 10, [100] if smoke else intervals)
+    if "sessions" in only:
+        phase_sessions(ctx, 1 if smoke else 3, [50] if smoke else [50, 1000])
     idle_s = args.idle_seconds or (5 if smoke else 60)
     if "large" in only or "footprint" in only:
         phase_large(ctx, runs, walk_runs=3 if smoke else 20, restarts=2 if smoke else 10,

@@ -38,12 +38,15 @@ class Lan:
                  f"ip -n {self.client} addr add {CLIENT_ADDRESS} dev eth0")
 
     def remove_macvlans(self, n):
-        """What a reboot does to node n's data plane: every macvlan (reth, keepalived's VMAC) goes."""
-        out = cclab.run(["ip", "-n", self.topo.ns[n], "-o", "link", "show", "type", "macvlan"],
-                        check=False).stdout
-        for line in out.splitlines():
-            name = line.split(":")[1].strip().split("@")[0]
-            cclab.run(["ip", "-n", self.topo.ns[n], "link", "del", name], check=False)
+        remove_macvlans(self.topo, n)
+
+
+def remove_macvlans(topo, n):
+    """What a reboot does to node n's data plane: every macvlan (reth, keepalived's VMAC) goes."""
+    out = cclab.run(["ip", "-n", topo.ns[n], "-o", "link", "show", "type", "macvlan"], check=False).stdout
+    for line in out.splitlines():
+        name = line.split(":")[1].strip().split("@")[0]
+        cclab.run(["ip", "-n", topo.ns[n], "link", "del", name], check=False)
 
 
 class Prober:

@@ -10,9 +10,9 @@
  *   cchelper kill PID [STOPPID]       SIGSTOP STOPPID (a supervising parent that must not react),
  *                                     then timestamp and SIGKILL PID; prints the timestamp.
  *   cchelper term PID                 timestamp, SIGTERM PID (a graceful stop); prints the timestamp.
- *   cchelper deadnode NETNS IFNAME PID [STOPPID]
+ *   cchelper deadnode NETNS IFNAME[,IFNAME...] PID [STOPPID]
  *                                     a dead host: SIGSTOP STOPPID, timestamp, SIGKILL PID and clear
- *                                     IFF_UP on IFNAME in NETNS (its switch port) at once.
+ *                                     IFF_UP on each IFNAME in NETNS (its switch ports) at once.
  *   cchelper probe NETNS DST INTERVAL_US LOSSFILE STATUSFILE
  *                                     ICMP echo to DST every INTERVAL_US until SIGTERM. A probe not
  *                                     answered within LATE probes is lost; each run of consecutive
@@ -113,20 +113,25 @@ static int linkdown(const char *netns, const char *ifname) {
   return 0;
 }
 
-static int deadnode(const char *netns, const char *ifname, pid_t pid, pid_t stop) {
-  struct ifreq ifr;
-  int s = prepare_down(netns, ifname, &ifr);
-  if (s < 0) return 1;
+static int deadnode(const char *netns, char *ifnames, pid_t pid, pid_t stop) {
+  struct ifreq ifr[8];
+  int socks[8], n = 0;
+  for (char *name = strtok(ifnames, ","); name && n < 8; name = strtok(NULL, ",")) {
+    socks[n] = prepare_down(netns, name, &ifr[n]);
+    if (socks[n] < 0) return 1;
+    n++;
+  }
   if (stop > 0) kill(stop, SIGSTOP);
   long long t = now_ns();
   if (kill(pid, SIGKILL) != 0) {
     perror("kill");
     return 1;
   }
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) {
-    perror("SIOCSIFFLAGS");
-    return 1;
-  }
+  for (int i = 0; i < n; i++)
+    if (ioctl(socks[i], SIOCSIFFLAGS, &ifr[i]) != 0) {
+      perror("SIOCSIFFLAGS");
+      return 1;
+    }
   printf("%lld\n", t);
   return 0;
 }
@@ -358,7 +363,7 @@ int main(int argc, char **argv) {
   if (argc >= 9 && (argc - 6) % 3 == 0 && strcmp(argv[1], "flood") == 0)
     return flood(argv[2], atol(argv[3]), atof(argv[4]), argv[5], (argc - 6) / 3, argv + 6);
   fprintf(stderr, "usage: cchelper stamp [FILE] ARGS... | linkdown NETNS IFNAME | kill PID [STOPPID] | term PID |\n"
-                  "       deadnode NETNS IFNAME PID [STOPPID] | probe NETNS DST INTERVAL_US LOSSFILE STATUSFILE |\n"
+                  "       deadnode NETNS IFNAME[,IFNAME] PID [STOPPID] | probe NETNS DST INTERVAL_US LOSSFILE STATUSFILE |\n"
                   "       flood NETNS RATE SECONDS HEXPAYLOAD SRC DST PORT [SRC DST PORT]...\n");
   return 2;
 }
