@@ -49,12 +49,6 @@ class Bench:
         os.chmod(self.lab.work, 0o755)
         self.results = {}
         self.cleanups = []  # run by close() before the lab goes
-        # Every configuration authenticates (the agent will refuse to run without a key unless
-        # told `authentication none`): 48 random bytes, root-owned, 0400.
-        self.key = self.path("cluster.key")
-        with open(self.key, "wb") as f:
-            f.write(os.urandom(48))
-        os.chmod(self.key, 0o400)
 
     def path(self, name):
         return self.lab.path(name)
@@ -180,8 +174,9 @@ def hyperfine(ctx, ns, argv, runs, name, warmup=1):
 # ---------------------------------------------------------------------------------- ccagent
 
 def cc_base(ctx, interval):
-    return cclab.base_config(9, interval, settings=[f"notify-script {ctx.helper('ccstamp')}",
-                                                    f"authentication-key-file {ctx.key}"])
+    """Authenticated, as every real pair is (ccagentd refuses to run without a key unless told)."""
+    return cclab.base_config(9, interval, settings=[f"notify-script {ctx.helper('ccstamp')}"],
+                             key_file=ctx.lab.key(bin_dir=ctx.args.bin))
 
 
 def cc_small_config(ctx, interval):
@@ -236,7 +231,8 @@ class CcPair:
         env = dict(os.environ, CCBENCH_STAMP_FILE=self.stamps[n])
         self.procs[n] = cclab.spawn_agent(self.ctx.lab, self.topo.ns[n], n, self.config, self.sock(n), agentx,
                                           f"cc-{self.name}-node{n}.log", self.ctx.args.bin, env=env,
-                                          new_session=True)
+                                          new_session=True,
+                                          state_directory=self.ctx.path(f"state-{self.name}"))
 
     def start_both(self):
         for n in (0, 1):

@@ -20,7 +20,9 @@ cleanup() {
 if [ "${LAB_KEEP:-0}" != 1 ]; then trap cleanup EXIT; fi
 
 topology_up "$prefix"
-cp "$root/packaging/examples/lab.conf" "$work/ccagent.conf"
+# Authenticated like a real pair: one key, made by ccctl, shared by both nodes.
+"$bin/ccctl" generate-key "$work/cluster.key" >/dev/null
+sed "s|/etc/ccagent/cluster.key|$work/cluster.key|" "$root/packaging/examples/lab.conf" >"$work/ccagent.conf"
 mibopts=(-M "+$root/mibs" -m CHASSIS-CLUSTER-MIB)
 for n in 0 1; do
   ns=$([ $n = 0 ] && echo "$NS0" || echo "$NS1")
@@ -40,7 +42,7 @@ EOC
   pids+=($!)
   ip netns exec "$ns" "$bin/ccagentd" --config "$work/ccagent.conf" --node $n \
     --control-socket "$work/node$n.sock" --agentx-socket "$work/agentx$n.sock" \
-    --log-target stderr >"$work/node$n.log" 2>&1 &
+    --state-directory "$work/state" --log-target stderr >"$work/node$n.log" 2>&1 &
   pids+=($!)
 done
 show() { "$bin/ccctl" show status --socket "$work/node$1.sock"; }

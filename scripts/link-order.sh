@@ -40,7 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 topology_up "$prefix"
-cp packaging/examples/lab.conf "$work/ccagent.conf"
+"$bin/ccctl" generate-key "$work/cluster.key" >/dev/null
+sed "s|/etc/ccagent/cluster.key|$work/cluster.key|" packaging/examples/lab.conf >"$work/ccagent.conf"
 # valgrind's DWARF reader gives up on the toolchain's debug info; symbols are enough.
 strip --strip-debug -o "$work/ccagentd" "$bin/ccagentd"
 
@@ -55,10 +56,11 @@ sleep 1
 ip netns exec "$NS0" valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
   --compress-strings=no --compress-pos=no --demangle=no \
   "$work/ccagentd" --config "$work/ccagent.conf" --node 0 --control-socket "$work/node0.sock" \
-  --agentx-socket "$work/agentx0.sock" --log-target stderr 2>"$work/node0.log" &
+  --agentx-socket "$work/agentx0.sock" --state-directory "$work/state" --log-target stderr 2>"$work/node0.log" &
 node0=$!
 ip netns exec "$NS1" "$bin/ccagentd" --config "$work/ccagent.conf" --node 1 \
   --control-socket "$work/node1.sock" --agentx-socket "$work/agentx1.sock" \
+  --state-directory "$work/state" \
   --log-target stderr 2>"$work/node1.log" &
 pids+=($!)
 

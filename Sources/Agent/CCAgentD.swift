@@ -35,6 +35,14 @@ struct CCAgentD: AsyncParsableCommand {
   var agentxSocket: String?
 
   @Option(
+    name: .long,
+    help: """
+      Where the node's lock and last boot epoch live (default: $STATE_DIRECTORY as systemd \
+      sets it, else /var/lib/ccagent).
+      """)
+  var stateDirectory: String?
+
+  @Option(
     name: .long, help: "Where logs go: auto (journal when its socket exists), journal or stderr.")
   var logTarget: LogTarget = .automatic
 
@@ -42,6 +50,17 @@ struct CCAgentD: AsyncParsableCommand {
     if let node, node != 0 && node != 1 {
       throw ValidationError("--node must be 0 or 1")
     }
+  }
+
+  /// systemd's `StateDirectory=ccagent` sets `$STATE_DIRECTORY` (a list: the first is ours).
+  var resolvedStateDirectory: String {
+    if let stateDirectory { return stateDirectory }
+    if let value = getenv("STATE_DIRECTORY"),
+      let first = String(cString: value).split(separator: ":").first
+    {
+      return String(first)
+    }
+    return "/var/lib/ccagent"
   }
 
   func run() async throws {
@@ -76,16 +95,26 @@ struct CCAgentD: AsyncParsableCommand {
 
     let runtimeDirectory = parentDirectory(of: loaded.configuration.controlSocketPath)
     makeDirectories(runtimeDirectory)
-    let lock: InstanceLock
+    let locks: [InstanceLock]
+    let epoch: UInt64
     do {
-      lock = try InstanceLock(path: loaded.configuration.controlSocketPath + ".lock")
+      let state = resolvedStateDirectory
+      makeDirectories(state, mode: 0o750)
+      locks = [
+        try InstanceLock(path: loaded.configuration.controlSocketPath + ".lock"),
+        try InstanceLock(
+          path: "\(state)/node\(loaded.localNode).lock",
+          holder: "as node\(loaded.localNode) with the state directory \(state)"),
+      ]
+      // Written before the first heartbeat: the next start's epoch is above this one.
+      epoch = try EpochStore.next(directory: state, node: loaded.localNode)
     } catch {
       printStandardError("ccagentd: \(error)")
       throw ExitCode(1)
     }
-    defer { withExtendedLifetime(lock) {} }
+    defer { withExtendedLifetime(locks) {} }
 
-    let runtime = try await AgentRuntime.assemble(loaded: loaded, logger: logger)
+    let runtime = try await AgentRuntime.assemble(loaded: loaded, epoch: epoch, logger: logger)
     // Every handler exists before READY=1: systemd's ExecReload may send SIGHUP at once.
     let hangups = await UnixSignalsSequence(trapping: .sighup)
     let reload = ReloadService(

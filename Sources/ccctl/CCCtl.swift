@@ -10,5 +10,7 @@ struct CCCtl: ParsableCommand {
       are the same commands as 'ccctl show status', 'ccctl request failover …' and
       'ccctl clear failover-count'.
       """,
-    subcommands: [Show.self, Request.self, Clear.self, CheckConfig.self, Simulate.self])
+    subcommands: [
+      Show.self, Request.self, Clear.self, CheckConfig.self, GenerateKey.self, Simulate.self,
+    ])
 }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Cluster
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 struct CheckConfig: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "check-config",
@@ -21,7 +25,9 @@ struct CheckConfig: ParsableCommand {
     guard let configuration = result.configuration else {
       throw ExitCode(1)
     }
-    for warning in DaemonRequirements.warnings(for: configuration, file: file) {
+    for warning in DaemonRequirements.warnings(for: configuration, file: file)
+      + DaemonRequirements.securityWarnings(for: configuration, file: file)
+    {
       printError(warning.description)
     }
     for warning in ConntrackdConfigCheck.settingsWarnings(configuration, file: file) {
@@ -40,6 +46,47 @@ struct CheckConfig: ParsableCommand {
             + "cannot be read here: its fabric and reth addresses are not checked")
       }
     }
+    // The key files as ccagentd will read them: a refusal here is a refusal to start there.
+    var keyProblems = 0
+    for keyFile in [
+      configuration.authenticationKeyFile, configuration.previousAuthenticationKeyFile,
+    ] {
+      guard let keyFile else { continue }
+      if access(keyFile, F_OK) != 0 && errno == ENOENT {
+        // The file may be checked before the key is made or copied: say what is missing.
+        printError(
+          "\(file): warning: \(keyFile) does not exist (yet): ccagentd refuses to start "
+            + "without it; make it with 'ccctl generate-key \(keyFile)' on one node and copy it")
+        continue
+      }
+      guard let problem = checkKeyFile(keyFile) else { continue }
+      printError("\(file): error: \(problem)")
+      keyProblems += 1
+    }
+    guard keyProblems == 0 else { throw ExitCode(1) }
     print(ConfigurationSummary.line(configuration, file: file))
   }
+}
+
+/// Why ccagentd would refuse `path` as a key file (`KeyFilePolicy`, `HeartbeatCodec.loadKey`).
+func checkKeyFile(_ path: String) -> String? {
+  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  guard fd >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+  defer { close(fd) }
+  var info = stat()
+  guard fstat(fd, &info) == 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+  if let problem = KeyFilePolicy.problem(
+    path: path, owner: UInt32(info.st_uid), mode: UInt32(info.st_mode))
+  {
+    return problem
+  }
+  var bytes = [UInt8](repeating: 0, count: 4096)
+  let count = read(fd, &bytes, bytes.count)
+  guard count >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+  do {
+    _ = try HeartbeatCodec.loadKey(fileContents: Array(bytes.prefix(count)))
+  } catch {
+    return "\(path): \(error)"
+  }
+  return nil
 }

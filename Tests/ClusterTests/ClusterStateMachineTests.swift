@@ -11,6 +11,9 @@ import Testing
 private let digest: UInt64 = 0xD1
 private let epoch: UInt64 = 7
 private let peerEpoch: UInt64 = 9
+/// Node0's first nonce (the machine's seed is its epoch); the fixture peer echoes it and sends
+/// none of its own (0), so node0 echoes 0.
+private let nonce = FreshnessChallenge(seed: epoch).nonce
 
 private func parse(_ text: String) throws -> ClusterConfiguration {
   try #require(ConfigurationParser.parse(text, file: "test.conf").configuration)
@@ -39,14 +42,14 @@ private func heartbeat(
   .sendHeartbeat(
     HeartbeatMessage(
       link: .control, clusterID: 1, nodeID: 0, bootEpoch: epoch, sequence: sequence,
-      configDigest: digest, counterGeneration: counterGeneration, groups: groups))
+      configDigest: digest, counterGeneration: counterGeneration, nonce: nonce, groups: groups))
 }
 
 /// What node1 sends.
 private func fromPeer(_ sequence: UInt64, _ groups: [GroupAnnouncement]) -> HeartbeatMessage {
   HeartbeatMessage(
     link: .control, clusterID: 1, nodeID: 1, bootEpoch: peerEpoch, sequence: sequence,
-    configDigest: digest, counterGeneration: 0, groups: groups)
+    configDigest: digest, counterGeneration: 0, echoedNonce: nonce, groups: groups)
 }
 
 private func changed(

@@ -79,6 +79,8 @@ struct GenerationArithmeticTests {
       configuration: pair.nodes[0].configuration, localNode: 0, bootEpoch: 7,
       configDigest: pair.nodes[0].configDigest)
     _ = fresh.start(now: pair.now, interfaces: ["eth1": .up])
+    // node1's answer to the fresh node's first heartbeat: it echoes the new nonce.
+    message.echoedNonce = fresh.localNonce
     let actions = fresh.messageReceived(message, now: pair.now)
     let sent = actions.compactMap { action -> HeartbeatMessage? in
       if case .sendHeartbeat(let m) = action { return m }

@@ -344,8 +344,9 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
 
 @Suite struct AuthenticationKeyTests {
   @Test func trailingWhitespaceIsStripped() throws {
-    let key = try HeartbeatCodec.loadKey(fileContents: Array("a-shared-secret-key\n\r\n \t".utf8))
-    #expect(key == Array("a-shared-secret-key".utf8))
+    let text = "a-shared-secret-key-of-32-bytes!"
+    let key = try HeartbeatCodec.loadKey(fileContents: Array((text + "\n\r\n \t").utf8))
+    #expect(key == Array(text.utf8))
   }
 
   @Test func rawBytesAreKept() throws {
@@ -354,10 +355,10 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
   }
 
   @Test func shortKeysAreRejected() {
-    #expect(throws: HeartbeatKeyError.tooShort(byteCount: 15, minimum: 16)) {
-      try HeartbeatCodec.loadKey(fileContents: Array("fifteen-bytes!!\n".utf8))
+    #expect(throws: HeartbeatKeyError.tooShort(byteCount: 31, minimum: 32)) {
+      try HeartbeatCodec.loadKey(fileContents: Array("thirty-one-bytes-of-a-password!\n".utf8))
     }
-    #expect(throws: HeartbeatKeyError.tooShort(byteCount: 0, minimum: 16)) {
+    #expect(throws: HeartbeatKeyError.tooShort(byteCount: 0, minimum: 32)) {
       try HeartbeatCodec.loadKey(fileContents: Array("  \n\n".utf8))
     }
   }
@@ -381,37 +382,129 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
     #expect(replay.highestSequence(on: .control) == 10)
   }
 
-  @Test func linksAreIndependent() {
+  @Test func linksKeepTheirOwnSequenceInOneEpoch() {
     var replay = ReplayGuard()
     #expect(replay.accept(epoch: 1, sequence: 10, link: .control) == .newEpoch)
     // The probe carrying the heartbeat's sequence number is not a replay.
-    #expect(replay.accept(epoch: 1, sequence: 10, link: .fabric) == .newEpoch)
+    #expect(replay.accept(epoch: 1, sequence: 10, link: .fabric) == .fresh)
     #expect(replay.accept(epoch: 1, sequence: 11, link: .fabric) == .fresh)
     #expect(replay.accept(epoch: 1, sequence: 11, link: .control) == .fresh)
     #expect(replay.accept(epoch: 1, sequence: 5, link: .fabric) == .replayed)
     #expect(replay.highestSequence(on: .control) == 11)
   }
 
-  @Test func newEpochResetsSequence() {
+  @Test func newEpochResetsSequenceOnBothLinks() {
     var replay = ReplayGuard()
     _ = replay.accept(epoch: 1, sequence: 1_000, link: .control)
+    _ = replay.accept(epoch: 1, sequence: 1_000, link: .fabric)
     #expect(replay.accept(epoch: 2, sequence: 1, link: .control) == .newEpoch)
-    #expect(replay.epoch(on: .control) == 2)
+    #expect(replay.peerEpoch == 2)
     #expect(replay.accept(epoch: 2, sequence: 2, link: .control) == .fresh)
-    #expect(replay.epoch(on: .fabric) == nil)
+    #expect(replay.highestSequence(on: .fabric) == nil)
+    #expect(replay.accept(epoch: 2, sequence: 1, link: .fabric) == .fresh)
   }
 
-  @Test func olderEpochsAreReplaysUnlessThePeerIsSilent() {
+  /// No exception for a silent peer any more (issue 13 item 3): epochs rise across restarts
+  /// even after a clock step (`BootEpoch`), so an older epoch is always a recording.
+  @Test func olderEpochsAreAlwaysReplays() {
     var replay = ReplayGuard()
     _ = replay.accept(epoch: 1, sequence: 1_000, link: .control)
     _ = replay.accept(epoch: 2, sequence: 1, link: .control)
-    // A recording from the peer's previous boot must not displace the genuine epoch.
     #expect(replay.accept(epoch: 1, sequence: 1_001, link: .control) == .replayed)
-    #expect(replay.epoch(on: .control) == 2)
+    #expect(replay.peerEpoch == 2)
     #expect(replay.accept(epoch: 2, sequence: 2, link: .control) == .fresh)
-    // The peer is lost and comes back with a smaller epoch (its clock stepped back): taken.
-    #expect(replay.accept(epoch: 1, sequence: 1, link: .control, peerSilent: true) == .newEpoch)
-    #expect(replay.epoch(on: .control) == 1)
   }
 
+  /// One epoch for both links: a recording of the previous boot replayed on the link that has
+  /// not yet heard the new epoch is refused too.
+  @Test func oneEpochForBothLinks() {
+    var replay = ReplayGuard()
+    _ = replay.accept(epoch: 1, sequence: 50, link: .control)
+    _ = replay.accept(epoch: 1, sequence: 50, link: .fabric)
+    _ = replay.accept(epoch: 2, sequence: 1, link: .control)
+    #expect(replay.accept(epoch: 1, sequence: 51, link: .fabric) == .replayed)
+    #expect(replay.peerEpoch == 2)
+  }
+}
+
+@Suite struct BootEpochTests {
+  @Test func clockBasedWhenNothingIsPersisted() {
+    #expect(BootEpoch.next(wallClockMilliseconds: 1000, random: 7, last: nil) == 1000 << 16 | 7)
+  }
+
+  @Test func risesAboveThePersistedEpochAfterAClockStepBack() {
+    let before = BootEpoch.next(wallClockMilliseconds: 2_000_000, random: 0xFFFF, last: nil)
+    let after = BootEpoch.next(wallClockMilliseconds: 1_000_000, random: 0, last: before)
+    #expect(after == before + 1)
+    // With the clock ahead again, the clock wins.
+    #expect(
+      BootEpoch.next(wallClockMilliseconds: 3_000_000, random: 1, last: after) == 3_000_000 << 16
+        | 1)
+  }
+
+  @Test func stateFileText() {
+    #expect(BootEpoch.parse(BootEpoch.text(123_456)) == 123_456)
+    #expect(BootEpoch.parse("") == nil)
+    #expect(BootEpoch.parse("12x\n") == nil)
+  }
+}
+
+/// Issue 13 item 5: send with the current key, accept the previous one too.
+@Suite struct KeyRotationTests {
+  static let old: [UInt8] = Array(repeating: 0x11, count: 32)
+  static let new: [UInt8] = Array(repeating: 0x22, count: 32)
+  static let message = HeartbeatMessage(
+    link: .control, clusterID: 7, nodeID: 1, bootEpoch: 1, sequence: 1, configDigest: 2,
+    counterGeneration: 0, nonce: 3, echoedNonce: 4, groups: [])
+
+  @Test func nodesOnDifferentCurrentKeysUnderstandEachOther() throws {
+    // Node A rekeyed (new, previous old); node B not yet, or the other way round.
+    let a = HeartbeatCodec(key: Self.new, previousKey: Self.old)
+    let b = HeartbeatCodec(key: Self.old, previousKey: Self.new)
+    #expect(try a.decode(b.encode(Self.message), expectedClusterID: 7) == Self.message)
+    #expect(try b.decode(a.encode(Self.message), expectedClusterID: 7) == Self.message)
+    // A node that does not accept the new key yet cannot hear a node that sends with it: that
+    // is why the rotation starts by adding the new key as the previous one on both nodes.
+    let bare = HeartbeatCodec(key: Self.old)
+    #expect(try a.decode(bare.encode(Self.message), expectedClusterID: 7) == Self.message)
+    #expect(throws: HeartbeatDecodingError.badMAC) {
+      try bare.decode(a.encode(Self.message), expectedClusterID: 7)
+    }
+  }
+
+  @Test func thePreviousKeyNeverSigns() {
+    let a = HeartbeatCodec(key: Self.new, previousKey: Self.old)
+    #expect(a.encode(Self.message) == HeartbeatCodec(key: Self.new).encode(Self.message))
+  }
+
+  @Test func aThirdKeyIsRefused() {
+    let a = HeartbeatCodec(key: Self.new, previousKey: Self.old)
+    let stranger = HeartbeatCodec(key: Array(repeating: 0x33, count: 32))
+    #expect(throws: HeartbeatDecodingError.badMAC) {
+      try a.decode(stranger.encode(Self.message), expectedClusterID: 7)
+    }
+  }
+}
+
+@Suite struct KeyFilePolicyTests {
+  @Test func rootOwnedAndPrivateIsAccepted() {
+    #expect(KeyFilePolicy.problem(path: "/k", owner: 0, mode: 0o100400) == nil)
+    #expect(KeyFilePolicy.problem(path: "/k", owner: 0, mode: 0o100600) == nil)
+  }
+
+  @Test func groupOrOtherAccessIsRefused() {
+    for mode: UInt32 in [0o100640, 0o100604, 0o100620, 0o100602, 0o100644] {
+      let problem = KeyFilePolicy.problem(path: "/etc/k", owner: 0, mode: mode)
+      #expect(problem?.contains("/etc/k") == true)
+      #expect(problem?.contains("chmod 0400") == true)
+    }
+  }
+
+  @Test func otherOwnersAndNonRegularFilesAreRefused() {
+    #expect(
+      KeyFilePolicy.problem(path: "/k", owner: 1000, mode: 0o100400)
+        == "/k is owned by uid 1000; an authentication key must be owned by root")
+    #expect(
+      KeyFilePolicy.problem(path: "/k", owner: 0, mode: 0o040700)?.contains("regular") == true)
+  }
 }

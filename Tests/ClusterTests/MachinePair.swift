@@ -41,6 +41,26 @@ struct MachinePair {
     handle(actions, from: node)
   }
 
+  /// `node`'s agent restarts with boot epoch `epoch`: a new machine, the same configuration.
+  mutating func restart(_ node: Int, epoch: UInt64) {
+    nodes[node] = ClusterStateMachine(
+      configuration: nodes[node].configuration, localNode: node, bootEpoch: epoch,
+      configDigest: nodes[node].configDigest)
+    handle(nodes[node].start(now: now, interfaces: ["eth1": .up]), from: node)
+  }
+
+  /// What `node` makes of `message` arriving now (a replay, a forgery): its actions handled.
+  @discardableResult
+  mutating func inject(_ message: HeartbeatMessage, to node: Int) -> [ClusterAction] {
+    let actions = nodes[node].messageReceived(message, now: now)
+    handle(actions, from: node)
+    return actions
+  }
+
+  func peerStatus(_ node: Int) -> PeerStatus {
+    nodes[node].snapshot(now: now).status.peer
+  }
+
   mutating func start() {
     for node in 0...1 {
       let actions = nodes[node].start(now: now, interfaces: ["eth1": .up])

@@ -39,8 +39,7 @@ private let allCaseNames: Set<String> = [
   "controlLinkUp", "fabricLinkDown", "fabricLinkUp", "peerLost", "peerFound",
   "splitBrainDetected", "splitBrainResolved", "configMismatch", "configMatch",
   "manualFailoverRequested", "manualFailoverReset", "failoverCountCleared",
-  "preemptLimitReached", "datagramRejected", "sessionSync",
-  "preemptLimitReached", "datagramRejected", "rethStatusChanged", "rethRestored",
+  "preemptLimitReached", "datagramRejected", "sessionSync", "rethStatusChanged", "rethRestored",
 ]
 
 private let rethAddress = try! RethAddress.parse("192.0.2.1/24", family: .inet).get()
@@ -211,18 +210,18 @@ private struct PlainInstant: InstantProtocol {
     #expect(timedOut.kind == .sessionCommitTimeout && timedOut[field: "RG_IDS"] == "1,2")
     #expect(timedOut[field: "ERROR"] == "no answer")
     #expect(try record(29)[field: "NEW_HEALTH"] == "stalled")
-    let up = try record(23)
+    let up = try record(30)
     #expect(up.kind == .rethStatusChange && up.kind.priority == 5)
     #expect(up[field: "RETH_STATE"] == "up" && up[field: "IP_ADDRESSES"] == "192.0.2.1/24")
     #expect(up.message == "reth0 (rg1) up on this node")
-    let restored = try record(24)
+    let restored = try record(31)
     #expect(restored.kind == .rethRestored && restored.kind.priority == 4)
     #expect(restored[field: "RESTORE_COUNT"] == "3" && restored[field: "LINK_RESTORED"] == "no")
     #expect(restored[field: "IP_ADDRESSES"] == "192.0.2.1/24" && restored[field: "RG_ID"] == "1")
     #expect(
       restored.message
         == "reth0 was changed by someone else on the primary and is restored (192.0.2.1/24)")
-    let linkOnly = try record(25)
+    let linkOnly = try record(32)
     #expect(linkOnly[field: "LINK_RESTORED"] == "yes" && linkOnly[field: "IP_ADDRESSES"] == "none")
     #expect(linkOnly.message.hasSuffix("restored (link up)"))
   }

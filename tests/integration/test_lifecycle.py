@@ -46,7 +46,8 @@ def test_sighup_right_after_ready_is_a_reload():
             proc = subprocess.Popen(
                 ["ip", "netns", "exec", c.ns[0], os.path.join(BIN, "ccagentd"),
                  "--config", c.config_path, "--node", "0", "--control-socket", c.socket(0),
-                 "--log-target", "stderr", "--agentx-socket", os.path.join(c.work, "agentx0.sock")],
+                 "--log-target", "stderr", "--agentx-socket", os.path.join(c.work, "agentx0.sock"),
+                 "--state-directory", c.lab.state_directory()],
                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NOTIFY_SOCKET": notify_path})
             c.procs[0] = proc
             while True:

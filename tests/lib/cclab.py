@@ -7,7 +7,9 @@ these in fixtures (tests/integration/conftest.py), the soak and the bench use th
 
   Lab            a work directory and every process and namespace made in it; close() removes all
   Topology       the two node namespaces and the switch namespace of netns.sh; cable pulls, links
-  base_config    the configuration text every lab starts from
+  base_config    the configuration text every lab starts from (key_file: authenticated, or
+                 AUTH_NONE for `authentication none`)
+  generate_key   a heartbeat key made by `ccctl generate-key` (Lab.key() makes one per lab)
   spawn_agent    one ccagentd in a namespace; ccctl / status / control_request talk to it
   Snmp           snmpd (AgentX master on a private socket) and snmptrapd in one namespace
   Journald       the host's journald, or one started for the run when none answers
@@ -46,6 +48,8 @@ STATE_NUMBER = {"hold": 1, "primary": 2, "secondary-hold": 3, "secondary": 4, "i
                 "disabled": 6, "lost": 7}
 STATE_NAME = {v: k for k, v in STATE_NUMBER.items()}
 MONITOR_LAN0 = "set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n"
+# base_config(key_file=AUTH_NONE): `set chassis cluster authentication none` (the opt-out).
+AUTH_NONE = "none"
 
 
 # --------------------------------------------------------------------------------- commands
@@ -122,6 +126,17 @@ class Lab:
 
     def path(self, name):
         return os.path.join(self.work, name)
+
+    def key(self, name="cluster.key", bin_dir=DEBUG_BIN):
+        """The lab's heartbeat key (work/name), made by `ccctl generate-key` on first use."""
+        path = self.path(name)
+        if not os.path.exists(path):
+            generate_key(path, bin_dir)
+        return path
+
+    def state_directory(self):
+        """Where the lab's agents keep their lock and last boot epoch (`--state-directory`)."""
+        return self.path("state")
 
     def spawn(self, argv, log=None, env=None, new_session=False, **popen):
         """Popen recorded for close(); output appended to work/`log` unless stdout= is given."""
@@ -222,12 +237,17 @@ class Topology:
 # --------------------------------------------------------------------------------- configuration
 
 def base_config(cluster_id, interval, threshold=3, settings=(), groups=((0, 200, 100),),
-                header=None):
+                header=None, key_file=None):
     """The lines every lab configuration starts with: cluster id, heartbeats, `settings` (the
     rest of a `set chassis cluster ...` line each), the node addresses of netns.sh and
-    `groups` as (rg, priority of node 0, priority of node 1)."""
+    `groups` as (rg, priority of node 0, priority of node 1). `key_file`: a key's path
+    (`authentication-key-file`), or AUTH_NONE for `authentication none`; ccagentd refuses a
+    configuration with neither (give one, or an authentication line in `settings`)."""
+    auth = ([] if key_file is None else
+            ["authentication none"] if key_file == AUTH_NONE else
+            [f"authentication-key-file {key_file}"])
     lines = [f"cluster-id {cluster_id}", f"heartbeat-interval {interval}",
-              f"heartbeat-threshold {threshold}", *settings]
+              f"heartbeat-threshold {threshold}", *auth, *settings]
     for link, kind in (("ctl0", "control"), ("fab0", "fabric")):
         lines += [f"node {n} {kind}-address {ADDRESS[(link, n)]}" for n in (0, 1)]
     for rg, p0, p1 in groups:
@@ -263,14 +283,22 @@ def message_ids():
 
 # --------------------------------------------------------------------------------- the agent
 
+def generate_key(path, bin_dir=DEBUG_BIN, force=False):
+    """A new heartbeat key at path (32 random bytes, root:root 0400) by `ccctl generate-key`."""
+    run([os.path.join(bin_dir, "ccctl"), "generate-key", path] + (["--force"] if force else []))
+    return path
+
+
 def spawn_agent(lab, ns, node, config, control_socket, agentx_socket, log, bin_dir=DEBUG_BIN,
-                log_target="stderr", env=None, new_session=False):
+                log_target="stderr", env=None, new_session=False, state_directory=None):
     """One ccagentd in namespace ns, output appended to work/log. agentx_socket None: the
-    configuration's `set snmp agentx socket` applies."""
+    configuration's `set snmp agentx socket` applies. Its lock and boot epoch live in the
+    lab's state directory unless `state_directory` is given."""
     agentx = ["--agentx-socket", agentx_socket] if agentx_socket else []
     return lab.spawn(["ip", "netns", "exec", ns, os.path.join(bin_dir, "ccagentd"),
                       "--config", config, "--node", str(node), "--control-socket", control_socket,
-                      *agentx, "--log-target", log_target],
+                      *agentx, "--log-target", log_target,
+                      "--state-directory", state_directory or lab.state_directory()],
                      log=log, env=env, new_session=new_session)
 
 
@@ -661,8 +689,11 @@ class Cluster:
 
     BASE_GROUPS = ((0, 200, 100), (1, 150, 100))
 
-    def __init__(self, extra="", interval=200, key=None, start=True, log_target="stderr",
+    def __init__(self, extra="", interval=200, key=True, start=True, log_target="stderr",
                  bin_dir=DEBUG_BIN):
+        """`key`: True (default) authenticates with a key made by `ccctl generate-key`
+        (`self.key_file`); a string is the key's text, written root 0600; None or AUTH_NONE
+        runs with `set chassis cluster authentication none`."""
         self.log_target = log_target
         self.bin_dir = bin_dir
         self.lab = Lab("ccagent-it.")
@@ -678,12 +709,18 @@ class Cluster:
             self.lab.close()
             raise
         self.prefix, self.ns, self.switch = self.topo.prefix, self.topo.ns, self.topo.switch
-        config = base_config(5, interval, groups=self.BASE_GROUPS) + extra
-        if key:
-            keyfile = self.lab.path("key")
-            with open(keyfile, "w") as f:
-                f.write(key + "\n")
-            config += f"set chassis cluster authentication-key-file {keyfile}\n"
+        self.key_file = None
+        try:
+            if key is True:
+                self.key_file = self.lab.key(bin_dir=bin_dir)
+            elif key and key != AUTH_NONE:
+                self.key_file = self.lab.path("key")
+                write_file(self.key_file, key + "\n", mode=0o600)
+        except Exception:
+            self.lab.close()
+            raise
+        config = base_config(5, interval, groups=self.BASE_GROUPS,
+                             key_file=self.key_file or AUTH_NONE) + extra
         self.config_path = self.lab.path("ccagent.conf")
         self.write_config(config)
         if start:

@@ -184,10 +184,11 @@ def free_port_pair():
     pytest.fail("no free UDP port pair")
 
 
-def write_config(path, port, agentx_socket):
+def write_config(path, port, agentx_socket, key_file):
     path.write_text(f"""\
 set snmp agentx socket {agentx_socket}
 set chassis cluster cluster-id 9
+set chassis cluster authentication-key-file {key_file}
 set chassis cluster heartbeat-interval 200
 set chassis cluster node 0 control-address 127.0.0.1
 set chassis cluster node 1 control-address 127.0.0.2
@@ -244,7 +245,12 @@ def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, ccagent_
     port = free_port_pair()
     # The AgentX master's socket, in the runtime directory so that the sandbox sees it.
     runtime.mkdir()
-    write_config(etc / "ccagent.conf", port, "/run/ccagent/agentx.sock")
+    # One key, made as an operator would; each node names it where it sees it.
+    cclab.generate_key(str(etc / "cluster.key"), bin_dir=str(ccctl.parent))
+    write_config(etc / "ccagent.conf", port, "/run/ccagent/agentx.sock",
+                 f"{CONFIG_MOUNT}/cluster.key")
+    write_config(node1_dir / "ccagent.conf", port, "/run/ccagent/agentx.sock",
+                 etc / "cluster.key")
     # PrivateTmp= hides the test's /tmp: the daemon and its configuration reach the sandbox
     # through a read-only bind, as /usr/sbin and /etc would.
     shutil.copy2(daemon, etc / "ccagentd")
@@ -259,8 +265,9 @@ def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, ccagent_
                         binds=[(etc, CONFIG_MOUNT)]),
         stdout=log0.open("w"), stderr=subprocess.STDOUT, env=env)
     node1 = subprocess.Popen(
-        [str(daemon), "--config", str(etc / "ccagent.conf"), "--node", "1",
-         "--control-socket", str(node1_dir / "ccagent.sock"), "--log-target", "stderr"],
+        [str(daemon), "--config", str(node1_dir / "ccagent.conf"), "--node", "1",
+         "--control-socket", str(node1_dir / "ccagent.sock"), "--log-target", "stderr",
+         "--state-directory", str(node1_dir / "state")],
         stdout=log1.open("w"), stderr=subprocess.STDOUT)
     sock = runtime / "ccagent.sock"
     try:

@@ -31,7 +31,10 @@ final class AgentRuntime: Sendable {
   let sessionSync: SessionSyncController?
   let logger: Logger
 
-  static func assemble(loaded: LoadedConfiguration, logger: Logger) async throws -> AgentRuntime {
+  /// `epoch`: this start's boot epoch, already persisted (`EpochStore`).
+  static func assemble(loaded: LoadedConfiguration, epoch: UInt64, logger: Logger) async throws
+    -> AgentRuntime
+  {
     let store = SnapshotStore()
     let mib = ClusterMIBService(
       socket: loaded.configuration.agentXSocket, store: store, logger: logger)
@@ -39,9 +42,6 @@ final class AgentRuntime: Sendable {
     events.configure(
       context: EventContext(loaded), notifyScript: loaded.configuration.notifyScript,
       notifyTimeout: .seconds(loaded.configuration.notifyTimeoutSeconds))
-    // Epochs increase across restarts (wall-clock milliseconds, random low bits), so the peer
-    // refuses recordings of an earlier boot (see ReplayGuard).
-    let epoch = UInt64(clamping: WallClock.nowMilliseconds()) << 16 | UInt64.random(in: 0...0xFFFF)
     let driver = ClusterDriver(
       loaded: loaded, bootEpoch: epoch, store: store, events: events, logger: logger)
     let inputs = DriverInputs()

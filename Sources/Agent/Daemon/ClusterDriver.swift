@@ -31,8 +31,8 @@ actor ClusterDriver {
     self.loaded = loaded
     self.machine = ClusterStateMachine(
       configuration: loaded.configuration, localNode: loaded.localNode, bootEpoch: bootEpoch,
-      configDigest: loaded.digest)
-    self.codec = HeartbeatCodec(key: loaded.key)
+      configDigest: loaded.digest, nonceSeed: UInt64.random(in: .min ... .max))
+    self.codec = HeartbeatCodec(key: loaded.key, previousKey: loaded.previousKey)
     self.startedAt = clock.now
     self.startedAtWallClock = WallClock.nowMilliseconds()
     self.store = store
@@ -68,6 +68,12 @@ actor ClusterDriver {
 
   func datagram(_ bytes: [UInt8], link: HeartbeatMessage.Link, source: String) {
     let time = now
+    // Only the peer's configured address for the link is heard; anything else is dropped
+    // before the codec sees it (issue 13 item 2).
+    guard machine.isPeerAddress(source, for: link) else {
+      apply(machine.datagramFromUnexpectedSource(link: link, source: source, now: time))
+      return
+    }
     do {
       var message = try codec.decode(
         bytes, expectedClusterID: UInt8(clamping: loaded.configuration.clusterID))
@@ -98,6 +104,8 @@ actor ClusterDriver {
 
   func sessionSyncReported(_ report: SessionSyncReport) {
     apply(machine.sessionSyncReported(report, now: now))
+  }
+
   func rethRestored(_ reth: String, link: Bool, addresses: [Int], restores: Int) {
     apply(
       machine.rethRestored(reth, link: link, addresses: addresses, restores: restores, now: now))
@@ -135,7 +143,7 @@ actor ClusterDriver {
   /// SIGHUP: adopt a new configuration, keeping roles (see `ClusterStateMachine.reconfigure`).
   func reload(_ new: LoadedConfiguration) {
     loaded = new
-    codec = HeartbeatCodec(key: new.key)
+    codec = HeartbeatCodec(key: new.key, previousKey: new.previousKey)
     apply(machine.reconfigure(new.configuration, digest: new.digest, now: now))
   }
 

@@ -11,6 +11,8 @@ struct LoadedConfiguration: Sendable {
   var localNode: Int
   var digest: UInt64
   var key: [UInt8]?
+  /// Accepted besides `key` while the pair is rekeyed (`previous-authentication-key-file`).
+  var previousKey: [UInt8]?
   var notices: [ConfigurationDiagnostic]
 }
 
@@ -63,18 +65,21 @@ enum ConfigurationLoader {
       }
       localNode = match
     }
-    var key: [UInt8]?
-    if let keyFile = configuration.authenticationKeyFile {
+    func key(_ file: String?) throws(ConfigurationLoadError) -> [UInt8]? {
+      guard let file else { return nil }
       do {
-        key = try HeartbeatCodec.loadKey(fileContents: try FileReader.readBytes(keyFile))
+        return try KeyFile.load(file)
       } catch {
-        throw ConfigurationLoadError(lines: ["\(keyFile): \(error)"])
+        throw ConfigurationLoadError(lines: ["\(error)"])
       }
     }
     return LoadedConfiguration(
       path: path, configuration: configuration, localNode: localNode,
-      digest: ConfigurationDigest.digest(of: configuration), key: key,
-      notices: result.diagnostics.filter { $0.severity != .error })
+      digest: ConfigurationDigest.digest(of: configuration),
+      key: try key(configuration.authenticationKeyFile),
+      previousKey: try key(configuration.previousAuthenticationKeyFile),
+      notices: result.diagnostics.filter { $0.severity != .error }
+        + DaemonRequirements.securityWarnings(for: configuration, file: path))
   }
 }
 
@@ -87,6 +92,10 @@ enum FileReader {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
     defer { close(fd) }
+    return try readBytes(fd: fd)
+  }
+
+  static func readBytes(fd: Int32) throws(Failure) -> [UInt8] {
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {

@@ -2,8 +2,10 @@
   import Glibc
 #endif
 
-/// One agent per configuration: an exclusive `flock` on a lock file beside the control socket.
-/// The kernel drops the lock when the process dies, so a crash never leaves a stale lock.
+/// One agent per configuration and per node: an exclusive `flock` on a lock file beside the
+/// control socket, and one in the state directory for the node (a second agent for the same
+/// node with another control socket is refused too). The kernel drops the lock when the
+/// process dies, so a crash never leaves a stale lock.
 final class InstanceLock {
   let fd: Int32
   let path: String
@@ -12,15 +14,20 @@ final class InstanceLock {
     var description: String
   }
 
-  init(path: String) throws(Failure) {
+  /// `holder`: who the lock stands for, for the refusal ("with this configuration").
+  init(path: String, holder: String = "with this configuration") throws(Failure) {
     let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     guard fd >= 0 else {
       throw Failure(description: "\(path): \(String(cString: strerror(errno)))")
     }
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      let pid = (try? FileReader.readBytes(fd: fd)).map {
+        String(decoding: $0, as: UTF8.self).filter(\.isNumber)
+      }
       close(fd)
+      let by = pid.map { $0.isEmpty ? "" : " by pid \($0)" } ?? ""
       throw Failure(
-        description: "another ccagentd already runs with this configuration (\(path) is locked)")
+        description: "another ccagentd already runs \(holder) (\(path) is locked\(by))")
     }
     ftruncate(fd, 0)
     let pid = "\(getpid())\n"

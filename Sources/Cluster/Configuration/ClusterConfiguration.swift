@@ -23,6 +23,10 @@ public struct ClusterConfiguration: Sendable, Equatable {
   public var controlPort: Int = 7_400
   public var fabricPort: Int = 7_401
   public var authenticationKeyFile: String?
+  /// Also accepted, never sent: the key the peer may still use while the pair is rekeyed.
+  public var previousAuthenticationKeyFile: String?
+  /// `set chassis cluster authentication none`: run unauthenticated, on purpose.
+  public var authenticationDisabled = false
   public var notifyScript: String?
   public var notifyTimeoutSeconds: Int = 10
   public var controlSocketPath: String = "/run/ccagent/ccagent.sock"

@@ -20,6 +20,8 @@ public struct ConfigurationParser {
   private var lineCount = 0
   /// Where the first session-sync statement was, for its whole-file check.
   var sessionSyncOrigin: (line: Int, column: Int)?
+  /// Where each authentication statement was written, for the checks between them.
+  private var authenticationOrigins: [String: (line: Int, column: Int)] = [:]
 
   public init(file: String) {
     self.file = file
@@ -129,6 +131,14 @@ public struct ConfigurationParser {
       configuration.fabricPort = try c.integer("fabric-port", 1...65535)
     case "authentication-key-file":
       configuration.authenticationKeyFile = try c.path("authentication-key-file")
+      authenticationOrigins[key.text] = (c.line, key.column)
+    case "previous-authentication-key-file":
+      configuration.previousAuthenticationKeyFile = try c.path(key.text)
+      authenticationOrigins[key.text] = (c.line, key.column)
+    case "authentication":
+      try c.keyword("none")
+      configuration.authenticationDisabled = true
+      authenticationOrigins[key.text] = (c.line, key.column)
     case "notify-script":
       configuration.notifyScript = try c.path("notify-script")
     case "notify-timeout":
@@ -515,12 +525,30 @@ public struct ConfigurationParser {
     }
     checkRethAddresses()
     checkSessionSync()
+    checkAuthentication()
     let hasErrors = diagnostics.contains { $0.severity == .error }
     let sorted = diagnostics.enumerated().sorted {
       ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
     }.map(\.element)
     return ConfigurationParseResult(
       configuration: hasErrors ? nil : configuration, diagnostics: sorted)
+  }
+
+  /// `authentication none` excludes a key; a previous key needs a current one.
+  private mutating func checkAuthentication() {
+    let none = authenticationOrigins["authentication"]
+    if let none, authenticationOrigins["authentication-key-file"] != nil {
+      report(
+        .error, line: none.line, column: none.column,
+        "'authentication none' contradicts 'authentication-key-file': keep one of them")
+    }
+    if let previous = authenticationOrigins["previous-authentication-key-file"],
+      configuration.authenticationKeyFile == nil
+    {
+      report(
+        .error, line: previous.line, column: previous.column,
+        "previous-authentication-key-file needs an authentication-key-file (the current key)")
+    }
   }
 
   /// One owner per address, and none inside the control or fabric networks' addresses.

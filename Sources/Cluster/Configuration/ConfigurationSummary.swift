@@ -21,7 +21,33 @@ public enum DaemonRequirements {
               + "('set chassis cluster node \(node) fabric-address <ip>'): ccagentd needs it"))
       }
     }
+    if c.authenticationKeyFile == nil && !c.authenticationDisabled {
+      out.append(
+        ConfigurationDiagnostic(
+          file: file, line: 1, column: 1, severity: .warning,
+          message: "no authentication-key-file: heartbeats are authenticated by default "
+            + "('ccctl generate-key /etc/ccagent/cluster.key' and "
+            + "'set chassis cluster authentication-key-file /etc/ccagent/cluster.key'); "
+            + "'set chassis cluster authentication none' runs without, on purpose"))
+    }
     return out
+  }
+
+  /// What `authentication none` costs, said at start, on every reload, in `check-config` and
+  /// in `show information`.
+  public static let unauthenticatedWarning =
+    "authentication none: heartbeats are not authenticated; any host that reaches the "
+    + "control and fabric ports can set every redundancy group's role"
+
+  /// Warnings about a configuration the daemon runs all the same.
+  public static func securityWarnings(for c: ClusterConfiguration, file: String)
+    -> [ConfigurationDiagnostic]
+  {
+    guard c.authenticationDisabled else { return [] }
+    return [
+      ConfigurationDiagnostic(
+        file: file, line: 1, column: 1, severity: .warning, message: unauthenticatedWarning)
+    ]
   }
 }
 

@@ -70,6 +70,8 @@ extension ClusterStateMachine {
       peerStatus = .lost
       peer = nil
       peerLeaving = false
+      // A new session: messages withheld or recorded in this one no longer make the peer up.
+      challenge.renew()
       control.status = .down
       control.goodSinceDown = 0
       fabric.status = .down
@@ -412,13 +414,14 @@ extension ClusterStateMachine {
     sequence &+= 1
     control.sent &+= 1
     fabric.sent &+= 1
+    let nonces = challenge.outgoing()
     actions.append(
       .sendHeartbeat(
         HeartbeatMessage(
           link: .control, clusterID: UInt8(clamping: configuration.clusterID),
           nodeID: UInt8(localNode), bootEpoch: bootEpoch, sequence: sequence,
-          configDigest: configDigest, counterGeneration: counterGeneration, leaving: leaving,
-          groups: content)))
+          configDigest: configDigest, counterGeneration: counterGeneration,
+          nonce: nonces.nonce, echoedNonce: nonces.echoed, leaving: leaving, groups: content)))
   }
 
   func announcement() -> [GroupAnnouncement] {

@@ -18,16 +18,28 @@ extension ClusterStateMachine {
       return false
     }
     let verdict = replay.accept(
-      epoch: message.bootEpoch, sequence: message.sequence, link: message.link,
-      peerSilent: peerStatus != .up)
+      epoch: message.bootEpoch, sequence: message.sequence, link: message.link)
     if verdict == .replayed {
       countError(message.link)
-      actions.append(
-        .emit(
-          .datagramRejected(
-            link: message.link, source: source, reason: "replayed sequence \(message.sequence)")))
+      let reason =
+        replay.peerEpoch.map { message.bootEpoch < $0 } ?? false
+        ? "replayed message of an earlier epoch" : "replayed sequence \(message.sequence)"
+      actions.append(.emit(.datagramRejected(link: message.link, source: source, reason: reason)))
       return false
     }
+    if verdict == .newEpoch, let known = peerEpoch, known != message.bootEpoch {
+      // The peer restarted: its new session answers a new challenge.
+      challenge.renew()
+    }
+    // Freshness (DESIGN §4): only a message that echoes our current nonce is acted on. Any
+    // other accepted message tells us the peer's nonce, and we answer it at once (once per
+    // pair of nonces), so a restart or a healed partition costs one round trip.
+    let mustAnswer = challenge.observe(peerNonce: message.nonce)
+    guard challenge.isAnswered(by: message) else {
+      if mustAnswer { announceNow = true }
+      return mustAnswer
+    }
+    if mustAnswer { announceNow = true }
 
     // The epoch is remembered even while the peer is lost, so a peer that died and came back
     // is seen as restarted and its sequence numbers are counted afresh.

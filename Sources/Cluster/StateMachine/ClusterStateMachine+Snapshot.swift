@@ -32,10 +32,11 @@ extension ClusterStateMachine {
       statistics: LinkStatistics(
         heartbeatsSent: control.sent, heartbeatsReceived: control.received,
         heartbeatErrors: control.errors, probesSent: fabric.sent, probesReceived: fabric.received,
-        probeErrors: fabric.errors, sessionSync: sessionSyncStatistics),
+        probeErrors: fabric.errors, heartbeatSourceRejected: control.sourceRejected,
+        probeSourceRejected: fabric.sourceRejected, sessionSync: sessionSyncStatistics),
       splitBrain: SplitBrainStatus(
         active: splitBrainGroups.sorted(), count: splitBrainCount, lastDetectedAt: lastSplitBrainAt),
-      configMismatch: configMismatch)
+      configMismatch: configMismatch, authenticated: !configuration.authenticationDisabled)
   }
 
   /// Convenience for tests and the simulation.

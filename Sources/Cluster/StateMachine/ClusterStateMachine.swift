@@ -9,6 +9,8 @@ public struct ClusterStateMachine: Sendable {
   }
   public let localNode: Int
   public var peerNode: Int { 1 - localNode }
+  /// The nonce this node's messages carry now (the peer must echo it).
+  public var localNonce: UInt64 { challenge.nonce }
   public let bootEpoch: UInt64
   public private(set) var configDigest: UInt64
 
@@ -28,6 +30,9 @@ public struct ClusterStateMachine: Sendable {
   var control = LinkTracker()
   var fabric = LinkTracker()
   var replay = ReplayGuard()
+  /// Our nonce and the peer's, for the freshness rule (a peer is up only in a message that
+  /// echoes our current nonce).
+  var challenge: FreshnessChallenge
   var bootedAt: ClusterTime?
   var sequence: UInt64 = 0
   var nextHeartbeatAt: ClusterTime?
@@ -59,13 +64,17 @@ public struct ClusterStateMachine: Sendable {
   /// When the peer's announced state of each RG last changed, as this node saw it.
   var peerStateChangedAt: [Int: ClusterTime] = [:]
 
+  /// `nonceSeed`: random per start in the agent; the simulation and tests leave it to the
+  /// epoch, so that the same run always sends the same nonces.
   public init(
-    configuration: ClusterConfiguration, localNode: Int, bootEpoch: UInt64, configDigest: UInt64
+    configuration: ClusterConfiguration, localNode: Int, bootEpoch: UInt64, configDigest: UInt64,
+    nonceSeed: UInt64? = nil
   ) {
     precondition(localNode == 0 || localNode == 1, "node id must be 0 or 1")
     self.configuration = configuration
     self.localNode = localNode
     self.bootEpoch = bootEpoch
+    self.challenge = FreshnessChallenge(seed: nonceSeed ?? bootEpoch)
     self.configDigest = configDigest
     for (id, group) in configuration.redundancyGroups {
       groups[id] = GroupRuntime(configuration: group)
@@ -150,8 +159,8 @@ public struct ClusterStateMachine: Sendable {
     _ message: HeartbeatMessage, source: String = "unknown", now: ClusterTime
   ) -> [ClusterAction] {
     guard receive(message, source: source, now: now) else {
-      // Rejected (replayed, wrong node): counted, reported, and nothing evaluated, so a flood
-      // of such messages costs no evaluation of the RGs.
+      // Rejected (replayed, wrong node) or not yet fresh with nothing to answer: counted,
+      // reported, and nothing evaluated, so a flood of such messages costs no evaluation.
       defer { actions.removeAll(keepingCapacity: true) }
       return actions
     }

@@ -78,6 +78,8 @@ struct LinkTracker: Sendable {
   var sent: UInt64 = 0
   var received: UInt64 = 0
   var errors: UInt64 = 0
+  /// Of the errors, datagrams from an address that is not the peer's (dropped undecoded).
+  var sourceRejected: UInt64 = 0
 }
 
 /// The RG runtime table, indexed by RG id (0...128 by configuration): array slots instead of a

@@ -10,6 +10,8 @@ public struct ClusterSnapshot: Sendable, Equatable {
   public var statistics: LinkStatistics
   public var splitBrain: SplitBrainStatus
   public var configMismatch: Bool
+  /// False with `set chassis cluster authentication none`.
+  public var authenticated = true
 }
 
 /// `show chassis cluster status` as data (the schema `simulate --json` prints).
@@ -210,6 +212,10 @@ public struct LinkStatistics: Sendable, Equatable, Codable {
   public var probesSent: UInt64
   public var probesReceived: UInt64
   public var probeErrors: UInt64
+  /// Of the errors, datagrams dropped undecoded because they did not come from the peer's
+  /// address for the link.
+  public var heartbeatSourceRejected: UInt64 = 0
+  public var probeSourceRejected: UInt64 = 0
   /// conntrackd's sync (`show chassis cluster data-plane statistics`); nil without
   /// `session-sync`.
   public var sessionSync: SessionSyncStatistics? = nil

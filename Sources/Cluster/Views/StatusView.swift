@@ -47,6 +47,10 @@ public enum StatusView {
     out += "Control link status: \(snapshot.status.controlLink.title)\n"
     out += "Fabric link status: \(snapshot.status.fabricLink.title)\n"
     out += "Peer: \(snapshot.status.peer.rawValue)\n"
+    out += "Authentication: \(snapshot.authenticated ? "HMAC-SHA256" : "none")\n"
+    if !snapshot.authenticated {
+      out += "Warning: \(DaemonRequirements.unauthenticatedWarning)\n"
+    }
     if !snapshot.redundantEthernets.isEmpty {
       out += "\nRedundant Ethernet Information:\n"
       out += "    " + "Name".padded(to: 13) + "Status".padded(to: 12) + "Redundancy-group\n"
@@ -161,11 +165,13 @@ public enum StatusView {
               Heartbeat packets sent: \(s.heartbeatsSent)
               Heartbeat packets received: \(s.heartbeatsReceived)
               Heartbeat packet errors: \(s.heartbeatErrors)
+            Heartbeat packets from other sources: \(s.heartbeatSourceRejected)
       Fabric link statistics:
           Child link 0
               Probes sent: \(s.probesSent)
               Probes received: \(s.probesReceived)
               Probe errors: \(s.probeErrors)
+            Probes from other sources: \(s.probeSourceRejected)
 
       """ + (s.sessionSync.map(SessionSyncView.statistics) ?? "")
   }

@@ -74,8 +74,14 @@ public struct InformationData: Codable, Sendable, Equatable {
   public var splitBrainActive: [Int]
   public var splitBrainCount: Int
   public var groups: [Group]
+  /// "hmac-sha256", or "none" with `authentication none`.
+  public var authentication: String
+  /// What the operator must know, such as running unauthenticated.
+  public var warnings: [String]
 
   public init(_ s: ClusterSnapshot) {
+    authentication = s.authenticated ? "hmac-sha256" : "none"
+    warnings = s.authenticated ? [] : [DaemonRequirements.unauthenticatedWarning]
     localNode = s.status.localNode
     peer = s.status.peer
     controlLink = s.status.controlLink

@@ -43,10 +43,13 @@ public struct HeartbeatCodec: Sendable {
 
   /// Kept as bytes, not a `SymmetricKey`, which is not `Sendable`.
   private let key: [UInt8]?
+  /// Accepted as well, never used to sign: the peer may still send with it during a rekey.
+  private let previousKey: [UInt8]?
 
   /// nil: messages are neither signed nor accepted signed.
-  public init(key: [UInt8]?) {
+  public init(key: [UInt8]?, previousKey: [UInt8]? = nil) {
     self.key = key
+    self.previousKey = key == nil ? nil : previousKey
   }
 
   public func encode(_ m: HeartbeatMessage) -> [UInt8] {
@@ -109,9 +112,11 @@ public struct HeartbeatCodec: Sendable {
     case (let key?, true):
       guard bytes.count >= Self.headerSize + Self.macSize else { throw .truncated }
       let bodyEnd = bytes.count - Self.macSize
-      let valid = HMAC<SHA256>.isValidAuthenticationCode(
-        bytes[bodyEnd...], authenticating: bytes[..<bodyEnd], using: SymmetricKey(data: key))
-      guard valid else { throw .badMAC }
+      func valid(_ key: [UInt8]) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(
+          bytes[bodyEnd...], authenticating: bytes[..<bodyEnd], using: SymmetricKey(data: key))
+      }
+      guard valid(key) || previousKey.map(valid) == true else { throw .badMAC }
       reader.end = bodyEnd
     }
 
@@ -144,20 +149,27 @@ public struct HeartbeatCodec: Sendable {
       echoedNonce: echoedNonce, leaving: flags & 2 != 0, groups: groups)
   }
 
-  public static let minimumKeySize = 16
+  /// 256 bits, what `ccctl generate-key` writes: HMAC-SHA256 gains nothing from more, and a
+  /// shorter key is a password someone chose.
+  public static let minimumKeySize = 32
 
   /// The key in an `authentication-key-file`: its bytes, less trailing whitespace and newlines,
   /// so that `echo secret > file` and raw random bytes both work (a raw key ending in such a
   /// byte loses it, consistently on both nodes).
   public static func loadKey(fileContents: [UInt8]) throws -> [UInt8] {
     var key = fileContents[...]
-    while let last = key.last, [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C].contains(last) {
+    while let last = key.last, isTrimmedFromKeys(last) {
       key = key.dropLast()
     }
     guard key.count >= minimumKeySize else {
       throw HeartbeatKeyError.tooShort(byteCount: key.count, minimum: minimumKeySize)
     }
     return Array(key)
+  }
+
+  /// The bytes `loadKey` strips from the end of a key file.
+  public static func isTrimmedFromKeys(_ byte: UInt8) -> Bool {
+    [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C].contains(byte)
   }
 
   private static func statusByte(_ g: GroupAnnouncement) -> UInt8 {

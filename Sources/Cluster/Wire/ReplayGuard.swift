@@ -15,63 +15,47 @@ public enum ReplayVerdict: Sendable, Equatable, CustomStringConvertible {
   }
 }
 
-/// Replay protection by (epoch, sequence) per link (DESIGN §4).
+/// Replay protection by (epoch, sequence) (DESIGN §4): one peer epoch for both links, and the
+/// highest sequence number of that epoch per link.
 ///
-/// Boot epochs increase across restarts (the agent derives them from the wall clock), so a
-/// message of an older epoch is a recording of an earlier boot and is refused — accepting it
-/// would make the genuine, newer epoch look like a replay from then on (the soak test found
-/// exactly that with "any other epoch is a restart"). Only while the current peer is silent
-/// (lost: perhaps its clock stepped back before it restarted) is an older epoch taken.
+/// Boot epochs rise on every start, across clock steps too (the agent persists the last one,
+/// see `BootEpoch`), so a message of an older epoch is a recording and is refused, always: no
+/// exception while the peer is silent, which is exactly when a recording would make a dead
+/// peer look alive. Whether a message of an accepted epoch is recent is the nonce's business
+/// (`FreshnessChallenge`).
 public struct ReplayGuard: Sendable, Equatable {
-  private struct Position: Sendable, Equatable {
-    var epoch: UInt64
-    var highestSequence: UInt64
-  }
-
-  private var control: Position?
-  private var fabric: Position?
+  private var epoch: UInt64?
+  private var control: UInt64?
+  private var fabric: UInt64?
 
   public init() {}
 
-  /// `peerSilent`: the peer of the current epoch is lost, so an older epoch may be a restart
-  /// after a clock step.
-  public mutating func accept(
-    epoch: UInt64, sequence: UInt64, link: HeartbeatMessage.Link, peerSilent: Bool = false
-  ) -> ReplayVerdict {
-    switch link {
-    case .control:
-      Self.accept(epoch: epoch, sequence: sequence, peerSilent: peerSilent, position: &control)
-    case .fabric:
-      Self.accept(epoch: epoch, sequence: sequence, peerSilent: peerSilent, position: &fabric)
+  public mutating func accept(epoch: UInt64, sequence: UInt64, link: HeartbeatMessage.Link)
+    -> ReplayVerdict
+  {
+    if let current = self.epoch {
+      guard epoch >= current else { return .replayed }
+      if epoch == current {
+        if let highest = highestSequence(on: link), sequence <= highest { return .replayed }
+        record(sequence, on: link)
+        return .fresh
+      }
     }
+    self.epoch = epoch
+    control = nil
+    fabric = nil
+    record(sequence, on: link)
+    return .newEpoch
   }
 
-  public func epoch(on link: HeartbeatMessage.Link) -> UInt64? {
-    position(link)?.epoch
-  }
+  /// The newest peer epoch seen, on either link.
+  public var peerEpoch: UInt64? { epoch }
 
   public func highestSequence(on link: HeartbeatMessage.Link) -> UInt64? {
-    position(link)?.highestSequence
-  }
-
-  private func position(_ link: HeartbeatMessage.Link) -> Position? {
     link == .control ? control : fabric
   }
 
-  private static func accept(
-    epoch: UInt64, sequence: UInt64, peerSilent: Bool, position: inout Position?
-  ) -> ReplayVerdict {
-    guard let current = position else {
-      position = Position(epoch: epoch, highestSequence: sequence)
-      return .newEpoch
-    }
-    if epoch == current.epoch {
-      guard sequence > current.highestSequence else { return .replayed }
-      position?.highestSequence = sequence
-      return .fresh
-    }
-    guard epoch > current.epoch || peerSilent else { return .replayed }
-    position = Position(epoch: epoch, highestSequence: sequence)
-    return .newEpoch
+  private mutating func record(_ sequence: UInt64, on link: HeartbeatMessage.Link) {
+    if link == .control { control = sequence } else { fabric = sequence }
   }
 }
