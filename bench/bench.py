@@ -653,6 +653,7 @@ def dataplane_runs(ctx, sides, interval, runs):
             for side in sides:
                 if side.impl == "ka" and kind == "manual":
                     continue  # keepalived has no manual failover request
+                side.primary = side.settled()  # a flap since the last run may have moved it
                 p = side.primary
                 q = 1 - p
                 lat = res.setdefault(f"{side.impl}_{kind}_latency", [])
@@ -775,6 +776,7 @@ def phase_sessions(ctx, runs, counts, interval=100):
                     for side in sides:
                         if side.impl == "ka" and kind == "manual":
                             continue
+                        side.primary = side.settled()
                         p = side.primary
                         q = 1 - p
                         try:
@@ -1469,6 +1471,8 @@ def main():
                          "simulate")
     ap.add_argument("--dataplane-runs", type=int, default=None, help="runs of each data-plane fault "
                     "(default 10, smoke 1)")
+    ap.add_argument("--session-runs", type=int, default=None, help="runs of each session-survival fault "
+                    "per stream count (default 3, smoke 1)")
     ap.add_argument("--idle-seconds", type=float, default=None, help="footprint window (default 60, smoke 5)")
     args = ap.parse_args()
     ctx = Bench(args)
@@ -1494,7 +1498,7 @@ def main():
     if "flood" in only:
         phase_flood(ctx, 2 if smoke else 10, [100] if smoke else intervals)
     if "sessions" in only:
-        phase_sessions(ctx, 1 if smoke else 3, [50] if smoke else [50, 1000])
+        phase_sessions(ctx, args.session_runs or (1 if smoke else 3), [50] if smoke else [50, 1000])
     idle_s = args.idle_seconds or (5 if smoke else 60)
     if "large" in only or "footprint" in only:
         phase_large(ctx, runs, walk_runs=3 if smoke else 20, restarts=2 if smoke else 10,
