@@ -24,9 +24,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, HERE)
 
 import cclab  # noqa: E402
 from cclab import MIB_ROOT as CC_OID  # noqa: E402
+import dataplane  # noqa: E402
+import sessions  # noqa: E402
 
 KA_OID = ".1.3.6.1.4.1.9586.100.5"
 IFTABLE_OID = ".1.3.6.1.2.1.2.2"
@@ -42,9 +45,10 @@ class Bench:
 
     def __init__(self, args):
         self.args = args
-        self.lab = cclab.Lab("ccbench.")
+        self.lab = cclab.Lab("ccbench.", keep=os.environ.get("BENCH_KEEP") == "1")
         os.chmod(self.lab.work, 0o755)
         self.results = {}
+        self.cleanups = []  # run by close() before the lab goes
 
     def path(self, name):
         return self.lab.path(name)
@@ -73,6 +77,12 @@ class Bench:
                              capture_output=True, text=True, check=True)
         return int(out.stdout.strip())
 
+    def helper_ns(self, *argv):
+        """cchelper ARGV...; the timestamp it prints, in ns."""
+        out = subprocess.run([self.helper("cchelper"), *map(str, argv)], capture_output=True, text=True,
+                             check=True)
+        return int(out.stdout.strip())
+
     def kill(self, pid, stop_pid=None):
         """SIGKILL to pid (and stop_pid) by cchelper; the fault's timestamp in ns."""
         argv = [self.helper("cchelper"), "kill", str(pid)]
@@ -82,6 +92,12 @@ class Bench:
         return int(out.stdout.strip())
 
     def close(self):
+        for fn in self.cleanups:
+            try:
+                fn()
+            except Exception:
+                pass
+        self.cleanups = []
         self.lab.close()
 
 
@@ -171,6 +187,19 @@ def cc_small_config(ctx, interval):
         "set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n")
 
 
+def cc_dataplane_config(ctx, interval):
+    """RG1 with reth0 on lan1 (the LAN bridge's member) holding 192.0.2.1/24, lan1 monitored."""
+    return cc_base(ctx, interval) + (
+        "set chassis cluster redundancy-group 1 node 0 priority 150\n"
+        "set chassis cluster redundancy-group 1 node 1 priority 100\n"
+        "set chassis cluster redundancy-group 1 hold-down-interval 0\n"
+        "set chassis cluster redundancy-group 1 interface-monitor lan1 weight 255\n"
+        "set chassis cluster reth-count 1\n"
+        "set interfaces reth0 redundant-ether-options redundancy-group 1\n"
+        "set interfaces lan1 gigether-options redundant-parent reth0\n"
+        f"set interfaces reth0 unit 0 family inet address {dataplane.LAN_ADDRESS}/24\n")
+
+
 def cc_large_config(ctx, interval):
     """RG0 + 128 data RGs, 256 interface monitors (2 per RG, veths that exist), 32 IP monitors
     (addresses on the namespaces' lo), HMAC key: 129 groups in every heartbeat."""
@@ -236,15 +265,26 @@ class CcPair:
 
 # ---------------------------------------------------------------------------------- keepalived
 
-def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None):
-    """VRRPv3 over unicast on ctl0 (10.77.0.N), VIPs on lan0, track_interface; equivalent to the
-    ccagent configuration (priorities 150/100, no preempt, a monitored link with full weight)."""
+def ka_vip(i):
+    return f"10.78.{i // 250}.{i % 250 + 1}/32 dev lan0"
+
+
+def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None, vip=ka_vip, hook=None):
+    """VRRPv3 over unicast on ctl0 (10.77.0.N), VIPs on lan0 (or `vip(i)`), track_interface;
+    equivalent to the ccagent configuration (priorities 150/100, no preempt, a monitored link with
+    full weight)."""
     me, peer = f"10.77.0.{n + 1}", f"10.77.0.{2 - n}"
     text = ("global_defs {\n  router_id ccbench_n%d\n  vrrp_version 3\n  script_user root\n"
             "  vrrp_garp_master_delay 0\n  vrrp_garp_master_repeat 1\n" % n)
     if snmp_socket:
         text += f"  enable_snmp_vrrp\n  enable_traps\n"
     text += "}\n"
+    def notify(i):
+        if hook:
+            return "\n".join(f'  notify_{s.lower()} "{hook} {s}"' for s in ("MASTER", "BACKUP", "FAULT"))
+        return "\n".join(f'  notify_{s.lower()} "{stamp} stamp {stamp_file} {i} {s}"'
+                         for s in ("MASTER", "BACKUP", "FAULT"))
+
     for i in range(1, instances + 1):
         prio = (150 if n == 0 else 100) if i % 2 or instances == 1 else (100 if n == 0 else 150)
         tracks = "\n".join(f"    {t}" for t in track(i))
@@ -260,21 +300,20 @@ def ka_config(n, advert, instances, stamp, stamp_file, track, snmp_socket=None):
     {peer}
   }}
   virtual_ipaddress {{
-    10.78.{i // 250}.{i % 250 + 1}/32 dev lan0
+    {vip(i)}
   }}
   track_interface {{
 {tracks}
   }}
-  notify_master "{stamp} stamp {stamp_file} {i} MASTER"
-  notify_backup "{stamp} stamp {stamp_file} {i} BACKUP"
-  notify_fault "{stamp} stamp {stamp_file} {i} FAULT"
+{notify(i)}
 }}
 """
     return text
 
 
 class KaPair:
-    def __init__(self, ctx, topo, name, advert, instances=1, track=lambda i: ["lan0"], snmp_socket=None):
+    def __init__(self, ctx, topo, name, advert, instances=1, track=lambda i: ["lan0"], snmp_socket=None,
+                 vip=ka_vip, hook=None):
         self.ctx, self.topo, self.name, self.snmp_socket = ctx, topo, name, snmp_socket
         self.stamps = [ctx.path(f"ka-{name}-node{n}.stamps") for n in (0, 1)]
         self.configs = []
@@ -282,7 +321,7 @@ class KaPair:
             path = ctx.path(f"ka-{name}-node{n}.conf")
             with open(path, "w") as f:
                 f.write(ka_config(n, advert, instances, ctx.helper("cchelper"), self.stamps[n], track,
-                                  snmp_socket))
+                                  snmp_socket, vip, hook(n, self.stamps[n]) if hook else None))
             self.configs.append(path)
         self.procs = [None, None]
 
@@ -374,6 +413,22 @@ def rss_parts_kb(pid):
     except OSError:
         pass
     return parts["VmRSS:"], parts["RssAnon:"], parts["RssFile:"]
+
+
+def pss_uss_kb(pid):
+    """(Pss, Private_Clean + Private_Dirty) in kB from /proc/PID/smaps_rollup: PSS charges each
+    shared page to its mappers in equal parts (the libraries snmpd also maps count half), USS is
+    what the process alone holds."""
+    parts = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in ("Pss", "Private_Clean", "Private_Dirty"):
+                    parts[key] = int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return parts.get("Pss", 0), parts.get("Private_Clean", 0) + parts.get("Private_Dirty", 0)
 
 
 def cpu_ticks(pid):
@@ -485,6 +540,370 @@ def phase_failover(ctx, runs, intervals):
             ka.stop_all()
     for s in snmps:
         s.close()
+
+
+DP_FAULTS = ("link", "manual", "graceful", "dead")
+DP_FAULT_NAMES = {"link": "monitored link down", "manual": "manual failover",
+                  "graceful": "graceful stop (SIGTERM)", "dead": "dead primary (kill -9 + LAN link down)"}
+
+
+def ka_dataplane_vip(i):
+    """The VIP on lan1 (the LAN bridge's member) in a VMAC of its own (00:00:5e:00:01:01): the
+    instance itself stays on ctl0, as in the failover phase."""
+    return f"{dataplane.LAN_ADDRESS}/24 dev lan1 use_vmac"
+
+
+class DataPlaneSide:
+    """One implementation in the data-plane phase: its pair, topology, LAN and prober, which
+    node is primary now, and how each fault is made and undone."""
+
+    def __init__(self, ctx, impl, pair, topo, prober, primary, lans=(1,)):
+        self.ctx, self.impl, self.pair, self.topo, self.prober = ctx, impl, pair, topo, prober
+        self.primary, self.lans = primary, lans
+
+    def new_primary(self, node, t0, timeout):
+        if self.impl == "cc":
+            return wait_stamp(self.pair.stamps[node], t0, lambda a: a[0] == "1" and a[1] == "primary", timeout)
+        return wait_stamp(self.pair.stamps[node], t0, lambda a: a[0] == "1" and a[1] == "MASTER", timeout)
+
+    def fault(self, kind, p, q):
+        ctx, topo, pair = self.ctx, self.topo, self.pair
+        if kind == "link":
+            return ctx.linkdown(topo.switch, topo.port(p, 1))
+        if kind == "manual":
+            # The request `ccctl request chassis cluster failover redundancy-group 1 node Q` sends,
+            # written directly: the figure then starts at the request, not at ccctl's start-up.
+            t0 = time.time_ns()
+            reply = cclab.control_request(pair.sock(p), {"command": "failover", "group": 1, "node": q}, timeout=10)
+            if not reply.get("ok"):
+                raise RuntimeError(f"manual failover refused: {reply}")
+            return t0
+        if kind == "graceful":
+            return ctx.helper_ns("term", pair.procs[p].pid)
+        ports = ",".join(topo.port(p, lan) if lan < 2 else f"port{lan}{p}" for lan in self.lans)
+        if self.impl == "cc":
+            return ctx.helper_ns("deadnode", topo.switch, ports, pair.procs[p].pid)
+        return ctx.helper_ns("deadnode", topo.switch, ports, pair.vrrp_pid(p), pair.procs[p].pid)
+
+    def restore(self, kind, p, q):
+        """Undoes the fault; returns the primary once one node is primary and the other a backup
+        and the address answers (normally q; p when a restarted agent won a split brain)."""
+        ctx, topo, pair = self.ctx, self.topo, self.pair
+        mark = time.time_ns()
+        if kind == "link":
+            topo.cable(p, 1, True)
+        elif kind == "manual":
+            r = cclab.ccctl(pair.sock(q), "request", "failover", "reset", "redundancy-group", "1",
+                            bin_dir=ctx.args.bin, check=False)
+            # A failback event (a missed-heartbeat flap at 10 ms) may have ended the manual state.
+            if r.returncode != 0 and "not in manual failover" not in r.stderr + r.stdout:
+                raise RuntimeError(f"request failover reset on node{q}: {r.stdout}{r.stderr}".strip())
+        else:
+            proc = pair.procs[p]
+            if kind == "dead" and self.impl == "ka":
+                proc.kill()  # the SIGSTOPped parent
+            proc.wait(timeout=30)
+            ctx.lab.forget(proc)
+            if kind == "dead":
+                # A reboot: whatever the dead node left in its data plane is gone when it returns.
+                dataplane.remove_macvlans(topo, p)
+                for lan in self.lans:
+                    cclab.run(["ip", "-n", topo.switch, "link", "set",
+                               topo.port(p, lan) if lan < 2 else f"port{lan}{p}", "up"])
+            pair.start(p)
+        if self.impl == "ka" and kind in ("graceful", "dead"):
+            if wait_stamp(pair.stamps[p], mark, lambda a: a[0] == "1" and a[1] in ("BACKUP", "MASTER"), 30) is None:
+                raise RuntimeError(f"keepalived node{p} did not come back")
+        primary = self.settled()
+        if self.prober and not self.prober.wait_answered(time.time_ns(), 10):
+            raise RuntimeError(f"{self.impl}: {dataplane.LAN_ADDRESS} not answering after restoring {kind}")
+        return primary
+
+    def settled(self, timeout=60):
+        """The primary (RG1 / instance 1) once one node has been it and the other a backup for
+        three polls in a row."""
+        deadline, seen, last = time.time() + timeout, 0, None
+        while time.time() < deadline:
+            if self.impl == "cc":
+                states = [self.pair.state(n, 1) for n in (0, 1)]
+                backup = ("secondary", "secondary-hold")
+                is_primary = [st == "primary" for st in states]
+                ok = sum(is_primary) == 1 and states[is_primary.index(False)] in backup
+            else:
+                states = [self.pair.last_state(n) for n in (0, 1)]
+                is_primary = [st == "MASTER" for st in states]
+                ok = sum(is_primary) == 1 and "BACKUP" in states
+            primary = is_primary.index(True) if ok else None
+            seen = seen + 1 if ok and primary == last else (1 if ok else 0)
+            last = primary
+            if seen >= 3:
+                return primary
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.impl}: no stable primary/backup pair: {states}")
+
+
+def dataplane_runs(ctx, sides, interval, runs):
+    """Every fault kind, `runs` times, ccagent and keepalived alternating run by run; the primary
+    alternates 0 -> 1 -> 0. Per run: fault timestamp -> new primary's notify stamp (latency) and
+    the probes lost from 5 ms before the fault until the address answers again (interruption)."""
+    res = {"failed": []}
+    slack = 3 * interval / 1000 * 4 + 5
+    for kind in DP_FAULTS:
+        for r in range(runs):
+            for side in sides:
+                if side.impl == "ka" and kind == "manual":
+                    continue  # keepalived has no manual failover request
+                side.primary = side.settled()  # a flap since the last run may have moved it
+                p = side.primary
+                q = 1 - p
+                lat = res.setdefault(f"{side.impl}_{kind}_latency", [])
+                lost = res.setdefault(f"{side.impl}_{kind}_lost", [])
+                try:
+                    t0 = side.fault(kind, p, q)
+                    t1 = side.new_primary(q, t0, slack)
+                    if t1 is not None:
+                        lat.append((t1 - t0) / 1e6)
+                    if side.prober.wait_answered(t0 if t1 is None else max(t0, t1), 10 if t1 else 1):
+                        side.prober.settle()
+                        lost.append(side.prober.lost_between(t0 - 5_000_000, time.time_ns())
+                                    * side.prober.interval_ms)
+                        res.setdefault("trace", []).append((side.impl, kind, p, t0, t1, lost[-1]))
+                    else:
+                        res["failed"].append(f"{side.impl} {kind} {interval} ms run {r + 1}: "
+                                             f"{'no new primary' if t1 is None else 'address not answering'}")
+                    side.primary = side.restore(kind, p, q)
+                except RuntimeError as e:  # a refused request, a flap: this run only
+                    log(f"  {side.impl} {kind} run {r + 1}: {e}")
+                    res["failed"].append(f"{side.impl} {kind} {interval} ms run {r + 1}: {e}")
+                    side.primary = side.settled()
+                time.sleep(max(0.1, 2 * interval / 1000))
+    for side in sides:
+        # Takeovers beyond the one each fault asks for (and the first election): missed
+        # heartbeats or adverts, split brains of a restarted agent.
+        want = "primary" if side.impl == "cc" else "MASTER"
+        takeovers = sum(1 for n in (0, 1) for t, a in read_stamps(side.pair.stamps[n])
+                        if len(a) > 1 and a[0] == "1" and a[1] == want)
+        faults = runs * sum(1 for kind in DP_FAULTS if not (side.impl == "ka" and kind == "manual"))
+        res[f"{side.impl}_extra_takeovers"] = takeovers - 1 - faults
+    return res
+
+
+def phase_dataplane(ctx, runs, intervals):
+    """Data-plane interruption and graceful stop -> peer primary, ccagent (reth0) beside
+    keepalived (VIP in a VMAC), each with a client probing the address every 1 ms."""
+    topo_cc, topo_ka = ctx.topology("cd"), ctx.topology("kd")
+    lan_cc, lan_ka = dataplane.Lan(ctx.lab, topo_cc), dataplane.Lan(ctx.lab, topo_ka)
+    probers = [dataplane.Prober(ctx, lan.client, dataplane.LAN_ADDRESS, name)
+               for lan, name in ((lan_cc, "cc"), (lan_ka, "ka"))]
+    try:
+        for interval in intervals:
+            log(f"data plane: heartbeat-interval {interval} ms / advert_int {interval / 1000:g} s, {runs} runs "
+                f"of each fault")
+            cc = CcPair(ctx, topo_cc, cc_dataplane_config(ctx, interval), f"dp{interval}")
+            ka = KaPair(ctx, topo_ka, f"dp{interval}", f"{interval / 1000:g}", track=lambda i: ["lan1"],
+                        vip=ka_dataplane_vip)
+            cc.start_both()
+            ka.start_both()
+            try:
+                cc.wait_states({(0, 1): "primary", (1, 1): "secondary"}, timeout=60)
+                ka.wait_settled(timeout=60)
+                sides = [DataPlaneSide(ctx, "cc", cc, topo_cc, probers[0], 0),
+                         DataPlaneSide(ctx, "ka", ka, topo_ka, probers[1], 0 if ka.last_state(0) == "MASTER" else 1)]
+                for side in sides:
+                    if not side.prober.wait_answered(time.time_ns(), 15):
+                        raise RuntimeError(f"{side.impl}: {dataplane.LAN_ADDRESS} does not answer the client")
+                time.sleep(max(0.2, 3 * interval / 1000))
+                ctx.results[f"dataplane{interval}"] = dataplane_runs(ctx, sides, interval, runs)
+            except Exception as e:
+                log(f"data plane at {interval} ms failed: {e}")
+                ctx.error(f"data plane {interval} ms: {e}")
+            finally:
+                cc.stop_all()
+                ka.stop_all()
+                for n in (0, 1):
+                    lan_ka.remove_macvlans(n)  # a VMAC a killed keepalived left
+    finally:
+        for p in probers:
+            p.stop()
+
+
+def cc_sessions_config(ctx, interval):
+    return cc_base(ctx, interval) + (
+        "set chassis cluster redundancy-group 1 node 0 priority 150\n"
+        "set chassis cluster redundancy-group 1 node 1 priority 100\n"
+        "set chassis cluster redundancy-group 1 hold-down-interval 0\n") + sessions.CC_RETHS
+
+
+def wait_cold_sync(cc, timeout=60):
+    """Until neither node shows CS (a rejoining node's bulk sync from the primary is done)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = [cclab.status(cc.sock(n), cc.ctx.args.bin) for n in (0, 1)]
+        rows = [cclab.rg_row(s, 1, n) for n, s in enumerate(st)]
+        if all(r is not None and "CS" not in r.get("monitorFailures", []) for r in rows):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("cold sync did not end")
+
+
+def phase_sessions(ctx, runs, counts, interval=100):
+    """Long-lived TCP streams through a firewall pair across each fault: ccagent + conntrackd
+    (session-sync) beside keepalived + conntrackd with the stock primary-backup.sh, alternating
+    run by run, at `interval` ms heartbeats / adverts."""
+    log(f"sessions: {counts} streams, {runs} runs of each fault at {interval} ms")
+    labs = {"cc": sessions.FirewallLab(ctx, "cs"), "ka": sessions.FirewallLab(ctx, "ks")}
+    cc = CcPair(ctx, labs["cc"].topo, cc_sessions_config(ctx, interval), "ss")
+    ka = KaPair(ctx, labs["ka"].topo, "ss", f"{interval / 1000:g}", track=lambda i: ["lan1", "lan2"],
+                vip=sessions.ka_vips, hook=lambda n, stamps: sessions.ka_hook(ctx, n, stamps))
+    res = {"failed": [], "interval": interval, "runs": runs, "counts": counts}
+    cc.start_both()
+    ka.start_both()
+    try:
+        cc.wait_states({(0, 1): "primary", (1, 1): "secondary"}, timeout=60)
+        ka.wait_settled(timeout=60)
+        wait_cold_sync(cc)
+        sides = [DataPlaneSide(ctx, "cc", cc, labs["cc"].topo, None, 0, lans=(1, 2)),
+                 DataPlaneSide(ctx, "ka", ka, labs["ka"].topo, None, 0 if ka.last_state(0) == "MASTER" else 1,
+                               lans=(1, 2))]
+        time.sleep(2)
+        for count in counts:
+            # The stall's resolution is the message interval: 10 ms for 50 streams, 100 ms for
+            # 1000 (10 000 messages/s from one Python client).
+            every = 0.01 if count <= 50 else 0.1
+            res[f"every{count}"] = every
+            for kind in DP_FAULTS:
+                for r in range(runs):
+                    for side in sides:
+                        if side.impl == "ka" and kind == "manual":
+                            continue
+                        side.primary = side.settled()
+                        p = side.primary
+                        q = 1 - p
+                        try:
+                            results = labs[side.impl].streams(count, every, 8, lambda: side.fault(kind, p, q))
+                            res.setdefault(f"{side.impl}_{kind}_{count}", []).append(sessions.summary(results, every))
+                            side.primary = side.restore(kind, p, q)
+                            if side.impl == "cc":
+                                wait_cold_sync(cc)
+                            time.sleep(1)
+                        except RuntimeError as e:
+                            log(f"  sessions {side.impl} {kind} {count} run {r + 1}: {e}")
+                            res["failed"].append(f"{side.impl} {kind} {count} streams run {r + 1}: {e}")
+                            side.primary = side.settled()
+        ctx.results["sessions"] = res
+    except Exception as e:
+        log(f"sessions failed: {e}")
+        ctx.error(f"sessions: {e}")
+        ctx.results["sessions"] = res
+    finally:
+        cc.stop_all()
+        ka.stop_all()
+        for lab in labs.values():
+            for n in (0, 1):
+                dataplane.remove_macvlans(lab.topo, n)
+
+
+def sessions_section(RESULTS):
+    r = RESULTS.get("sessions")
+    L = ["## 9. Session survival and stall", ""]
+    if not r:
+        return L + ["not measured", ""]
+    L += [f"A client and a server on either side of the pair (reth0/reth1 or keepalived's two VIPs in "
+          f"VMACs, one RG / one instance), the nodes forwarding through a stateful nftables ruleset that "
+          f"drops mid-stream packets without a conntrack entry (`nf_conntrack_tcp_loose=0`), conntrackd "
+          f"(FTFW over UDP on the fabric link) on both nodes. ccagent: `set chassis cluster session-sync "
+          f"conntrackd config ...` (commit before the reths come up). keepalived: `notify_master/backup/"
+          f"fault` run Debian's stock `{sessions.STOCK_SCRIPT}` (after the VIPs are up). "
+          f"{r['interval']} ms heartbeats / adverts, {r['runs']} run(s) of each fault, alternating. "
+          "`tests/lib/tcpstreams.py` streams: a stream survives when it never failed and never went 2 s "
+          "without an echo; stall: the longest time without an echo among the survivors minus the message "
+          "interval (10 ms with 50 streams, 100 ms with 1000: the figure's resolution). conntrackd keeps "
+          "running through every fault (the dead primary is its agent killed and its LAN ports downed).", "",
+          "| fault | streams | ccagent + conntrackd: survived, longest stall | keepalived + conntrackd | "
+          "target | met |", "|---|---|---|---|---|---|"]
+
+    def cell(rows, count):
+        if not rows:
+            return "n/a"
+        worst = min(n for n, _ in rows)
+        stalls = [s for _, s in rows if s is not None]
+        return f"{worst}/{count} (worst run), {fmt(max(stalls), 0) if stalls else 'n/a'} ms"
+
+    for kind in DP_FAULTS:
+        for count in r["counts"]:
+            cc, ka = r.get(f"cc_{kind}_{count}", []), r.get(f"ka_{kind}_{count}", [])
+            bound = 20 if kind != "dead" else 3 * r["interval"] + 20
+            target = f"100 %, stall ≤ {bound} ms" + (" (detection + 20 ms)" if kind == "dead" else "")
+            ok = bool(cc) and all(n == count and s is not None and s <= bound for n, s in cc)
+            L.append(f"| {DP_FAULT_NAMES[kind]} | {count} | {cell(cc, count)} | "
+                     f"{'no such request' if kind == 'manual' else cell(ka, count)} | {target} | {verdict(ok)} |")
+    if r["failed"]:
+        L += ["", "Runs that did not complete: " + "; ".join(r["failed"]) + "."]
+    L.append("")
+    return L
+
+
+def phase_flood(ctx, runs, intervals, rate=20000):
+    """Monitored-link failover latency with and without forged datagrams at `rate`/s on both
+    nodes' control and fabric ports (from an attacker namespace on the control and fabric
+    bridges), alternating run by run."""
+    topo = ctx.topology("cf")
+    attacker = dataplane.Attacker(ctx.lab, topo)
+    for interval in intervals:
+        log(f"flood: heartbeat-interval {interval} ms, {runs} runs with and without {rate} datagrams/s")
+        cc = CcPair(ctx, topo, cc_small_config(ctx, interval), f"fl{interval}")
+        cc.start_both()
+        res = {"calm": [], "flood": [], "sent": 0, "seconds": 0.0, "spurious": 0}
+        slack = 3 * interval / 1000 * 4 + 5
+        try:
+            cc.wait_states({(0, 1): "primary", (1, 1): "secondary"}, timeout=60)
+            time.sleep(max(0.2, 3 * interval / 1000))
+            payload = cclab.capture_heartbeat(topo.ns[0], timeout=10).payload
+            primary = 0
+            for r in range(2 * runs):
+                flooded = r % 2 == 1
+                peer = 1 - primary
+                sender = None
+                if flooded:
+                    sender = attacker.flood(ctx, payload, rate, f"{interval}")
+                    mark = time.time_ns() + 100_000_000
+                    time.sleep(1.0)  # the flood at full rate before the fault
+                t0 = ctx.linkdown(topo.switch, topo.port(primary))
+                if flooded:  # transitions the flood alone caused
+                    res["spurious"] += sum(1 for n in (0, 1) for t, a in read_stamps(cc.stamps[n]) if mark < t < t0)
+                t1 = wait_stamp(cc.stamps[peer], t0, lambda a: a[0] == "1" and a[1] == "primary", slack)
+                if sender:
+                    time.sleep(0.2)
+                    sent, seconds = attacker.stop_flood(ctx, sender)
+                    res["sent"] += sent
+                    res["seconds"] += seconds
+                if t1 is not None:
+                    res["flood" if flooded else "calm"].append((t1 - t0) / 1e6)
+                topo.cable(primary, 0, True)
+                cc.wait_states({(primary, 1): "secondary", (peer, 1): "primary"})
+                primary = peer
+                time.sleep(max(0.1, 2 * interval / 1000))
+            res["errors"] = heartbeat_errors(ctx, cc)
+            ctx.results[f"flood{interval}"] = res
+        except Exception as e:
+            log(f"flood at {interval} ms failed: {e}")
+            ctx.error(f"flood {interval} ms: {e}")
+        finally:
+            cc.stop_all()
+
+
+def heartbeat_errors(ctx, cc):
+    """What each node counted at the end of a flood interval (`show statistics --json`)."""
+    out = []
+    for n in (0, 1):
+        r = cclab.ccctl(cc.sock(n), "show", "statistics", "--json", bin_dir=ctx.args.bin, check=False)
+        try:
+            st = json.loads(r.stdout)
+            keys = ("heartbeatsReceived", "heartbeatErrors", "probesReceived", "probeErrors")
+            out.append(f"node{n} " + ", ".join(f"{k} {st[k]}" for k in keys if k in st))
+        except ValueError:
+            out.append(f"node{n}: {r.stderr.strip()[:200]}")
+    return out
 
 
 def phase_large(ctx, runs, walk_runs, restarts, idle_s, intervals, reads=True):
@@ -613,16 +1032,20 @@ def footprint(roots, idle_s):
     hz = os.sysconf("SC_CLK_TCK")
     c0 = [sum(cpu_ticks(p) for p in g) for g in groups]
     rss = [[] for _ in groups]
+    pss = [[] for _ in groups]
     t0 = time.monotonic()
     while time.monotonic() - t0 < idle_s:
         for n, g in enumerate(groups):
             parts = [rss_parts_kb(p) for p in g]
             rss[n].append(tuple(sum(x[i] for x in parts) for i in range(3)))
+            shares = [pss_uss_kb(p) for p in g]
+            pss[n].append(tuple(sum(x[i] for x in shares) for i in range(2)))
         time.sleep(min(1.0, idle_s / 5))
     wall = time.monotonic() - t0
     c1 = [sum(cpu_ticks(p) for p in g) for g in groups]
     peak = [max(r) for r in rss]  # the sample with the largest VmRSS, with its split
     return {"wall": wall, "rss": [p[0] / 1024 for p in peak], "anon": [p[1] / 1024 for p in peak],
+            "pss": [max(x[0] for x in r) / 1024 for r in pss], "uss": [max(x[1] for x in r) / 1024 for r in pss],
             "file": [p[2] / 1024 for p in peak],
             "cpu": [(c1[n] - c0[n]) / hz for n in range(len(groups))], "procs": [len(g) for g in groups]}
 
@@ -634,7 +1057,9 @@ def minimal_subagent_rss(ctx, snmp):
                   "minimal-subagent.log")
     try:
         time.sleep(3)
-        return tuple(x / 1024 for x in rss_parts_kb(p.pid)) if p.poll() is None else None
+        if p.poll() is not None:
+            return None
+        return tuple(x / 1024 for x in (*rss_parts_kb(p.pid), *pss_uss_kb(p.pid)))
     finally:
         ctx.stop(p)
 
@@ -712,7 +1137,7 @@ def verdict(ok):
     return "yes" if ok else "**no**"
 
 
-def report(ctx, started, runs, mode, intervals):
+def report(ctx, started, runs, mode, intervals, dp_runs=0):
     RESULTS = ctx.results
     m = machine()
     L = []
@@ -862,7 +1287,9 @@ def report(ctx, started, runs, mode, intervals):
         L.append(f"Floor: `bench/src/minimal-subagent.c`, a C program that only starts libnetsnmpagent as an "
                  f"AgentX subagent of the same snmpd the way ccagentd does, holds {floor[0]:.1f} MB RSS "
                  f"({floor[1]:.1f} anon + {floor[2]:.1f} file: libnetsnmp initialises OpenSSL's random "
-                 "generator and loads libperl, libcrypto and libssl).")
+                 "generator and loads libperl, libcrypto and libssl)"
+                 + (f", PSS {floor[3]:.1f} MB, USS {floor[4]:.1f} MB." if len(floor) > 3 else "."))
+    L.extend(memory_section(RESULTS, intervals))
     for n in notes:
         L.append("")
         L.append(n)
@@ -887,6 +1314,10 @@ def report(ctx, started, runs, mode, intervals):
                  f"**{hb['payload']} bytes of UDP payload** ({hb['ip']} bytes IP packet; codec figure: 1361).")
     else:
         L.append("Heartbeat capture: not measured")
+    L.append("")
+    L.extend(dataplane_section(RESULTS, intervals, dp_runs))
+    L.extend(flood_section(RESULTS, intervals))
+    L.extend(sessions_section(RESULTS))
     if RESULTS.get("errors"):
         L.append("")
         L.append("## Errors")
@@ -896,15 +1327,152 @@ def report(ctx, started, runs, mode, intervals):
     return "\n".join(L) + "\n"
 
 
+def memory_section(RESULTS, intervals):
+    """4(b): RSS beside PSS and USS (smaps_rollup), the peak sample of each, both nodes."""
+    L = ["", "### 4(b) Memory: RSS, PSS and USS (MB, large configuration, node0 / node1)", "",
+         "From `/proc/PID/smaps_rollup` in the same samples as RSS: PSS charges every shared page to "
+         "its mappers in equal parts, USS (Private_Clean + Private_Dirty) is what the process alone "
+         "holds. Both nodes of a pair run on this one machine, so each node is charged half of the "
+         "binary and library pages the two share (the same for both implementations); snmpd maps "
+         "libnetsnmp too. keepalived: parent + VRRP child.", "",
+         "| interval | ccagentd RSS | ccagentd PSS | ccagentd USS | keepalived RSS | keepalived PSS | "
+         "keepalived USS | target | met |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = 0
+    for interval in intervals:
+        f = RESULTS.get(f"footprint{interval}")
+        if not f or "pss" not in f.get("cc", {}) or "pss" not in f.get("ka", {}):
+            continue
+        c, k = f["cc"], f["ka"]
+        two = lambda d, key: f"{d[key][0]:.1f} / {d[key][1]:.1f}"
+        ok = max(c["pss"]) <= min(k["pss"]) and max(c["uss"]) <= min(k["uss"])
+        L.append(f"| {interval} ms | {two(c, 'rss')} | {two(c, 'pss')} | {two(c, 'uss')} | {two(k, 'rss')} | "
+                 f"{two(k, 'pss')} | {two(k, 'uss')} | PSS ≤ keepalived's and USS ≤ keepalived's | {verdict(ok)} |")
+        rows += 1
+    if not rows:
+        L.append("| not measured | | | | | | | | |")
+    L += ["", "The issue's target is for 129 RGs with the data plane and session sync active; this "
+          "configuration has 129 RGs and no reth or conntrackd."]
+    return L
+
+
+def lost_cell(values):
+    return f"{fmt(med(values), 0)} / {fmt(pct(values, 95), 0)} / {fmt(max(values), 0)}" if values else "n/a"
+
+
+def dataplane_section(RESULTS, intervals, runs):
+    L = ["## 6. Data-plane interruption (ms of lost probes)", "",
+         "A client namespace on the LAN bridge (both nodes' `lan1` and the client) sends an ICMP echo to "
+         f"{dataplane.LAN_ADDRESS} every 1 ms (`cchelper probe`, raw socket); a probe not answered before "
+         "200 more were sent is lost. Figure: lost probes × 1 ms from 5 ms before the fault until the "
+         "address answers again, median / p95 / max. ccagent: `reth0` (macvlan on `lan1`, shared MAC, "
+         "4 GARPs), RG1 monitoring `lan1`. keepalived: VRRPv3 unicast on `ctl0` as in section 1, "
+         f"`virtual_ipaddress {{ {dataplane.LAN_ADDRESS}/24 dev lan1 use_vmac }}` (a VMAC "
+         "00:00:5e:00:01:01 on `lan1`), `track_interface {{ lan1 }}`. Faults: the switch side of the "
+         "primary's `lan1` downed; `ccctl request chassis cluster failover redundancy-group 1 node N` "
+         "(keepalived has no such request); SIGTERM to the agent (keepalived: to its parent, which "
+         "stops the VRRP child: priority-0 advert); kill -9 of the agent (keepalived: parent stopped, "
+         "VRRP child killed) with the node's switch port downed in the same `cchelper deadnode` call, "
+         "then a reboot is mimicked (the node's macvlans removed, port up, agent started).", "",
+         "| fault | interval | ccagent | keepalived | target | met |", "|---|---|---|---|---|---|"]
+    failed = []
+    for kind in DP_FAULTS:
+        for interval in intervals:
+            r = RESULTS.get(f"dataplane{interval}")
+            if not r:
+                L.append(f"| {DP_FAULT_NAMES[kind]} | {interval} ms | not measured | | | |")
+                continue
+            cc, ka = r.get(f"cc_{kind}_lost", []), r.get(f"ka_{kind}_lost", [])
+            if kind == "dead":
+                target = "median ≤ keepalived's"
+                ok = bool(cc) and bool(ka) and med(cc) <= med(ka)
+            else:
+                target = "median ≤ 10 ms"
+                ok = bool(cc) and med(cc) <= 10
+            ka_cell = "no such request" if kind == "manual" else lost_cell(ka)
+            L.append(f"| {DP_FAULT_NAMES[kind]} | {interval} ms | {lost_cell(cc)} ({len(cc)} runs) | {ka_cell}"
+                     f"{'' if kind == 'manual' else f' ({len(ka)} runs)'} | {target} | {verdict(ok)} |")
+    for interval in intervals:
+        failed += RESULTS.get(f"dataplane{interval}", {}).get("failed", [])
+    extra = [f"{i} ms: {RESULTS[f'dataplane{i}'].get('cc_extra_takeovers', 'n/a')} / "
+             f"{RESULTS[f'dataplane{i}'].get('ka_extra_takeovers', 'n/a')}"
+             for i in intervals if RESULTS.get(f"dataplane{i}")]
+    L.append("")
+    L.append(f"{runs} runs of each fault per interval, ccagent and keepalived alternating run by run. "
+             + (f"Runs without a recovery within the limit: {'; '.join(failed)}." if failed
+                else "Every run recovered.")
+             + (" Takeovers beyond one per fault (missed heartbeats/adverts, split brains of a restarted "
+                f"agent), ccagent / keepalived: {', '.join(extra)}." if extra else ""))
+    L.append("")
+    L.append("Fault → new primary's notify script (ms, median / p95), the same runs:")
+    L.append("")
+    L.append("| fault | interval | ccagent | keepalived |")
+    L.append("|---|---|---|---|")
+    for kind in DP_FAULTS:
+        for interval in intervals:
+            r = RESULTS.get(f"dataplane{interval}")
+            if r:
+                ka = "" if kind == "manual" else ms_cell(r.get(f"ka_{kind}_latency", []))
+                L.append(f"| {DP_FAULT_NAMES[kind]} | {interval} ms | {ms_cell(r.get(f'cc_{kind}_latency', []))} | "
+                         f"{ka} |")
+    L += ["", "The manual failover starts when the request is written to the control socket (the JSON "
+          "`ccctl` sends), so ccctl's own start-up is not in it.", ""]
+    L += ["## 7. Graceful stop → peer primary (ms)", "",
+          "SIGTERM to the primary's agent → the peer's notify script, from the runs of section 6: "
+          "ccagent's stop announcement (a leaving heartbeat on both links) beside keepalived's "
+          "priority-0 advert.", "",
+          "| interval | ccagent | keepalived | target | met |", "|---|---|---|---|---|"]
+    for interval in intervals:
+        r = RESULTS.get(f"dataplane{interval}")
+        if not r:
+            continue
+        cc, ka = r.get("cc_graceful_latency", []), r.get("ka_graceful_latency", [])
+        L.append(f"| {interval} ms | {ms_cell(cc)} | {ms_cell(ka)} | median ≤ 10 ms | "
+                 f"{verdict(bool(cc) and med(cc) <= 10)} |")
+    L.append("")
+    return L
+
+
+def flood_section(RESULTS, intervals):
+    L = ["## 8. Flood resistance (ms, monitored link down → peer primary)", "",
+         "Control and fabric links rebuilt through bridges with an attacker namespace on both; during "
+         "the flood runs `cchelper flood` sends forged UDP datagrams to both nodes' control and fabric "
+         "ports, each claiming the other node's address: a heartbeat captured on the wire, half replayed "
+         "as is and half with one byte changed (a bad MAC). The flood starts 1 s before the fault; "
+         "runs with and without alternate.", "",
+         "| interval | without flood | with flood | ratio with/without | datagrams/s achieved | "
+         "transitions caused by the flood alone |", "|---|---|---|---|---|---|"]
+    notes = []
+    for interval in intervals:
+        r = RESULTS.get(f"flood{interval}")
+        if not r:
+            continue
+        rate = r["sent"] / r["seconds"] if r["seconds"] else 0
+        L.append(f"| {interval} ms | {ms_cell(r['calm'])} ({len(r['calm'])} runs) | {ms_cell(r['flood'])} "
+                 f"({len(r['flood'])} runs) | {ratio(r['flood'], r['calm'])} | {rate:,.0f} | {r['spurious']} |")
+        notes.append(f"{interval} ms, the agents' counters at the end: " + "; ".join(
+            " ".join(e.split()) for e in r.get("errors", [])))
+    if not notes:
+        L.append("| not measured | | | | | |")
+    L.append("")
+    L.extend(f"- {n}" for n in notes)
+    L.append("")
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--helper", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--only", default="failover,large,simulate",
-                    help="comma-separated phases: failover, large (SNMP, AgentX, footprint), footprint "
-                         "(footprint alone), simulate")
+    ap.add_argument("--only", default="failover,dataplane,flood,sessions,large,simulate",
+                    help="comma-separated phases: failover, dataplane (interruption and graceful stop), "
+                         "flood, sessions, large (SNMP, AgentX, footprint), footprint (footprint alone), "
+                         "simulate")
+    ap.add_argument("--dataplane-runs", type=int, default=None, help="runs of each data-plane fault "
+                    "(default 10, smoke 1)")
+    ap.add_argument("--session-runs", type=int, default=None, help="runs of each session-survival fault "
+                    "per stream count (default 3, smoke 1)")
     ap.add_argument("--idle-seconds", type=float, default=None, help="footprint window (default 60, smoke 5)")
     args = ap.parse_args()
     ctx = Bench(args)
@@ -924,6 +1492,13 @@ def main():
     only = args.only.split(",")
     if "failover" in only:
         phase_failover(ctx, runs, intervals)
+    dp_runs = args.dataplane_runs or (1 if smoke else 10)
+    if "dataplane" in only:
+        phase_dataplane(ctx, dp_runs, intervals)
+    if "flood" in only:
+        phase_flood(ctx, 2 if smoke else 10, [100] if smoke else intervals)
+    if "sessions" in only:
+        phase_sessions(ctx, args.session_runs or (1 if smoke else 3), [50] if smoke else [50, 1000])
     idle_s = args.idle_seconds or (5 if smoke else 60)
     if "large" in only or "footprint" in only:
         phase_large(ctx, runs, walk_runs=3 if smoke else 20, restarts=2 if smoke else 10,
@@ -933,7 +1508,7 @@ def main():
             phase_simulate(ctx, 500 if smoke else 5000, 1 if smoke else 3)
         except Exception as e:
             ctx.error(f"simulate: {e}")
-    text = report(ctx, started, runs, "smoke (BENCH_SMOKE=1)" if smoke else "full", intervals)
+    text = report(ctx, started, runs, "smoke (BENCH_SMOKE=1)" if smoke else "full", intervals, dp_runs)
     with open(args.out, "w") as f:
         f.write(text)
     sys.stdout.write(text)

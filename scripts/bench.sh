@@ -78,6 +78,8 @@ args=(--bin "$BIN" --helper "$HELPER" --out "$OUT")
 [ "${BENCH_SMOKE:-0}" = 1 ] && args+=(--smoke)
 [ -n "${BENCH_ONLY:-}" ] && args+=(--only "$BENCH_ONLY")
 [ -n "${BENCH_IDLE_SECONDS:-}" ] && args+=(--idle-seconds "$BENCH_IDLE_SECONDS")
+[ -n "${BENCH_DATAPLANE_RUNS:-}" ] && args+=(--dataplane-runs "$BENCH_DATAPLANE_RUNS")
+[ -n "${BENCH_SESSION_RUNS:-}" ] && args+=(--session-runs "$BENCH_SESSION_RUNS")
 python3 bench/bench.py "${args[@]}" &
 py_pid=$!
 wait "$py_pid"
