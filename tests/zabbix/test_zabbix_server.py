@@ -369,9 +369,9 @@ def test_peer_loss(monitored):
 
 def test_split_brain(monitored):
     """Both nodes stop hearing each other (control and fabric): each loses the peer and both are
-    primary. The heal is ordered so that each node sees the split brain: node0 hears node1
-    again first (both primary: node0 detects it and stays primary, its priority is higher),
-    then node1 hears node0 (detects it and steps down). Host node0 learns of it by trap;
+    primary. The heal is ordered so that each node sees the split brain (see below): node0
+    detects it and stays primary (its priority is higher), node1 detects it and steps down.
+    Host node0 learns of it by trap;
     node1's split-brain trap item is disabled, so its host learns of it by polling
     ccSplitBrainCount. Either problem stays open until closed by hand."""
     m, pair = monitored, monitored.pair
@@ -389,13 +389,18 @@ def test_split_brain(monitored):
             lambda: m.last(1, "ccagent.rg.primary[ccRgPrimaryNode.0]") == "1")
     m.quiet(1, gen.CONTROL_DOWN_NAME, lambda: m.last(1, gen.K_CONTROL) == "2")
     t1 = time.time()
-    pair.deaf(0, False)
-    pair.c.wait(lambda: pair.json(0, "information")["splitBrainCount"] == counts[0] + 1, 15,
-                "node0 to detect the split brain")
+    # Freshness (DESIGN §4): a node acts only on a message that echoes its current nonce. node1
+    # hears node0 first and so learns node0's nonce (it cannot act: node0 never heard node1's);
+    # once node0 hears again, node1's heartbeats already echo it: node0 acts on one that still
+    # says primary, detects the split brain and answers; node1 then detects it and steps down.
     pair.deaf(1, False)
+    time.sleep(5 * pair.interval / 1000)
+    assert pair.json(1, "information")["splitBrainCount"] == counts[1], "acted on a stale nonce"
+    pair.deaf(0, False)
     pair.c.wait_state(1, 1, "secondary", timeout=30)
-    pair.c.wait(lambda: pair.json(1, "information")["splitBrainCount"] == counts[1] + 1, 15,
-                "node1 to have detected the split brain")
+    for n in (0, 1):
+        pair.c.wait(lambda: pair.json(n, "information")["splitBrainCount"] == counts[n] + 1, 15,
+                    f"node{n} to have detected the split brain")
     opened = [m.wait_problems(0, {gen.SPLIT_TRAP_NAME}, what="(healed, by trap)"),
               m.wait_problems(1, {gen.SPLIT_POLL_NAME.split("{")[0] + "*"},
                               what="(healed, by polling)")]
