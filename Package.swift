@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "MIB", targets: ["MIB"]),
     .executable(name: "ccctl", targets: ["ccctl"]),
     .executable(name: "ccagentd", targets: ["Agent"]),
+    .executable(name: "ccwitnessd", targets: ["WitnessDaemon"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,6 +59,14 @@ let package = Package(
       dependencies: [
         "Cluster",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "WitnessDaemon",
+      dependencies: [
+        "Cluster",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     // What the test targets share: the seeded generator, the scenario runner, fixtures and

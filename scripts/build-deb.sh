@@ -50,7 +50,7 @@ else
   (cd "$root" && "$SWIFT" build "${RELEASE_FLAGS[@]}" --scratch-path "$scratch")
   bin="$(cd "$root" && "$SWIFT" build "${RELEASE_FLAGS[@]}" --scratch-path "$scratch" --show-bin-path)"
 fi
-for b in ccagentd ccctl; do
+for b in ccagentd ccctl ccwitnessd; do
   [ -x "$bin/$b" ] || fail "$bin/$b not found or not executable"
 done
 
@@ -63,12 +63,14 @@ doc="$stage/usr/share/doc/ccagent"
 
 install -D -m 0755 "$bin/ccagentd" "$stage/usr/sbin/ccagentd"
 install -D -m 0755 "$bin/ccctl" "$stage/usr/bin/ccctl"
+install -D -m 0755 "$bin/ccwitnessd" "$stage/usr/sbin/ccwitnessd"
 # As dh_strip does: drop symbols and the compiler's notes. Swift's metadata lives in its own
 # sections (swift5_*), which strip keeps.
 strip --strip-unneeded --remove-section=.comment --remove-section=.note \
-  "$stage/usr/sbin/ccagentd" "$stage/usr/bin/ccctl"
+  "$stage/usr/sbin/ccagentd" "$stage/usr/bin/ccctl" "$stage/usr/sbin/ccwitnessd"
 
 install -D -m 0644 "$pkg/ccagentd.service" "$stage/lib/systemd/system/ccagentd.service"
+install -D -m 0644 "$pkg/ccwitnessd.service" "$stage/lib/systemd/system/ccwitnessd.service"
 install -D -m 0644 "$pkg/ccagent.conf" "$stage/etc/ccagent/ccagent.conf"
 # StateDirectory= of the unit (net-snmp's persistent state); systemd sets its owner and mode.
 install -d -m 0755 "$stage/var/lib/ccagent"
@@ -77,7 +79,7 @@ install -D -m 0644 "$root/mibs/CHASSIS-CLUSTER-MIB.txt" \
 install -D -m 0644 "$pkg/ccagent.catalog" "$stage/usr/lib/systemd/catalog/ccagent.catalog"
 
 # Manual pages, with the version filled in.
-for page in ccagentd.8 ccctl.8 ccagent.conf.5; do
+for page in ccagentd.8 ccctl.8 ccwitnessd.8 ccagent.conf.5; do
   section="${page##*.}"
   install -d -m 0755 "$stage/usr/share/man/man$section"
   sed "s/@VERSION@/$upstream_version/g" "$pkg/man/$page" \

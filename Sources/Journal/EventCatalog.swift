@@ -124,6 +124,18 @@ public enum EventCatalog {
     case .datagramRejected(let link, let source, let reason):
       return authenticationFailure(
         source: source, link: link.description, reason: reason, context: context)
+    case .lanLinkDown(let missed, let age):
+      return make(
+        .lanLinkDown,
+        "LAN heartbeat from node\(peer) lost (\(missed) heartbeats missed, last \(ago(age)))",
+        [
+          ("PEER_NODE_ID", peer), ("MISSED_HEARTBEATS", String(missed)),
+          ("LAST_HEARTBEAT_AGE_MS", milliseconds(age)), ("HEARTBEAT_INTERVAL_MS", interval),
+        ])
+    case .lanLinkUp:
+      return make(.lanLinkUp, "LAN heartbeat from node\(peer) up", [("PEER_NODE_ID", peer)])
+    case .witness(let w):
+      return witnessRecord(w, context: context)
     case .rethStatusChanged(let c):
       return make(
         .rethStatusChange, event.summary,
@@ -265,7 +277,7 @@ public enum EventCatalog {
     return String(repeating: "0", count: 16 - hex.count) + hex
   }
 
-  private static func make(
+  static func make(
     _ kind: EventKind, _ message: String, _ context: EventContext, _ fields: [(String, String)]
   ) -> EventRecord {
     EventRecord(

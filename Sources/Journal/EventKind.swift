@@ -32,6 +32,11 @@ public enum EventKind: String, CaseIterable, Sendable {
   case agentxDisconnected = "agentx-disconnected"
   case agentStarted = "agent-started"
   case agentStopping = "agent-stopping"
+  case lanLinkDown = "lan-link-down"
+  case lanLinkUp = "lan-link-up"
+  case witnessLost = "witness-lost"
+  case witnessFound = "witness-found"
+  case witnessGrant = "witness-grant"
   case coldSync = "cold-sync"
   case sessionCommit = "session-commit"
   case sessionCommitTimeout = "session-commit-timeout"
@@ -70,6 +75,11 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .agentxDisconnected: "5b4af5a0100941bcb0cb860f73ed0a83"
     case .agentStarted: "6bcfe1a401ea44828479e1d32e382df4"
     case .agentStopping: "1ee5b3d84d6c4c42bc5a9bd30ae047c8"
+    case .lanLinkDown: "789fb72286894861aef38f03350cb563"
+    case .lanLinkUp: "82341c6d6fb04ef0b38b12246274a644"
+    case .witnessLost: "368fc0b4ef2048d9a8e6f97dc9877105"
+    case .witnessFound: "e6e87567b3e446018d756c5a243d8974"
+    case .witnessGrant: "cff58f95d6fa4f5e86448974946ad274"
     case .coldSync: "aed4c975ce674306b9cc7c81210d4926"
     case .sessionCommit: "6685fb15487049028c74376689c30201"
     case .sessionCommitTimeout: "215152000fa24b5b8c7a32076bcf64e9"
@@ -93,6 +103,8 @@ public enum EventKind: String, CaseIterable, Sendable {
       .failoverCountCleared, .agentxConnected, .coldSync, .rethStatusChange:
       5
     case .configLoaded, .agentStarted, .agentStopping, .sessionCommit: 6
+    case .lanLinkDown, .witnessLost: 3
+    case .lanLinkUp, .witnessFound, .witnessGrant: 5
     }
   }
 
@@ -155,6 +167,12 @@ public enum EventKind: String, CaseIterable, Sendable {
     case .agentxConnected, .agentxDisconnected: ["AGENTX_SOCKET"]
     case .agentStarted: ["VERSION"]
     case .agentStopping: []
+    case .lanLinkDown:
+      ["PEER_NODE_ID", "MISSED_HEARTBEATS", "LAST_HEARTBEAT_AGE_MS", "HEARTBEAT_INTERVAL_MS"]
+    case .lanLinkUp: ["PEER_NODE_ID"]
+    case .witnessLost: ["WITNESS_ADDRESS", "LAST_CONTACT_AGE_MS"]
+    case .witnessFound: ["WITNESS_ADDRESS"]
+    case .witnessGrant: ["WITNESS_ADDRESS", "GRANT_HOLDER", "GRANT_CONFIRMED"]
     case .coldSync: ["COLD_SYNC", "DURATION_MS", "SESSIONS", "REASON"]
     case .sessionCommit, .sessionCommitTimeout:
       ["RG_IDS", "SESSIONS", "DURATION_MS", "ERROR"]

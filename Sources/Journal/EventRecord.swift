@@ -7,6 +7,8 @@ public struct EventContext: Sendable, Equatable {
   public var heartbeatIntervalMilliseconds: Int
   /// The local configuration's digest (`ConfigurationDigest.digest(of:)`).
   public var configDigest: UInt64
+  /// `witness address:port` when one is configured (DESIGN §12), for the witness records.
+  public var witnessAddress: String? = nil
 
   public init(clusterID: Int, nodeID: Int, heartbeatIntervalMilliseconds: Int, configDigest: UInt64)
   {

@@ -76,7 +76,7 @@ public enum NotificationBuilder {
     case .rethRestored(let restore):
       return context.rethRestored(restore)
     case .configMatch, .manualFailoverRequested, .manualFailoverReset, .failoverCountCleared,
-      .preemptLimitReached, .datagramRejected, .sessionSync:
+      .preemptLimitReached, .datagramRejected, .sessionSync, .lanLinkDown, .lanLinkUp, .witness:
       return []
     }
   }

@@ -15,6 +15,9 @@ public struct ScenarioRun: Sendable {
   public let outputs: [Simulator.Output]
   /// Instants at which an RG was primary on both nodes while a link between them was up.
   public let dualPrimaryWhileConnected: [(ClusterTime, Int)]
+  /// Every instant at which an RG was primary on both nodes, whatever the links: with a
+  /// witness (DESIGN §12) there must be none.
+  public let dualPrimary: [(ClusterTime, Int)]
 
   #if canImport(Testing)
     /// A scenario that does not parse is recorded as an issue at the caller's line.
@@ -41,6 +44,7 @@ public struct ScenarioRun: Sendable {
       configuration = ClusterConfiguration(clusterID: 1)
       outputs = []
       dualPrimaryWhileConnected = []
+      dualPrimary = []
       return
     }
     configuration = scenario.configuration
@@ -49,11 +53,20 @@ public struct ScenarioRun: Sendable {
       return result.configuration!
     }
     var violations: [(ClusterTime, Int)] = []
+    var anyTime: [(ClusterTime, Int)] = []
     // A link counts as connected only after it has been intact for a detection window.
-    var intactSince: [HeartbeatMessage.Link: ClusterTime] = [.control: .zero, .fabric: .zero]
+    let links: [HeartbeatMessage.Link] =
+      scenario.configuration.hasLANHeartbeat ? [.control, .fabric, .lan] : [.control, .fabric]
+    var intactSince: [HeartbeatMessage.Link: ClusterTime] = [:]
+    for link in links { intactSince[link] = .zero }
     let window = scenario.configuration.linkFailureTimeout + .milliseconds(50)
     outputs = Simulator.run(scenario, configurations: perNode) { moment in
-      for link in [HeartbeatMessage.Link.control, .fabric] {
+      if let a = moment.states[0], let b = moment.states[1] {
+        for (id, state) in a where state == .primary && b[id] == .primary {
+          anyTime.append((moment.time, id))
+        }
+      }
+      for link in links {
         if moment.cut.contains(link) {
           intactSince[link] = nil
         } else if intactSince[link] == nil {
@@ -67,6 +80,7 @@ public struct ScenarioRun: Sendable {
       }
     }
     dualPrimaryWhileConnected = violations
+    dualPrimary = anyTime
   }
 
   public var transitions: [(time: ClusterTime, node: Int, change: GroupStateChange)] {

@@ -195,7 +195,8 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
   }
 
   @Test func unknownHeaderValues() {
-    for (offset, value) in [(5, 0x04), (6, 0), (6, 3), (8, 2)] as [(Int, UInt8)] {
+    // Link 3 is the LAN heartbeat (DESIGN §12); 4 is unknown.
+    for (offset, value) in [(5, 0x04), (6, 0), (6, 4), (8, 2)] as [(Int, UInt8)] {
       var bytes = plain.encode(valid)
       bytes[offset] = value
       #expect(isMalformed(decodeError(plain, bytes)), "offset \(offset) = \(value)")

@@ -74,7 +74,7 @@ struct MachinePair {
     for action in actions {
       switch action {
       case .emit(let event): emitted[node].append(event)
-      case .dataPlane: continue
+      case .dataPlane, .sendWitnessRequest: continue
       case .sessionSync(let action): sessionActions[node].append(action)
       case .sendHeartbeat(let message):
         sent[node].append(message)

@@ -28,6 +28,12 @@ private func caseName(_ event: ClusterEvent) -> String {
   case .failoverCountCleared: "failoverCountCleared"
   case .preemptLimitReached: "preemptLimitReached"
   case .datagramRejected: "datagramRejected"
+  case .lanLinkDown: "lanLinkDown"
+  case .lanLinkUp: "lanLinkUp"
+  case .witness(.lost): "witnessLost"
+  case .witness(.found): "witnessFound"
+  case .witness(.grantChanged): "witnessGrant"
+  case .witness(.rejected): "witnessRejected"
   case .sessionSync: "sessionSync"
   case .rethStatusChanged: "rethStatusChanged"
   case .rethRestored: "rethRestored"
@@ -40,6 +46,7 @@ private let allCaseNames: Set<String> = [
   "splitBrainDetected", "splitBrainResolved", "configMismatch", "configMatch",
   "manualFailoverRequested", "manualFailoverReset", "failoverCountCleared",
   "preemptLimitReached", "datagramRejected", "sessionSync", "rethStatusChanged", "rethRestored",
+  "lanLinkDown", "lanLinkUp", "witnessLost", "witnessFound", "witnessGrant", "witnessRejected",
 ]
 
 private let rethAddress = try! RethAddress.parse("192.0.2.1/24", family: .inet).get()
@@ -108,6 +115,13 @@ private let sampleEvents: [ClusterEvent] = [
   .rethRestored(
     RethRestore(
       reth: "reth0", index: 0, group: 1, linkRestored: true, addresses: [], restores: 4)),
+  .lanLinkDown(missedHeartbeats: 3, lastHeartbeatAgeMilliseconds: 3050),
+  .lanLinkUp,
+  .witness(.lost(lastContactAgeMilliseconds: 3200)),
+  .witness(.found),
+  .witness(.grantChanged(holder: 1, confirmed: true)),
+  .witness(.grantChanged(holder: nil, confirmed: false)),
+  .witness(.rejected(reason: "bad message authentication code")),
 ]
 
 private func shellRecords() -> [EventRecord] {
@@ -224,5 +238,17 @@ private struct PlainInstant: InstantProtocol {
     let linkOnly = try record(32)
     #expect(linkOnly[field: "LINK_RESTORED"] == "yes" && linkOnly[field: "IP_ADDRESSES"] == "none")
     #expect(linkOnly.message.hasSuffix("restored (link up)"))
+    let lan = try record(33)
+    #expect(lan.kind == .lanLinkDown && lan[field: "MISSED_HEARTBEATS"] == "3")
+    let lost = try record(35)
+    #expect(lost.kind == .witnessLost && lost[field: "LAST_CONTACT_AGE_MS"] == "3200")
+    let grant = try record(37)
+    #expect(grant.kind == .witnessGrant)
+    #expect(grant[field: "GRANT_HOLDER"] == "node1" && grant[field: "GRANT_CONFIRMED"] == "yes")
+    #expect(grant.message == "witness unknown: grant held by node1")
+    #expect(try record(38)[field: "GRANT_HOLDER"] == "none")
+    let witnessRejected = try record(39)
+    #expect(witnessRejected.kind == .authenticationFailure)
+    #expect(witnessRejected[field: "LINK"] == "witness")
   }
 }

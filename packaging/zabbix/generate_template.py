@@ -189,6 +189,15 @@ CONTROL_DOWN_EXPR = f"last({ref(K_CONTROL)})=2"
 FABRIC_DOWN_NAME = "ccagent: fabric link is down"
 FABRIC_DOWN_EXPR = f"last({ref(K_FABRIC)})=2"
 PEER_LOST_DEP = [{"name": PEER_LOST_NAME, "expression": PEER_LOST_EXPR}]
+# A split brain leaves one problem, closed only by hand: from the ccSplitBrainDetected trap when
+# traps are set up (it arrives at once), else from polling ccSplitBrainCount, which depends on
+# the trap problem so that both together still show one problem; the status trigger (detected
+# right now, rarely caught by a poll) depends on the count one.
+SPLIT_TRAP_KEY_NAME = ("ccSplitBrainDetected", 13)
+SPLIT_TRAP_NAME = "ccagent: a split brain occurred (trap received)"
+SPLIT_POLL_NAME = "ccagent: a split brain occurred (count {ITEM.LASTVALUE1})"
+SPLIT_POLL_EXPR = f"change({ref(K_SB_COUNT)})>0"
+SPLIT_POLL_DEP = [{"name": SPLIT_POLL_NAME, "expression": SPLIT_POLL_EXPR}]
 # What a lost control link explains (the RG0 secondary goes ineligible, then disabled).
 CONTROL_DOWN_DEP = [{"name": CONTROL_DOWN_NAME, "expression": CONTROL_DOWN_EXPR}]
 
@@ -219,17 +228,17 @@ def scalars():
     return [
         scalar(1, "ccClusterId", K_CLUSTER_ID, "Cluster ID",
                "The configured cluster identifier, shared by both nodes.",
-               delay="15m", trends="0", preprocessing=SLOW, tag="config"),
+               delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW, tag="config"),
         scalar(2, "ccLocalNodeId", K_LOCAL_NODE, "Local node ID",
                "The node identifier (0 or 1) of the node this agent runs on.",
-               delay="15m", trends="0", preprocessing=SLOW, tag="config"),
+               delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW, tag="config"),
         scalar(3, "ccHeartbeatInterval", K_HB_INTERVAL, "Heartbeat interval",
                "The configured interval between two heartbeats (and fabric probes).",
-               delay="15m", value_type="FLOAT", units="s", trends="0",
+               delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="FLOAT", units="s", trends="0",
                preprocessing=[step("MULTIPLIER", "0.001")] + SLOW, tag="config"),
         scalar(4, "ccHeartbeatThreshold", K_HB_THRESHOLD, "Heartbeat threshold",
                "Consecutive missed heartbeats after which the control link counts as failed.",
-               delay="15m", trends="0", preprocessing=SLOW, tag="config"),
+               delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW, tag="config"),
         scalar(5, "ccControlLinkStatus", K_CONTROL, "Control link status",
                "The status of the control link that carries the heartbeats.",
                delay="{$CCAGENT.STATE.INTERVAL}", trends="0", valuemap="CHASSIS-CLUSTER-MIB::CcLinkStatus",
@@ -303,26 +312,30 @@ def scalars():
                    f"last({ref(K_SB_STATUS)})=2", "ccagent: split brain detected", "DISASTER",
                    "Both nodes are primary for at least one redundancy group. ccagentd resolves "
                    "it by re-election once the nodes hear each other; services may have run on "
-                   "both nodes: check their data.",
-                   trigger_tags={"component": "split-brain"})]),
+                   "both nodes: check their data. Quiet while the split brain's own problem "
+                   "(closed by hand) is open.",
+                   dependencies=SPLIT_POLL_DEP, trigger_tags={"component": "split-brain"})]),
         scalar(15, "ccSplitBrainLastDetected", K_SB_LAST, "Split brain last detected (agent uptime)",
                "sysUpTime when a split brain was last detected; 0 if none since the agent "
                "started.", value_type="FLOAT", units="uptime", trends="0",
                preprocessing=UPTIME, tag="split-brain"),
         scalar(16, "ccSplitBrainCount", K_SB_COUNT, "Split brain count",
-               "How many times a split brain was detected since the agent started.",
-               tag="split-brain",
+               "How many times a split brain was detected since the agent started. Polled "
+               "with the states, so that its problem and the ones it explains arrive together.",
+               delay="{$CCAGENT.STATE.INTERVAL}", tag="split-brain",
                triggers=[trigger(
-                   f"change({ref(K_SB_COUNT)})>0",
-                   "ccagent: a split brain occurred (count {ITEM.LASTVALUE1})", "DISASTER",
+                   SPLIT_POLL_EXPR, SPLIT_POLL_NAME, "DISASTER",
                    "ccSplitBrainCount increased: both nodes were primary for the same "
                    "redundancy group, possibly only for milliseconds between two polls. The "
                    "problem stays open until an operator closes it (no automatic recovery): "
-                   "check the services' data on both nodes first.", manual_close=True,
-                   recovery_mode="NONE", trigger_tags={"component": "split-brain"})]),
+                   "check the services' data on both nodes first. Quiet when the "
+                   "ccSplitBrainDetected trap already opened the same problem.",
+                   manual_close=True, recovery_mode="NONE",
+                   dependencies=[{"name": SPLIT_TRAP_NAME, "expression": split_trap_expr()}],
+                   trigger_tags={"component": "split-brain"})]),
         scalar(17, "ccConfigDigestStatus", K_CONFIG, "Configuration digest status",
                "Whether the peer runs the same configuration (digest carried in heartbeats).",
-               delay="5m", trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccConfigDigestStatus",
+               delay="{$CCAGENT.SLOW.INTERVAL}", trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccConfigDigestStatus",
                tag="config",
                triggers=[trigger(
                    f"last({ref(K_CONFIG)})=2",
@@ -332,7 +345,7 @@ def scalars():
                    trigger_tags={"component": "config"})]),
         scalar(18, "ccNotificationsDropped", K_DROPPED, "SNMP notifications dropped",
                "Notifications the agent dropped from its queue while snmpd was unreachable.",
-               delay="5m", tag="snmp",
+               delay="{$CCAGENT.SLOW.INTERVAL}", tag="snmp",
                triggers=[trigger(
                    f"change({ref(K_DROPPED)})>0",
                    "ccagent: SNMP notifications were dropped", "INFO",
@@ -411,6 +424,7 @@ def prototype(entry, column, mib_name, key, name, description, *,
 def rg_discovery():
     k = lambda what, obj: f"ccagent.rg.{what}[{obj}.{{#SNMPINDEX}}]"
     primary = k("primary", "ccRgPrimaryNode")
+    failovers = k("failovers", "ccRgFailoverCount")
     manual = k("manual.node", "ccRgManualFailoverNode")
     t = {"component": "redundancy-group", "redundancy-group": "{#RGID}"}
     return {
@@ -424,10 +438,24 @@ def rg_discovery():
         "description": "One row per configured redundancy group (ccRedundancyGroupTable); "
         "{#SNMPINDEX} and {#RGID} are the group id (ccRgId).",
         "item_prototypes": [
-            prototype(RG_ENTRY, 2, "ccRgFailoverCount", k("failovers", "ccRgFailoverCount"),
+            prototype(RG_ENTRY, 2, "ccRgFailoverCount", failovers,
                       "RG {#RGID}: failover count",
                       "How many times the group got a new primary (the first election counts).",
-                      tag_values=t),
+                      delay="{$CCAGENT.STATE.INTERVAL}", tag_values=t,
+                      triggers=[trigger(
+                          f"change({ref(failovers)})>0 and "
+                          f"last({ref(primary)})=last({ref(K_LOCAL_NODE)})",
+                          "ccagent: RG {#RGID} failed over to this node", "WARNING",
+                          "The group got a new primary and it is this node (the host of the "
+                          "node it left shows why, e.g. a monitor). A failover and back between "
+                          "two polls counts too. Closes at the next poll. Quiet while the peer "
+                          "is lost or a split brain problem is open: they explain it. See the "
+                          "last failover reason and 'journalctl -x -u ccagentd'.",
+                          manual_close=True,
+                          dependencies=PEER_LOST_DEP + SPLIT_POLL_DEP
+                          + [{"name": SPLIT_TRAP_NAME, "expression": split_trap_expr()}],
+                          opdata="Primary: node{ITEM.LASTVALUE2}",
+                          trigger_tags={"component": "redundancy-group"})]),
             prototype(RG_ENTRY, 3, "ccRgLastFailoverTime", k("failover.last", "ccRgLastFailoverTime"),
                       "RG {#RGID}: last failover (agent uptime)",
                       "sysUpTime at the last failover; 0 if none since the agent started.",
@@ -439,26 +467,18 @@ def rg_discovery():
                       "The reason given the last time the group got a new primary.",
                       value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
             prototype(RG_ENTRY, 5, "ccRgPreempt", k("preempt", "ccRgPreempt"),
-                      "RG {#RGID}: preempt", "Whether the group preempts.", delay="15m",
+                      "RG {#RGID}: preempt", "Whether the group preempts.", delay="{$CCAGENT.CONFIG.INTERVAL}",
                       trends="0", valuemap="SNMPv2-TC::TruthValue", preprocessing=SLOW,
                       tag_values=t),
             prototype(RG_ENTRY, 6, "ccRgHoldDownInterval", k("holddown", "ccRgHoldDownInterval"),
                       "RG {#RGID}: hold-down interval",
-                      "Minimum interval between two failovers of the group.", delay="15m",
+                      "Minimum interval between two failovers of the group.", delay="{$CCAGENT.CONFIG.INTERVAL}",
                       units="s", trends="0", preprocessing=SLOW, tag_values=t),
             prototype(RG_ENTRY, 7, "ccRgPrimaryNode", primary, "RG {#RGID}: primary node",
                       "The node that is primary for the group; -1 if none.", delay="{$CCAGENT.STATE.INTERVAL}",
                       value_type="FLOAT", trends="0", valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone",
                       tag_values=t,
                       triggers=[
-                          trigger(f"change({ref(primary)})<>0",
-                                  "ccagent: RG {#RGID} changed its primary node", "WARNING",
-                                  "The redundancy group moved to another node (or lost its "
-                                  "primary). See the last failover reason and "
-                                  "'journalctl -x -u ccagentd' on both nodes.",
-                                  manual_close=True, dependencies=PEER_LOST_DEP,
-                                  opdata="Primary: {ITEM.LASTVALUE1}",
-                                  trigger_tags={"component": "redundancy-group"}),
                           trigger(f"max({ref(primary)},#3)=-1",
                                   "ccagent: RG {#RGID} has no primary node", "HIGH",
                                   "No node has been primary for the group for three polls.",
@@ -467,7 +487,7 @@ def rg_discovery():
             prototype(RG_ENTRY, 8, "ccRgManualFailoverNode", manual,
                       "RG {#RGID}: manual failover target",
                       "The target node of a manual failover still in effect; -1 if none.",
-                      delay="5m", value_type="FLOAT", trends="0",
+                      delay="{$CCAGENT.SLOW.INTERVAL}", value_type="FLOAT", trends="0",
                       valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone", tag_values=t,
                       triggers=[trigger(
                           f"last({ref(manual)})>=0",
@@ -503,7 +523,7 @@ def rg_node_discovery():
         "item_prototypes": [
             prototype(RG_NODE_ENTRY, 2, "ccRgNodeConfiguredPriority",
                       k("priority.configured", "ccRgNodeConfiguredPriority"),
-                      f"{who}: configured priority", "The configured priority.", delay="15m",
+                      f"{who}: configured priority", "The configured priority.", delay="{$CCAGENT.CONFIG.INTERVAL}",
                       trends="0", preprocessing=SLOW, tag_values=t),
             prototype(RG_NODE_ENTRY, 3, "ccRgNodeEffectivePriority",
                       priority, f"{who}: effective priority",
@@ -530,18 +550,20 @@ def rg_node_discovery():
                       ]),
             prototype(RG_NODE_ENTRY, 5, "ccRgNodeManualFailover",
                       k("manual", "ccRgNodeManualFailover"), f"{who}: manual failover",
-                      "Whether a manual failover of the group is in effect.", delay="5m",
+                      "Whether a manual failover of the group is in effect.", delay="{$CCAGENT.SLOW.INTERVAL}",
                       trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
             prototype(RG_NODE_ENTRY, 6, "ccRgNodeWeight", weight, f"{who}: weight",
                       "The node's weight in the group: 255 minus the weights of failed "
                       "monitors; at 0 or below the group fails over to the peer.",
                       value_type="FLOAT", tag_values=t,
                       triggers=[trigger(
-                          f"last({ref(weight)})<=0 and last({ref(known)})=1",
+                          f"last({ref(weight)})<=0 and last({ref(known)})=1 and "
+                          f"last({ref(K_LOCAL_NODE)})={{#NODEID}}",
                           f"ccagent: {who} weight is 0 or less", "HIGH",
                           "Failed interface or IP monitors used up the node's weight: the node "
                           "cannot be primary for the group. Check the monitors with "
-                          "'ccctl show interfaces'. Quiet while the weight is not known "
+                          "'ccctl show interfaces'. Only on the node's own host (the peer "
+                          "publishes the same row), and quiet while the weight is not known "
                           "(ccRgNodeWeightKnown false: the peer is lost; its own problem "
                           "says so).",
                           opdata="Weight: {ITEM.LASTVALUE1}",
@@ -594,7 +616,7 @@ def ifmon_discovery():
         "item_prototypes": [
             prototype(IFMON_ENTRY, 3, "ccIfMonWeight", k("weight", "ccIfMonWeight"),
                       f"{who}: weight", "The weight taken from the group while the interface "
-                      "is down.", delay="15m", trends="0", preprocessing=SLOW, tag_values=t),
+                      "is down.", delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW, tag_values=t),
             prototype(IFMON_ENTRY, 4, "ccIfMonStatus", status, f"{who}: status",
                       "The status of the monitored interface on this node; not present counts "
                       "as down; not monitored: the monitor is the other node's only.",
@@ -609,7 +631,7 @@ def ifmon_discovery():
                           trigger_tags={"component": "monitor"})]),
             prototype(IFMON_ENTRY, 5, "ccIfMonNode", k("node", "ccIfMonNode"),
                       f"{who}: applies to", "The node the monitor applies to; -1 for both.",
-                      delay="15m", value_type="FLOAT", trends="0",
+                      delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="FLOAT", trends="0",
                       valuemap="CHASSIS-CLUSTER-MIB::NodeOrBoth", preprocessing=SLOW,
                       tag_values=t),
             prototype(IFMON_ENTRY, 6, "ccIfMonLastChange", k("changed", "ccIfMonLastChange"),
@@ -643,7 +665,7 @@ def ipmon_discovery():
         "item_prototypes": [
             prototype(IPMON_ENTRY, 4, "ccIpMonWeight", k("weight", "ccIpMonWeight"),
                       f"{who}: weight", "The weight taken from the group's IP monitoring "
-                      "global threshold while the address is unreachable.", delay="15m",
+                      "global threshold while the address is unreachable.", delay="{$CCAGENT.CONFIG.INTERVAL}",
                       trends="0", preprocessing=SLOW, tag_values=t),
             prototype(IPMON_ENTRY, 5, "ccIpMonStatus", status, f"{who}: status",
                       "Reachability of the address from this node.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
@@ -683,6 +705,8 @@ NOTIFICATION_LIST = [
     ("ccSplitBrainDetected", 13, "both nodes are primary for the same group"),
     ("ccSplitBrainResolved", 14, "a split brain was resolved by re-election"),
     ("ccConfigMismatch", 15, "the peer advertises a different configuration digest"),
+    ("ccRethStatusChange", 16, "the local node took a reth up or down"),
+    ("ccRethAddressRestored", 17, "the primary put back an address or link taken from a reth"),
 ]
 
 
@@ -694,6 +718,12 @@ def trap_regex(name, number):
 
 def trap_key(name, number):
     return f'snmptrap["{trap_regex(name, number)}"]'
+
+
+def split_trap_expr():
+    # True for each trap as it arrives (a trigger on a non-time function is evaluated only for a
+    # new value): closed by hand, the problem does not come back until the next trap.
+    return f"length(last({ref(trap_key(*SPLIT_TRAP_KEY_NAME))}))>0"
 
 
 def trap_items():
@@ -716,20 +746,14 @@ def trap_items():
             "logtimefmt": "hh:mm:sszyyyy/MM/dd",
             "tags": tags(component="snmp-trap"),
         }
-        if name == "ccRgFailover":
+        if (name, number) == SPLIT_TRAP_KEY_NAME:
             item["triggers"] = [trigger(
-                f"nodata({ref(key)},{{$CCAGENT.TRAP.TIMEOUT}})=0",
-                "ccagent: redundancy group failover trap received", "INFO",
-                "A ccRgFailover notification arrived; the problem closes by itself after "
-                "{$CCAGENT.TRAP.TIMEOUT} without another one.",
-                trigger_tags={"component": "snmp-trap"})]
-        if name == "ccSplitBrainDetected":
-            item["triggers"] = [trigger(
-                f"nodata({ref(key)},{{$CCAGENT.TRAP.TIMEOUT}})=0",
-                "ccagent: split brain trap received", "HIGH",
-                "A ccSplitBrainDetected notification arrived. The problem stays open until "
-                "an operator closes it.", manual_close=True, recovery_mode="NONE",
-                trigger_tags={"component": "snmp-trap"})]
+                split_trap_expr(), SPLIT_TRAP_NAME, "DISASTER",
+                "A ccSplitBrainDetected notification arrived: both nodes were primary for the "
+                "same redundancy group. The problem stays open until an operator closes it "
+                "(no automatic recovery): check the services' data on both nodes first.",
+                manual_close=True, recovery_mode="NONE",
+                trigger_tags={"component": "split-brain"})]
         items.append(item)
     items.append({
         "uuid": uid("item", "snmptrap.fallback"),
@@ -767,6 +791,9 @@ def document():
                             ipmon_discovery()],
         "tags": [{"tag": "class", "value": "software"}, {"tag": "target", "value": "ccagent"}],
         "macros": [
+            {"macro": "{$CCAGENT.CONFIG.INTERVAL}", "value": "15m",
+             "description": "Polling interval of configuration values (ids, priorities, "
+             "weights of monitors, hold-down, preempt)."},
             {"macro": "{$CCAGENT.HB.ERRORS.MAX}", "value": "0",
              "description": "Heartbeat/probe errors per second tolerated for 5 minutes."},
             {"macro": "{$CCAGENT.LLD.INTERVAL}", "value": "10m",
@@ -781,14 +808,15 @@ def document():
         ] + [
             {"macro": "{$CCAGENT.POLL.INTERVAL}", "value": "1m",
              "description": "Polling interval of counters, rates, weights and priorities."},
+            {"macro": "{$CCAGENT.SLOW.INTERVAL}", "value": "5m",
+             "description": "Polling interval of manual failover, configuration digest and "
+             "dropped-notification status."},
             {"macro": "{$CCAGENT.SNMP.TIMEOUT}", "value": "5m",
              "description": "How long the SNMP interface may be unavailable before a problem."},
             {"macro": "{$CCAGENT.STATE.INTERVAL}", "value": "30s",
              "description": "Polling interval of states and link, peer and split-brain status."},
             {"macro": "{$CCAGENT.NODATA.TIMEOUT}", "value": "5m",
              "description": "How long the cluster MIB may stay silent before a problem."},
-            {"macro": "{$CCAGENT.TRAP.TIMEOUT}", "value": "15m",
-             "description": "How long a trap-based problem stays open."},
         ],
         "valuemaps": valuemaps(),
     }

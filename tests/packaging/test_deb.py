@@ -19,6 +19,9 @@ MAX_EXPOSURE = 2.5
 EXPECTED_FILES = {
     "usr/sbin/ccagentd": 0o755,
     "usr/bin/ccctl": 0o755,
+    "usr/sbin/ccwitnessd": 0o755,
+    "lib/systemd/system/ccwitnessd.service": 0o644,
+    "usr/share/man/man8/ccwitnessd.8.gz": 0o644,
     "lib/systemd/system/ccagentd.service": 0o644,
     "etc/ccagent/ccagent.conf": 0o644,
     "usr/share/snmp/mibs/CHASSIS-CLUSTER-MIB.txt": 0o644,

@@ -1,29 +1,55 @@
-"""Issue 11: the shipped template in a real Zabbix 6.0 server (Debian 12's packages)."""
+"""Issue 11: the shipped template in a real Zabbix 6.0 server (Debian 12's packages).
+
+One server for the module (zabbixlab.ZabbixLab); a running pair of ccagentd (tests/lib/cclab.py)
+whose snmpd answers the server on veth addresses into the node namespaces and sends its
+notifications to snmptrapd, which hands them to Zabbix through the official
+zabbix_trap_receiver.pl (loaded as packaging/snmp/snmptrapd.conf says). The tests run in order:
+import, discovery equal to ccctl, then the faults (a monitored-link failover, a peer loss, a
+split brain), asserting through the API which problems open, which dependencies keep quiet,
+which close, and that each notification reaches its snmptrap[] item on the right host.
+"""
 import os
 import shutil
-import subprocess
+import sys
+import time
 
 import pytest
 
-from zabbixlab import ZabbixLab, ApiError
+from zabbixlab import ZabbixLab, wait
+from pairlab import PolledPair, STATE_NUMBER
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TEMPLATE = os.path.join(REPO, "packaging", "zabbix", "ccagent_snmp.yaml")
+# CCAGENT_ZABBIX_TEMPLATE: import another file (e.g. an old template from git history).
+TEMPLATE = os.environ.get("CCAGENT_ZABBIX_TEMPLATE") or os.path.join(
+    REPO, "packaging", "zabbix", "ccagent_snmp.yaml")
+sys.path.insert(0, os.path.join(REPO, "packaging", "zabbix"))
+import generate_template as gen  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("zabbix_server"),
                                 reason="needs root and zabbix-server-pgsql (scripts/install-zabbix.sh)")
 
+# Low intervals on the hosts: a poll every 5 s, discovery every 10 s, nodata() at its minimum.
+HOST_MACROS = {"{$CCAGENT.LLD.INTERVAL}": "10s", "{$CCAGENT.CONFIG.INTERVAL}": "10s",
+               "{$CCAGENT.SLOW.INTERVAL}": "10s", "{$CCAGENT.STATE.INTERVAL}": "5s",
+               "{$CCAGENT.POLL.INTERVAL}": "5s", "{$CCAGENT.NODATA.TIMEOUT}": "30s",
+               "{$CCAGENT.SNMP.TIMEOUT}": "1m"}
+PROBLEM_TIMEOUT = 90      # a problem opens or closes within this (5 s polls, a loaded machine)
+
 
 @pytest.fixture(scope="module")
 def zabbix():
+    started = time.time()
     lab = ZabbixLab()
+    print(f"\nZabbix server and frontend up in {time.time() - started:.0f} s")
     yield lab
     lab.close()
 
 
 def test_the_template_imports(zabbix):
+    started = time.time()
     assert zabbix.import_template(TEMPLATE) is True
-    found = zabbix.call("template.get", {"filter": {"host": "ccagent by SNMP"},
+    print(f"imported in {time.time() - started:.0f} s")
+    found = zabbix.call("template.get", {"filter": {"host": gen.TEMPLATE},
                                          "selectItems": "count", "selectDiscoveries": "count",
                                          "selectTriggers": "count", "selectGraphs": "count"})
     assert len(found) == 1, found
@@ -31,147 +57,360 @@ def test_the_template_imports(zabbix):
     print(f"imported: {t['items']} items, {t['discoveries']} discovery rules, "
           f"{t['triggers']} triggers, {t['graphs']} graphs")
     assert int(t["discoveries"]) == 4 and int(t["items"]) > 30 and int(t["graphs"]) >= 1
-    # Dependencies survived the import: the control-link trigger depends on peer lost.
+    # Dependencies survived the import.
     triggers = zabbix.call("trigger.get", {"templateids": t["templateid"],
                                            "selectDependencies": ["description"],
                                            "output": ["description", "manual_close",
                                                       "recovery_mode"]})
     by_name = {x["description"]: x for x in triggers}
-    assert [d["description"] for d in by_name["ccagent: control link is down"]["dependencies"]] \
-        == ["ccagent: peer node lost"]
-    split = by_name["ccagent: a split brain occurred (count {ITEM.LASTVALUE1})"]
-    assert split["manual_close"] == "1" and split["recovery_mode"] == "2", split  # 2: none
+    deps = lambda name: [d["description"] for d in by_name[name]["dependencies"]]
+    assert deps(gen.CONTROL_DOWN_NAME) == [gen.PEER_LOST_NAME]
+    assert deps(gen.PEER_LOST_NAME) == [gen.NODATA_NAME]
+    assert deps(gen.SPLIT_POLL_NAME) == [gen.SPLIT_TRAP_NAME]
+    for name in (gen.SPLIT_POLL_NAME, gen.SPLIT_TRAP_NAME):
+        assert by_name[name]["manual_close"] == "1" and by_name[name]["recovery_mode"] == "2"
 
 
-# --- a running pair polled by the server ------------------------------------------------------
-import random  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
+# --- the monitored pair -----------------------------------------------------------------------
+class Monitored:
+    """The pair, its two Zabbix hosts (hosts[n] polls node n) and API views of them."""
 
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
-from cluster import Cluster  # noqa: E402
+    def __init__(self, zabbix, pair):
+        self.z, self.pair = zabbix, pair
+        template = zabbix.call("template.get", {"filter": {"host": gen.TEMPLATE}})[0]
+        group = zabbix.call("hostgroup.create", {"name": f"cctest-{pair.c.prefix}"})["groupids"][0]
+        self.hosts = []
+        for n in (0, 1):
+            self.hosts.append(zabbix.call("host.create", {
+                "host": f"{pair.c.prefix}-node{n}", "groups": [{"groupid": group}],
+                "templates": [{"templateid": template["templateid"]}],
+                "interfaces": [{"type": 2, "main": 1, "useip": 1, "ip": pair.addr[n], "dns": "",
+                                "port": "161", "details": {"version": 2, "community": "public",
+                                                           "bulk": 1}}],
+                "macros": [{"macro": k, "value": v} for k, v in HOST_MACROS.items()],
+            })["hostids"][0])
 
-from zabbixlab import wait  # noqa: E402
+    def items(self, n, key=""):
+        return {i["key_"]: i for i in self.z.call("item.get", {
+            "hostids": self.hosts[n], "search": {"key_": key} if key else {},
+            "output": ["itemid", "key_", "lastvalue", "lastclock", "name", "state", "error",
+                       "value_type"]})}
 
-ROOT_OID = ".1.3.6.1.4.1.8072.9999.9999.1"
-STATE = {"hold": 1, "primary": 2, "secondary-hold": 3, "secondary": 4, "ineligible": 5,
-         "disabled": 6, "lost": 7}
+    def triggers(self, n):
+        """{expanded name: trigger} of host n (value "1" means in problem)."""
+        got = self.z.call("trigger.get", {
+            "hostids": self.hosts[n], "output": ["description", "value", "priority"],
+            "expandDescription": True, "selectDependencies": ["triggerid"]})
+        return {t["description"]: t for t in got}
 
+    def problems(self, n):
+        """{name: problem} of the open problems of host n."""
+        return {p["name"]: p for p in self.z.call("problem.get", {
+            "hostids": self.hosts[n], "output": ["eventid", "name", "severity", "r_eventid",
+                                                 "clock"], "recent": False})}
 
-class PolledPair:
-    """The pair of tests/integration, with snmpd in each node namespace on a veth address the
-    Zabbix server (root namespace) reaches; the veths are removed by close()."""
+    def wait_problems(self, n, want, timeout=PROBLEM_TIMEOUT, what=""):
+        """Waits until host n's open problems are exactly `want` (a set of names or prefixes
+        ending in '*'); returns them."""
+        def matches(names):
+            left = set(names)
+            for w in want:
+                hit = [x for x in left if (x.startswith(w[:-1]) if w.endswith("*") else x == w)]
+                if len(hit) != 1:
+                    return False
+                left -= set(hit)
+            return not left
+        seen = {}
 
-    def __init__(self):
-        self.c = Cluster(extra="set chassis cluster redundancy-group 1 interface-monitor lan0 weight 255\n",
-                         start=False)
-        self.veths, self.snmpd = [], []
-        base = random.randrange(0, 255)
-        self.addr, self.gw = [], []
+        def check():
+            seen["p"] = self.problems(n)
+            return matches(seen["p"])
         try:
-            for n in (0, 1):
-                root_if, ns_if = f"{self.c.prefix}z{n}", f"{self.c.prefix}y{n}"
-                gw, addr = f"100.127.{base}.{4 * n + 1}", f"100.127.{base}.{4 * n + 2}"
-                subprocess.run(["ip", "link", "add", root_if, "type", "veth", "peer", "name", ns_if,
-                                "netns", self.c.ns[n]], check=True)
-                self.veths.append(root_if)
-                subprocess.run(["ip", "addr", "add", f"{gw}/30", "dev", root_if], check=True)
-                subprocess.run(["ip", "link", "set", root_if, "up"], check=True)
-                subprocess.run(["ip", "-n", self.c.ns[n], "addr", "add", f"{addr}/30", "dev", ns_if], check=True)
-                subprocess.run(["ip", "-n", self.c.ns[n], "link", "set", ns_if, "up"], check=True)
-                self.addr.append(addr)
-                self.gw.append(gw)
-                conf = os.path.join(self.c.work, f"snmpd{n}.conf")
-                with open(conf, "w") as f:
-                    f.write(f"master agentx\nagentXSocket {os.path.join(self.c.work, f'agentx{n}.sock')}\n"
-                            f"agentXPerms 0777 0777\nrocommunity public {gw} {ROOT_OID}\n"
-                            f"rocommunity public {gw} .1.3.6.1.2.1.1\n")
-                self.snmpd.append(subprocess.Popen(
-                    ["ip", "netns", "exec", self.c.ns[n], "snmpd", "-f", "-Lo", "-C", "-c", conf,
-                     f"udp:{addr}:161"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            for n in (0, 1):
-                self.c.start(n)
-        except BaseException:
-            self.close()
-            raise
+            wait(check, timeout, f"host node{n}'s problems to be {sorted(want)} {what}")
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nopen: {sorted(seen.get('p', {}))}") from None
+        return seen["p"]
 
-    def close(self):
-        for p in self.snmpd:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        for v in self.veths:
-            subprocess.run(["ip", "link", "del", v], capture_output=True)
-        self.c.close()
+    def traps(self, n, notification, since):
+        """The values of host n's snmptrap[] item of `notification` received since `since`."""
+        number = dict((name, num) for name, num, _ in gen.NOTIFICATION_LIST)[notification]
+        item = self.items(n, "snmptrap[")[gen.trap_key(notification, number)]
+        return [h["value"] for h in self.z.call("history.get", {
+            "itemids": item["itemid"], "history": 2, "time_from": int(since) - 1,
+            "output": "extend"})]
+
+    def wait_trap(self, n, notification, since, timeout=60):
+        wait(lambda: self.traps(n, notification, since), timeout,
+             f"{notification} on host node{n}'s snmptrap item")
+        return self.traps(n, notification, since)
+
+    def no_trap(self, n, notification, since):
+        assert not self.traps(n, notification, since), (n, notification)
+
+    def quiet(self, n, name, because):
+        """Trigger `name` of host n holds no problem although its condition is true: a
+        dependency suppresses it. `because` says the condition holds in the polled values
+        (waited for first; the trigger is evaluated with that value, then checked)."""
+        wait(because, PROBLEM_TIMEOUT, f"{name}: its condition to hold on host node{n}")
+        time.sleep(2)
+        trigger = self.triggers(n)[name]
+        assert trigger["value"] == "0", (n, name, trigger)
+
+    def last(self, n, key):
+        return self.items(n, key)[key]["lastvalue"]
 
 
 @pytest.fixture(scope="module")
 def monitored(zabbix):
     zabbix.import_template(TEMPLATE)
     pair = PolledPair()
-    template = zabbix.call("template.get", {"filter": {"host": "ccagent by SNMP"}})[0]["templateid"]
-    group = zabbix.call("hostgroup.create", {"name": f"cctest-{pair.c.prefix}"})["groupids"][0]
-    hosts = []
-    for n in (0, 1):
-        hosts.append(zabbix.call("host.create", {
-            "host": f"{pair.c.prefix}-node{n}", "groups": [{"groupid": group}],
-            "templates": [{"templateid": template}],
-            "interfaces": [{"type": 2, "main": 1, "useip": 1, "ip": pair.addr[n], "dns": "",
-                            "port": "161", "details": {"version": 2, "community": "public",
-                                                       "bulk": 1}}],
-            "macros": [{"macro": "{$CCAGENT.LLD.INTERVAL}", "value": "10s"},
-                       {"macro": "{$CCAGENT.STATE.INTERVAL}", "value": "5s"},
-                       {"macro": "{$CCAGENT.POLL.INTERVAL}", "value": "5s"}],
-        })["hostids"][0])
-    yield zabbix, pair, hosts
-    pair.close()
+    try:
+        zabbix.start_trapd(pair.gw, pair.trap_port,
+                           os.path.join(REPO, "packaging", "snmp", "snmptrapd.conf"),
+                           os.path.join(REPO, "mibs"))
+        m = Monitored(zabbix, pair)
+        pair.start()
+        yield m
+    finally:
+        pair.close()
 
 
-def items(zabbix, host, key):
-    return {i["key_"]: i for i in zabbix.call("item.get", {
-        "hostids": host, "search": {"key_": key}, "output": ["key_", "lastvalue", "lastclock",
-                                                             "name", "state", "error"]})}
+ENUM = {"up": 1, "down": 2, "lost": 2, "unknown": 3}
+PEER = {"up": 1, "lost": 2, "unknown": 3}
+IFMON = {"up": 1, "down": 2, "not-present": 3, "not-monitored": 4}
+
+
+def expected_values(pair, n):
+    """{item key: expected lastvalue} for every item the template discovers or polls on host
+    n, from ccctl show status/information/interfaces --json of node n."""
+    st = pair.c.status(n)
+    info = pair.json(n, "information")
+    ifaces = pair.json(n, "interfaces")
+    want = {
+        gen.K_CLUSTER_ID: st["clusterId"], gen.K_LOCAL_NODE: st["localNode"],
+        gen.K_HB_INTERVAL: pair.interval / 1000, gen.K_HB_THRESHOLD: pair.threshold,
+        gen.K_CONTROL: ENUM[st["controlLink"]], gen.K_FABRIC: ENUM[st["fabricLink"]],
+        gen.K_PEER: PEER[st["peer"]], gen.K_SB_COUNT: info["splitBrainCount"],
+        gen.K_SB_STATUS: 2 if info["splitBrainActive"] else 1, gen.K_CONFIG: 1,
+        gen.K_SNMP_AVAILABLE: 1, gen.K_DROPPED: 0,
+    }
+    # A node that never made a group primary has no reason for it (ccRgLastFailoverReason "").
+    reasons = {g["id"]: g.get("lastFailoverReason", "") for g in info["groups"]}
+    for g in st["redundancyGroups"]:
+        rg = g["id"]
+        want[f"ccagent.rg.failovers[ccRgFailoverCount.{rg}]"] = g["failoverCount"]
+        want[f"ccagent.rg.primary[ccRgPrimaryNode.{rg}]"] = -1 if g["primaryNode"] is None \
+            else g["primaryNode"]
+        want[f"ccagent.rg.preempt[ccRgPreempt.{rg}]"] = 1 if g["nodes"][0]["preempt"] else 2
+        want[f"ccagent.rg.failover.reason[ccRgLastFailoverReason.{rg}]"] = reasons[rg]
+        want[f"ccagent.rg.holddown[ccRgHoldDownInterval.{rg}]"] = 300 if rg == 0 else 1
+        manual = [x["node"] for x in g["nodes"] if x["manualFailover"]]
+        want[f"ccagent.rg.manual.node[ccRgManualFailoverNode.{rg}]"] = manual[0] if manual else -1
+        for node in g["nodes"]:
+            i = f"{rg}.{node['node']}"
+            k = lambda what, obj: f"ccagent.rg.node.{what}[{obj}.{i}]"
+            want[k("state", "ccRgNodeState")] = STATE_NUMBER[node["status"]]
+            want[k("priority.effective", "ccRgNodeEffectivePriority")] = node["priority"]
+            want[k("priority.configured", "ccRgNodeConfiguredPriority")] = \
+                node["configuredPriority"]
+            want[k("weight", "ccRgNodeWeight")] = node["weight"] or 0
+            want[k("weight.known", "ccRgNodeWeightKnown")] = 2 if node["weight"] is None else 1
+            want[k("failure.codes", "ccRgNodeFailureCodesText")] = " ".join(node["monitorFailures"])
+            want[k("manual", "ccRgNodeManualFailover")] = 1 if node["manualFailover"] else 2
+    for m in ifaces["interfaceMonitors"]:
+        i = f"{m['group']}.{m['index']}"
+        want[f"ccagent.ifmon.status[ccIfMonStatus.{i}]"] = IFMON[m["state"]]
+        want[f"ccagent.ifmon.weight[ccIfMonWeight.{i}]"] = m["weight"]
+        want[f"ccagent.ifmon.node[ccIfMonNode.{i}]"] = -1
+    for m in ifaces["ipMonitors"]:
+        i = f"{m['group']}.{m['index']}"
+        want[f"ccagent.ipmon.status[ccIpMonStatus.{i}]"] = \
+            {True: 1, False: 2, None: 3}[m["reachable"]]
+        want[f"ccagent.ipmon.weight[ccIpMonWeight.{i}]"] = m["weight"]
+    return want
+
+
+def names_of(pair, n):
+    """The names discovery must give: {item key: name} for the rows whose name carries data."""
+    ifaces = pair.json(n, "interfaces")
+    names = {}
+    for m in ifaces["interfaceMonitors"]:
+        names[f"ccagent.ifmon.status[ccIfMonStatus.{m['group']}.{m['index']}]"] = \
+            f"RG {m['group']} interface {m['interface']}: status"
+    for m in ifaces["ipMonitors"]:
+        names[f"ccagent.ipmon.status[ccIpMonStatus.{m['group']}.{m['index']}]"] = \
+            f"RG {m['group']} address {m['address']}: status"
+    return names
+
+
+# Items whose value is a rate or a time, not in ccctl's JSON: checked for a value and a range.
+RATES = {gen.K_HB_SENT, gen.K_HB_RECEIVED, gen.K_PROBE_SENT, gen.K_PROBE_RECEIVED}
+ZERO_RATES = {gen.K_HB_ERRORS, gen.K_PROBE_ERRORS}
+TIMES = ("ccagent.splitbrain.last[", "ccagent.rg.failover.last[", "ccagent.rg.node.state.changed[",
+         "ccagent.ifmon.changed[", "ccagent.ipmon.changed[")
+
+
+def compare(m, n):
+    """None when every item of host n has a value equal to ccctl's; else what differs."""
+    want = expected_values(m.pair, n)
+    got = m.items(n)
+    polled = {k: v for k, v in got.items() if not k.startswith("snmptrap")}
+    missing = sorted(set(want) - set(polled))
+    if missing:
+        return f"not discovered (yet): {missing}"
+    extra = sorted(set(polled) - set(want) - RATES - ZERO_RATES
+                   - {k for k in polled if k.startswith(TIMES)})
+    assert not extra, f"host node{n} has items ccctl does not show: {extra}"
+    unsupported = {k: v["error"] for k, v in polled.items() if v["state"] != "0"}
+    assert not unsupported, unsupported
+    waiting = sorted(k for k, v in polled.items() if v["lastclock"] == "0")
+    if waiting:
+        return f"no value yet: {waiting}"
+    differ = {}
+    for key, value in want.items():
+        last = polled[key]["lastvalue"]
+        if isinstance(value, str):
+            same = last == value
+        else:
+            same = float(last) == float(value)
+        if not same:
+            differ[key] = (last, value)
+    for key in RATES:
+        rate = float(polled[key]["lastvalue"])
+        if not 0.5 / (m.pair.interval / 1000) < rate < 2 / (m.pair.interval / 1000):
+            differ[key] = (rate, f"about {1000 / m.pair.interval}/s")
+    for key in ZERO_RATES:
+        if float(polled[key]["lastvalue"]) != 0:
+            differ[key] = (polled[key]["lastvalue"], 0)
+    for key, name in names_of(m.pair, n).items():
+        if polled[key]["name"] != name:
+            differ[key + " name"] = (polled[key]["name"], name)
+    return f"differ (zabbix, ccctl): {differ}" if differ else None
 
 
 def test_discovery_and_values_equal_ccctl(monitored):
-    zabbix, pair, hosts = monitored
+    m, pair = monitored, monitored.pair
     started = time.time()
     pair.c.wait_state(0, 1, "primary", timeout=30)
     pair.c.wait_state(1, 1, "secondary", timeout=30)
-
-    def agrees(n):
-        status = pair.c.status(n)
-        got = items(zabbix, hosts[n], "ccagent.rg.node.")
-        for g in status["redundancyGroups"]:
-            for node in g["nodes"]:
-                idx = f"{g['id']}.{node['node']}"
-                state = got.get(f"ccagent.rg.node.state[ccRgNodeState.{idx}]")
-                if not state or state["lastclock"] == "0":
-                    return False
-                assert state["lastvalue"] == str(STATE[node["status"]]), (n, idx, state, node)
-                prio = got[f"ccagent.rg.node.priority.effective[ccRgNodeEffectivePriority.{idx}]"]
-                if prio["lastclock"] == "0":
-                    return False
-                assert prio["lastvalue"] == str(node["priority"]), (n, idx, prio, node)
-                codes = got[f"ccagent.rg.node.failure.codes[ccRgNodeFailureCodesText.{idx}]"]
-                assert codes["lastclock"] == "0" or codes["lastvalue"] == " ".join(node["monitorFailures"])
-                weight = got[f"ccagent.rg.node.weight[ccRgNodeWeight.{idx}]"]
-                if weight["lastclock"] == "0":
-                    return False
-                assert float(weight["lastvalue"]) == float(node["weight"]), (n, idx, weight, node)
-        # Exactly the rows ccctl shows: RG×node state items, one per row.
-        discovered = {k for k in got if k.startswith("ccagent.rg.node.state[")}
-        assert len(discovered) == sum(len(g["nodes"]) for g in status["redundancyGroups"])
-        return True
-
     for n in (0, 1):
+        last = {}
+
+        def agrees():
+            last["why"] = compare(m, n)
+            return last["why"] is None
         try:
-            wait(lambda: agrees(n), 180, f"node{n}'s discovered rows to equal ccctl show status")
+            wait(agrees, 180, f"node{n}'s items to equal ccctl show status")
+            print(f"node{n}: every item equals ccctl after {time.time() - started:.0f} s")
         except AssertionError as error:
-            rules = zabbix.call("discoveryrule.get", {"hostids": hosts[n],
-                                                      "output": ["key_", "state", "error"]})
-            iface = zabbix.call("hostinterface.get", {"hostids": hosts[n],
-                                                      "output": ["ip", "available", "error"]})
-            raise AssertionError(f"{error}\nLLD rules: {rules}\ninterface: {iface}\n"
-                                 f"server log:\n{zabbix.log()[-3000:]}") from None
+            rules = m.z.call("discoveryrule.get", {"hostids": m.hosts[n],
+                                                   "output": ["key_", "state", "error"]})
+            raise AssertionError(f"{error}\n{last.get('why')}\nLLD rules: {rules}\n"
+                                 f"server log:\n{m.z.log()[-3000:]}") from None
+    # Nothing is wrong with a healthy pair.
+    for n in (0, 1):
+        assert m.problems(n) == {}, (n, m.problems(n))
     print(f"discovery and values agree after {time.time() - started:.0f} s")
+
+
+def test_monitored_link_failover(monitored):
+    """node0's lan0 loses carrier: RG 1 (interface-monitor lan0 weight 255) fails over to node1
+    and, with preempt, back when the cable is plugged in again."""
+    m, pair = monitored, monitored.pair
+    t0 = time.time()
+    pair.c.cable(0, 0, False)
+    pair.c.wait_state(1, 1, "primary", timeout=30)
+    m.wait_problems(0, {"ccagent: RG 1 interface lan0 is down",
+                        "ccagent: RG 1 node0 weight is 0 or less"}, what="(cable pulled)")
+    m.wait_problems(1, {"ccagent: RG 1 failed over to this node"}, what="(new primary)")
+    # The peer's view of node0's weight is node0's problem, not node1's.
+    assert m.last(1, "ccagent.rg.node.weight[ccRgNodeWeight.1.0]") == "0"
+    m.wait_trap(0, "ccInterfaceMonitorFailure", t0)
+    m.wait_trap(1, "ccRgFailover", t0)
+    m.wait_trap(0, "ccRgStateChange", t0)
+    m.no_trap(1, "ccInterfaceMonitorFailure", t0)
+    m.no_trap(0, "ccRgFailover", t0)
+    t1 = time.time()
+    pair.c.cable(0, 0, True)
+    pair.c.wait_state(0, 1, "primary", timeout=30)
+    m.wait_problems(0, {"ccagent: RG 1 failed over to this node"}, what="(preempted back)")
+    m.wait_problems(1, set(), what="(failover problem closes by itself)")
+    m.wait_problems(0, set(), what="(all closed)")
+    m.wait_trap(0, "ccInterfaceMonitorRecovery", t1)
+    m.wait_trap(0, "ccRgFailover", t1)
+    print(f"failover scenario: {time.time() - t0:.0f} s")
+
+
+def test_peer_loss(monitored):
+    """kill -9 of node1's agent: node1's host loses the cluster MIB (no data), node0's host
+    shows one problem, peer lost; the link and RG problems it explains stay quiet."""
+    m, pair = monitored, monitored.pair
+    t0 = time.time()
+    pair.c.kill(1)
+    pair.c.wait(lambda: pair.c.status(0)["peer"] == "lost", 15, "node0 to lose its peer")
+    m.wait_problems(0, {gen.PEER_LOST_NAME}, what="(peer killed)")
+    m.wait_problems(1, {"ccagent: no SNMP data from the cluster MIB for 30s"}, timeout=150,
+                    what="(agent killed)")
+    m.quiet(0, gen.CONTROL_DOWN_NAME, lambda: m.last(0, gen.K_CONTROL) == "2")
+    m.quiet(0, gen.FABRIC_DOWN_NAME, lambda: m.last(0, gen.K_FABRIC) == "2")
+    # A lost peer's weight is not known: no weight problem for its rows.
+    assert m.last(0, "ccagent.rg.node.weight.known[ccRgNodeWeightKnown.1.1]") == "2"
+    m.wait_trap(0, "ccPeerLost", t0)
+    # One notification for one cause: the links are down because the peer is lost.
+    m.no_trap(0, "ccControlLinkDown", t0)
+    t1 = time.time()
+    pair.c.start(1)
+    pair.c.wait_state(1, 1, "secondary", timeout=30)
+    m.wait_problems(0, set(), what="(peer back)")
+    m.wait_problems(1, set(), what="(agent back)")
+    m.wait_trap(0, "ccPeerFound", t1)
+    print(f"peer loss scenario: {time.time() - t0:.0f} s")
+
+
+def test_split_brain(monitored):
+    """Both nodes stop hearing each other (control and fabric): each loses the peer and both are
+    primary. The heal is ordered so that each node sees the split brain: node0 hears node1
+    again first (both primary: node0 detects it and stays primary, its priority is higher),
+    then node1 hears node0 (detects it and steps down). Host node0 learns of it by trap;
+    node1's split-brain trap item is disabled, so its host learns of it by polling
+    ccSplitBrainCount. Either problem stays open until closed by hand."""
+    m, pair = monitored, monitored.pair
+    trap_item = m.items(1, "snmptrap[")[gen.trap_key("ccSplitBrainDetected", 13)]["itemid"]
+    m.z.call("item.update", {"itemid": trap_item, "status": 1})
+    counts = [pair.json(n, "information")["splitBrainCount"] for n in (0, 1)]
+    t0 = time.time()
+    for n in (0, 1):
+        pair.deaf(n, True)
+    pair.c.wait_state(1, 0, "primary", timeout=30)
+    for n in (0, 1):
+        m.wait_problems(n, {gen.PEER_LOST_NAME}, what="(links cut)")
+    # node1 took over both groups: explained by the lost peer.
+    m.quiet(1, "ccagent: RG 0 failed over to this node",
+            lambda: m.last(1, "ccagent.rg.primary[ccRgPrimaryNode.0]") == "1")
+    m.quiet(1, gen.CONTROL_DOWN_NAME, lambda: m.last(1, gen.K_CONTROL) == "2")
+    t1 = time.time()
+    pair.deaf(0, False)
+    pair.c.wait(lambda: pair.json(0, "information")["splitBrainCount"] == counts[0] + 1, 15,
+                "node0 to detect the split brain")
+    pair.deaf(1, False)
+    pair.c.wait_state(1, 1, "secondary", timeout=30)
+    pair.c.wait(lambda: pair.json(1, "information")["splitBrainCount"] == counts[1] + 1, 15,
+                "node1 to have detected the split brain")
+    opened = [m.wait_problems(0, {gen.SPLIT_TRAP_NAME}, what="(healed, by trap)"),
+              m.wait_problems(1, {gen.SPLIT_POLL_NAME.split("{")[0] + "*"},
+                              what="(healed, by polling)")]
+    m.quiet(0, next(k for k in m.triggers(0) if k.startswith(gen.SPLIT_POLL_NAME.split("{")[0])),
+            lambda: float(m.last(0, gen.K_SB_COUNT)) == counts[0] + 1)
+    m.wait_trap(0, "ccSplitBrainDetected", t1)
+    m.wait_trap(0, "ccSplitBrainResolved", t1)
+    m.wait_trap(1, "ccSplitBrainResolved", t1)
+    # Still open two polls later: no automatic recovery.
+    time.sleep(12)
+    for n in (0, 1):
+        assert set(m.problems(n)) == set(opened[n]), (n, m.problems(n))
+        for p in opened[n].values():
+            m.z.close_problem(p["eventid"])
+    for n in (0, 1):
+        m.wait_problems(n, set(), timeout=60, what="(closed by hand)")
+    m.z.call("item.update", {"itemid": trap_item, "status": 0})
+    print(f"split brain scenario: {time.time() - t0:.0f} s")

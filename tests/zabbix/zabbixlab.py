@@ -6,9 +6,11 @@ schema of zabbix-server-pgsql, zabbix_server in the foreground, and zabbix-front
 Every daemon is started directly (no systemd) on free ports and stopped by close().
 """
 import gzip
+import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -21,6 +23,8 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 SCHEMA = "/usr/share/zabbix-server-pgsql"
 FRONTEND = "/usr/share/zabbix"
 RECEIVER = "/usr/local/share/zabbix/zabbix_trap_receiver.pl"
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SEED_CACHE = os.environ.get("CCAGENT_ZABBIX_DB_CACHE") or os.path.join(REPO, ".build", "zabbix-db")
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -44,6 +48,66 @@ def low_free_port():
         finally:
             s.close()
     raise RuntimeError("no free port in 20000..32767")
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def postgres(*cmd):
+    return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=True,
+                          capture_output=True)
+
+
+def pg_ctl(data, port, action):
+    postgres(f"{PG_BIN}/pg_ctl", "-D", data, "-w", "-m", "fast", "-l", os.path.join(data, "log"),
+             "-o", f"-c listen_addresses=127.0.0.1 -p {port} -c fsync=off "
+                   f"-c synchronous_commit=off -c full_page_writes=off "
+                   f"-c unix_socket_directories={data}", action)
+
+
+SCHEMA_FILES = ("schema.sql.gz", "images.sql.gz", "data.sql.gz")
+SEED_FORMAT = b"2: analyzed"  # part of the cache key: change it when make_seed changes
+
+
+def seed_path():
+    digest = hashlib.sha256(SEED_FORMAT + postgres(f"{PG_BIN}/postgres", "--version").stdout)
+    for name in SCHEMA_FILES:
+        with open(os.path.join(SCHEMA, name), "rb") as f:
+            digest.update(f.read())
+    return os.path.join(SEED_CACHE, f"pg-{digest.hexdigest()[:16]}.tar")
+
+
+def make_seed(seed, work):
+    """initdb, the zabbix database with the shipped schema, stopped and archived as seed."""
+    data = os.path.join(work, "seed")
+    os.makedirs(data)
+    shutil.chown(data, "postgres", "postgres")
+    postgres(f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "-N")
+    port = free_port()
+    pg_ctl(data, port, "start")
+    try:
+        psql = ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-q",
+                "-v", "ON_ERROR_STOP=1"]
+        subprocess.run(psql + ["-c", "CREATE DATABASE zabbix"], check=True, capture_output=True)
+        sql = b"".join(gzip.open(os.path.join(SCHEMA, f)).read() for f in SCHEMA_FILES)
+        subprocess.run(psql + ["-d", "zabbix"], input=sql, check=True, capture_output=True)
+        # Planner statistics in the seed: without them the frontend's first host.create met
+        # a trigger-dependency query planned on empty statistics (minutes at 100% CPU) unless
+        # autovacuum happened to analyze first.
+        subprocess.run(psql + ["-d", "zabbix", "-c", "VACUUM ANALYZE"], check=True,
+                       capture_output=True)
+    finally:
+        pg_ctl(data, port, "stop")
+    os.makedirs(SEED_CACHE, exist_ok=True)
+    partial = f"{seed}.{os.getpid()}.tmp"
+    subprocess.run(["tar", "-C", work, "-cf", partial, "--exclude=seed/log", "seed"], check=True)
+    os.replace(partial, seed)
+    shutil.rmtree(data)
 
 
 def wait(predicate, timeout, what):
@@ -85,22 +149,16 @@ class ZabbixLab:
 
     # --- daemons ---------------------------------------------------------------------------
     def _postgres(self):
-        os.makedirs(self.pg_data)
-        shutil.chown(self.pg_data, "postgres", "postgres")
-        run = lambda *cmd, **kw: subprocess.run(["runuser", "-u", "postgres", "--", *cmd],
-                                                check=True, capture_output=True, **kw)
-        run(f"{PG_BIN}/initdb", "-D", self.pg_data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        run(f"{PG_BIN}/pg_ctl", "-D", self.pg_data, "-w", "-l", os.path.join(self.pg_data, "log"),
-            "-o", f"-c listen_addresses=127.0.0.1 -p {self.pg_port} -c fsync=off "
-                  f"-c synchronous_commit=off -c full_page_writes=off "
-                  f"-c unix_socket_directories={self.pg_data}", "start")
+        """A private cluster from a seed: the data directory right after initdb and the shipped
+        schema is cached (REPO/.build/zabbix-db, keyed by the PostgreSQL version and the schema
+        files), because loading data.sql takes minutes on a loaded machine and a copy seconds."""
+        seed = seed_path()
+        if not os.path.exists(seed):
+            make_seed(seed, self.work)
+        subprocess.run(["tar", "-C", self.work, "-xf", seed], check=True)
+        os.rename(os.path.join(self.work, "seed"), self.pg_data)
+        pg_ctl(self.pg_data, self.pg_port, "start")
         self.pg_started = True
-        psql = ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres", "-q",
-                "-v", "ON_ERROR_STOP=1"]
-        subprocess.run(psql + ["-c", "CREATE DATABASE zabbix"], check=True, capture_output=True)
-        sql = b"".join(gzip.open(os.path.join(SCHEMA, f)).read()
-                       for f in ("schema.sql.gz", "images.sql.gz", "data.sql.gz"))
-        subprocess.run(psql + ["-d", "zabbix"], input=sql, check=True, capture_output=True)
 
     def _server(self):
         conf = os.path.join(self.work, "zabbix_server.conf")
@@ -235,6 +293,31 @@ http {{
         self.procs.append(p)
         return p
 
+    def start_trapd(self, addresses, port, snippet, mibs):
+        """snmptrapd on addresses:port with the shipped snippet, its commented Zabbix lines
+        taken as they are (the official receiver loaded with perl do, SNMPTrapperFile set after
+        it) and pointed at this server's SNMPTrapperFile; CHASSIS-CLUSTER-MIB loaded from mibs,
+        as the README tells users to do."""
+        with open(snippet) as f:
+            text = f.read()
+        load = f'#perl do "{RECEIVER}";'
+        assert load in text, f"{snippet} no longer loads {RECEIVER}"
+        text, n = re.subn(r'^#(perl \$SNMPTrapperFile = )"[^"]*";$',
+                          lambda m: f'{m.group(1)}"{self.trap_file}";', text, flags=re.M)
+        assert n == 1, f"{snippet}: no SNMPTrapperFile line"
+        text = text.replace(load, load[1:])
+        conf = os.path.join(self.work, "snmptrapd.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        log = os.path.join(self.work, "snmptrapd.log")
+        listen = ",".join(f"udp:{a}:{port}" for a in addresses)
+        self.trapd = self._spawn(["snmptrapd", "-f", "-Lf", log, "-C", "-c", conf, "-M",
+                                  f"+{mibs}", "-m", "+CHASSIS-CLUSTER-MIB", "-p",
+                                  os.path.join(self.work, "snmptrapd.pid"), listen])
+        wait(lambda: "NetSNMP" in read(log) or "NET-SNMP version" in read(log), 30,
+             "snmptrapd to start")
+        assert self.trapd.poll() is None, read(log)
+
     # --- API -------------------------------------------------------------------------------
     def call(self, method, params, auth=True):
         body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
@@ -266,6 +349,26 @@ http {{
         return self.call("configuration.import",
                          {"format": "yaml", "rules": rules, "source": source})
 
+    # --- problems and events ---------------------------------------------------------------
+    def problems(self, hostids, **extra):
+        """Open problems of the hosts (problem.get), each with its trigger's description."""
+        found = self.call("problem.get", {"hostids": hostids, "output": "extend",
+                                          "selectSuppressionData": "extend", **extra})
+        return found
+
+    def triggers(self, hostids):
+        """{triggerid: trigger} of the hosts, with value, host and dependency ids."""
+        got = self.call("trigger.get", {
+            "hostids": hostids, "output": ["description", "value", "priority", "manual_close",
+                                           "recovery_mode", "state", "error"],
+            "expandDescription": True, "selectHosts": ["hostid"],
+            "selectDependencies": ["triggerid"]})
+        return {t["triggerid"]: t for t in got}
+
+    def close_problem(self, eventid, message="closed by the test"):
+        return self.call("event.acknowledge", {"eventids": [eventid], "action": 1 | 4,
+                                               "message": message})
+
     def log(self):
         text = ""
         for name in ("zabbix_server.log", "zabbix_server.out"):
@@ -291,5 +394,6 @@ http {{
         if getattr(self, "pg_started", False):
             subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D",
                             self.pg_data, "-m", "immediate", "-w", "stop"], capture_output=True)
+            self.pg_started = False
         if os.environ.get("ZABBIX_KEEP") != "1":
             shutil.rmtree(self.work, ignore_errors=True)

@@ -28,6 +28,7 @@ final class AgentRuntime: Sendable {
   let pings: IPMonitorThread
   let mib: ClusterMIBService
   let dataPlane: RethDataPlane
+  let witness: WitnessClient?
   let sessionSync: SessionSyncController?
   let logger: Logger
 
@@ -56,6 +57,8 @@ final class AgentRuntime: Sendable {
     // leftovers must not make a second owner on the LAN).
     let dataPlane = try RethDataPlane(logger: logger, inputs: inputs, store: store)
     await driver.attach(dataPlane: dataPlane)
+    let witness = try loaded.configuration.witness.map { try WitnessClient(endpoint: $0) }
+    if let witness { await driver.attach(witness: witness) }
     // Attached before the start too: the first batch may already ask for a resync.
     let sessionSync = try loaded.configuration.sessionSync.map {
       try SessionSyncController(configuration: $0, logger: logger)
@@ -78,7 +81,8 @@ final class AgentRuntime: Sendable {
     return AgentRuntime(
       driver: driver, inputs: inputs, store: store, events: events, heartbeatLoop: heartbeatLoop,
       controlLoop: controlLoop, transport: transport, control: control, interfaces: interfaces,
-      pings: pings, mib: mib, dataPlane: dataPlane, sessionSync: sessionSync, logger: logger)
+      pings: pings, mib: mib, dataPlane: dataPlane, witness: witness, sessionSync: sessionSync,
+      logger: logger)
   }
 
   private init(
@@ -86,9 +90,11 @@ final class AgentRuntime: Sendable {
     heartbeatLoop: MultiThreadedEventLoopGroup, controlLoop: MultiThreadedEventLoopGroup,
     transport: HeartbeatTransport, control: ControlSocketServer,
     interfaces: InterfaceMonitorThread, pings: IPMonitorThread, mib: ClusterMIBService,
-    dataPlane: RethDataPlane, sessionSync: SessionSyncController?, logger: Logger
+    dataPlane: RethDataPlane, witness: WitnessClient?, sessionSync: SessionSyncController?,
+    logger: Logger
   ) {
     self.dataPlane = dataPlane
+    self.witness = witness
     self.sessionSync = sessionSync
     self.mib = mib
     self.driver = driver
@@ -113,6 +119,12 @@ final class AgentRuntime: Sendable {
     ]
     if let sessionSync {
       services.append(.init(service: SessionSyncService(controller: sessionSync, inputs: inputs)))
+    }
+    // The witness client stops after the heartbeats, so the last request says "primary of
+    // nothing" when the agent gives its RGs up on the way out.
+    if let witness {
+      services.append(
+        .init(service: WitnessClientService(client: witness, inputs: inputs, logger: logger)))
     }
     return services + [
       .init(service: HeartbeatService(driver: driver, inputs: inputs, transport: transport)),

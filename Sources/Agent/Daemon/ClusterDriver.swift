@@ -12,6 +12,8 @@ actor ClusterDriver {
   private var machine: ClusterStateMachine
   private var loaded: LoadedConfiguration
   private var codec: HeartbeatCodec
+  private var witnessCodec: WitnessCodec
+  private var witnessClient: WitnessClient?
   private let clock = ContinuousClock()
   private let startedAt: ContinuousClock.Instant
   private let startedAtWallClock: Int64
@@ -33,6 +35,7 @@ actor ClusterDriver {
       configuration: loaded.configuration, localNode: loaded.localNode, bootEpoch: bootEpoch,
       configDigest: loaded.digest, nonceSeed: UInt64.random(in: .min ... .max))
     self.codec = HeartbeatCodec(key: loaded.key, previousKey: loaded.previousKey)
+    self.witnessCodec = WitnessCodec(key: loaded.key)
     self.startedAt = clock.now
     self.startedAtWallClock = WallClock.nowMilliseconds()
     self.store = store
@@ -54,6 +57,10 @@ actor ClusterDriver {
 
   func attach(dataPlane: any DataPlaneExecutor) {
     self.dataPlane = dataPlane
+  }
+
+  func attach(witness client: WitnessClient) {
+    self.witnessClient = client
   }
 
   func attach(sessionSync: any SessionSyncExecutor) {
@@ -91,6 +98,22 @@ actor ClusterDriver {
       apply(
         machine.datagramRejected(
           link: link, source: source, reason: error.description, now: time))
+    }
+  }
+
+  /// An answer on the witness socket: only the witness's own address and port count.
+  func witnessDatagram(_ bytes: [UInt8], source: String, fromWitness: Bool) {
+    let time = now
+    guard fromWitness else {
+      apply(machine.witnessDatagramRejected(reason: "datagram from \(source)", now: time))
+      return
+    }
+    do {
+      let reply = try witnessCodec.decodeReply(
+        bytes, expectedClusterID: UInt8(clamping: loaded.configuration.clusterID))
+      apply(machine.witnessReplyReceived(reply, now: time))
+    } catch {
+      apply(machine.witnessDatagramRejected(reason: error.description, now: time))
     }
   }
 
@@ -144,6 +167,7 @@ actor ClusterDriver {
   func reload(_ new: LoadedConfiguration) {
     loaded = new
     codec = HeartbeatCodec(key: new.key, previousKey: new.previousKey)
+    witnessCodec = WitnessCodec(key: new.key)
     apply(machine.reconfigure(new.configuration, digest: new.digest, now: now))
   }
 
@@ -163,12 +187,14 @@ actor ClusterDriver {
       switch action {
       case .sendHeartbeat(let message):
         guard let transport else { continue }
-        var heartbeat = message
-        heartbeat.link = .control
-        transport.send(codec.encode(heartbeat), on: .control)
-        var probe = message
-        probe.link = .fabric
-        transport.send(codec.encode(probe), on: .fabric)
+        // The same content on every link, each copy saying which link it was sent on.
+        for link in transport.links {
+          var copy = message
+          copy.link = link
+          transport.send(codec.encode(copy), on: link)
+        }
+      case .sendWitnessRequest(let request):
+        witnessClient?.send(witnessCodec.encode(request))
       case .dataPlane(let action):
         dataPlane?.execute(action)
       case .sessionSync(let action):

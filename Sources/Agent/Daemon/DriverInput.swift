@@ -8,6 +8,8 @@ enum DriverInput: Sendable {
   case interface(String, LinkState)
   /// Everything one wake-up of the ping thread learned.
   case pings([PingResult])
+  /// A datagram on the witness socket; `fromWitness`: from the witness's address and port.
+  case witnessDatagram([UInt8], source: String, fromWitness: Bool)
   /// A poll of conntrackd's counters (session sync).
   case sessionSync(SessionSyncReport)
   /// The data plane put back what someone else took from an active reth (see

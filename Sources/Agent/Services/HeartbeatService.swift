@@ -18,6 +18,8 @@ struct HeartbeatService: Service {
           await driver.interfaceChanged(name, state: state)
         case .pings(let results):
           await driver.pingResults(results)
+        case .witnessDatagram(let bytes, let source, let fromWitness):
+          await driver.witnessDatagram(bytes, source: source, fromWitness: fromWitness)
         case .sessionSync(let report):
           await driver.sessionSyncReported(report)
         case .rethRestored(let reth, let link, let addresses, let restores):

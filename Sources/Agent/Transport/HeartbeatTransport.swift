@@ -2,13 +2,17 @@ import Cluster
 import NIOCore
 import NIOPosix
 
-/// UDP sockets for heartbeats (control link) and probes (fabric link), DESIGN §4: NIO channels
-/// receive on the configured ports; `UDPSender`s send (see there for why not NIO).
+/// UDP sockets for heartbeats (control link) and probes (fabric link), DESIGN §4, and the LAN
+/// heartbeat when both nodes have a `lan-address` (DESIGN §12): NIO channels receive on the
+/// configured ports; `UDPSender`s send (see there for why not NIO).
 final class HeartbeatTransport: Sendable {
   private let control: Channel
   private let fabric: Channel
   private let controlSender: UDPSender
   private let fabricSender: UDPSender
+  private let lan: (channel: Channel, sender: UDPSender)?
+  /// The links every heartbeat goes out on.
+  let links: [HeartbeatMessage.Link]
 
   struct Failure: Error, CustomStringConvertible {
     var description: String
@@ -64,30 +68,49 @@ final class HeartbeatTransport: Sendable {
     }
     let control = try await bind(controlLocal, link: .control)
     let fabric = try await bind(fabricLocal, link: .fabric)
+    var lan: (Channel, UDPSender)?
+    if configuration.hasLANHeartbeat, let local = nodes[localNode].lanAddress,
+      let remote = nodes[peer].lanAddress
+    {
+      let sender = try UDPSender(
+        localAddress: local, peerAddress: remote, peerPort: configuration.lanPort)
+      let lanLocal = try address(local, configuration.lanPort, "lan-address")
+      lan = (try await bind(lanLocal, link: .lan), sender)
+    }
     return HeartbeatTransport(
-      control: control, fabric: fabric, controlSender: controlSender, fabricSender: fabricSender)
+      control: control, fabric: fabric, controlSender: controlSender, fabricSender: fabricSender,
+      lan: lan)
   }
 
   private init(
-    control: Channel, fabric: Channel, controlSender: UDPSender, fabricSender: UDPSender
+    control: Channel, fabric: Channel, controlSender: UDPSender, fabricSender: UDPSender,
+    lan: (channel: Channel, sender: UDPSender)?
   ) {
     self.control = control
     self.fabric = fabric
     self.controlSender = controlSender
     self.fabricSender = fabricSender
+    self.lan = lan
+    self.links = lan == nil ? [.control, .fabric] : [.control, .fabric, .lan]
   }
 
   /// A down link makes sends fail (ENETUNREACH…): that is not an error here, the missing
   /// heartbeats are what the peer measures.
   func send(_ bytes: [UInt8], on link: HeartbeatMessage.Link) {
-    (link == .control ? controlSender : fabricSender).send(bytes)
+    switch link {
+    case .control: controlSender.send(bytes)
+    case .fabric: fabricSender.send(bytes)
+    case .lan: lan?.sender.send(bytes)
+    }
   }
 
   func close() async {
     try? await control.close()
     try? await fabric.close()
+    try? await lan?.channel.close()
     controlSender.close()
     fabricSender.close()
+    lan?.sender.close()
   }
 }
 

@@ -7,7 +7,8 @@
 /// when the control link is cut; an HA agent must keep sending into a dead link and carry on
 /// when it heals. Sending from a separate socket also keeps ICMP errors away from the receiver.
 final class UDPSender: Sendable {
-  private let fd: Int32
+  /// Also read by the witness client, which receives its answers on the same socket.
+  let fd: Int32
   private let peer: sockaddr_storage
   private let peerLength: socklen_t
 

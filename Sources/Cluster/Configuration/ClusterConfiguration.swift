@@ -22,6 +22,10 @@ public struct ClusterConfiguration: Sendable, Equatable {
   public var nodes: [NodeEndpoints] = [NodeEndpoints(), NodeEndpoints()]
   public var controlPort: Int = 7_400
   public var fabricPort: Int = 7_401
+  /// UDP port of the LAN heartbeat (`set chassis cluster lan-port`, DESIGN §12).
+  public var lanPort: Int = 7_403
+  /// `set chassis cluster witness address A port P`: nil without a witness (SRX behaviour).
+  public var witness: WitnessEndpoint?
   public var authenticationKeyFile: String?
   /// Also accepted, never sent: the key the peer may still use while the pair is rekeyed.
   public var previousAuthenticationKeyFile: String?
@@ -145,8 +149,13 @@ public struct RedundantEthernet: Sendable, Equatable {
 public struct NodeEndpoints: Sendable, Equatable {
   public var controlAddress: String?
   public var fabricAddress: String?
-  public init(controlAddress: String? = nil, fabricAddress: String? = nil) {
+  /// The node's own address on a reth network, for the LAN heartbeat (DESIGN §12).
+  public var lanAddress: String?
+  public init(
+    controlAddress: String? = nil, fabricAddress: String? = nil, lanAddress: String? = nil
+  ) {
     self.controlAddress = controlAddress
     self.fabricAddress = fabricAddress
+    self.lanAddress = lanAddress
   }
 }

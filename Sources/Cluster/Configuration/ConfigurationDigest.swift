@@ -65,6 +65,10 @@ public enum ConfigurationDigest {
         lines.append("set interfaces fab\(node) fabric-options member-interfaces \(member)")
       }
     }
+    // Only when set, so that clusters without a witness keep their digest.
+    if let witness = c.witness {
+      lines.append("\(p) witness address \(witness.address) port \(witness.port)")
+    }
     if let sync = c.sessionSync {
       // Session sync changes the election (CS); the conntrackd file's path is host-local.
       lines.append("\(p) session-sync commit-timeout \(sync.commitTimeoutMilliseconds)")

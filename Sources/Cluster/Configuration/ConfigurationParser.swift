@@ -129,6 +129,7 @@ public struct ConfigurationParser {
       configuration.controlPort = try c.integer("control-port", 1...65535)
     case "fabric-port":
       configuration.fabricPort = try c.integer("fabric-port", 1...65535)
+    case "lan-port", "witness": try splitBrainPrevention(key, &c)
     case "authentication-key-file":
       configuration.authenticationKeyFile = try c.path("authentication-key-file")
       authenticationOrigins[key.text] = (c.line, key.column)
@@ -179,8 +180,10 @@ public struct ConfigurationParser {
 
   private mutating func node(_ c: inout StatementCursor) throws(StatementError) {
     let id = try c.integer("node", 0...1)
-    let key = try c.word("'control-address' or 'fabric-address'")
+    let key = try c.word("'control-address', 'fabric-address' or 'lan-address'")
     switch key.text {
+    case "lan-address":
+      configuration.nodes[id].lanAddress = try c.address("lan-address")
     case "control-address":
       configuration.nodes[id].controlAddress = try c.address("control-address")
     case "fabric-address":
@@ -188,7 +191,9 @@ public struct ConfigurationParser {
     default:
       throw StatementError(
         column: key.column,
-        message: "unknown node statement '\(key.text)': expected control-address or fabric-address")
+        message:
+          "unknown node statement '\(key.text)': expected control-address, fabric-address "
+          + "or lan-address")
     }
   }
 
@@ -524,6 +529,7 @@ public struct ConfigurationParser {
       }
     }
     checkRethAddresses()
+    checkSplitBrainPrevention(end: end)
     checkSessionSync()
     checkAuthentication()
     let hasErrors = diagnostics.contains { $0.severity == .error }

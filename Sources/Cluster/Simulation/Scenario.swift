@@ -23,6 +23,12 @@ public enum ScenarioCommand: Sendable, Equatable {
   case failoverReset(group: Int)
   case clearFailoverCount
   case status
+  /// The witness (DESIGN §12): `crash witness`, `boot witness`, and its path from one node or
+  /// both (`cut witness-link [node0|node1]`).
+  case crashWitness
+  case bootWitness
+  case cutWitness(node: Int?)
+  case healWitness(node: Int?)
 }
 
 public enum ScenarioParser {
@@ -126,8 +132,12 @@ public enum ScenarioParser {
   ) throws(StatementError) -> ScenarioCommand {
     let verb = try c.word("an event (boot, crash, link, ip, cut, heal, failover, clear, status)")
     switch verb.text {
-    case "boot": return .boot(node: try node(&c))
-    case "crash": return .crash(node: try node(&c))
+    case "boot", "crash":
+      if c.peek?.text == "witness" {
+        c.advance()
+        return verb.text == "boot" ? .bootWitness : .crashWitness
+      }
+      return verb.text == "boot" ? .boot(node: try node(&c)) : .crash(node: try node(&c))
     case "link":
       let direction = try c.word("'down' or 'up'")
       guard direction.text == "down" || direction.text == "up" else {
@@ -158,15 +168,21 @@ public enum ScenarioParser {
       }
       return .ip(node: n, address: address, reachable: direction.text == "reachable")
     case "cut", "heal":
-      let which = try c.word("'control-link' or 'fabric-link'")
+      let which = try c.word("'control-link', 'fabric-link', 'lan-link' or 'witness-link'")
       let link: HeartbeatMessage.Link
       switch which.text {
       case "control-link": link = .control
       case "fabric-link": link = .fabric
+      case "lan-link": link = .lan
+      case "witness-link":
+        let n: Int? = c.isAtEnd ? nil : try node(&c)
+        return verb.text == "cut" ? .cutWitness(node: n) : .healWitness(node: n)
       default:
         throw StatementError(
           column: which.column,
-          message: "expected 'control-link' or 'fabric-link', got '\(which.text)'")
+          message:
+            "expected 'control-link', 'fabric-link', 'lan-link' or 'witness-link', "
+            + "got '\(which.text)'")
       }
       return verb.text == "cut" ? .cut(link) : .heal(link)
     case "failover":

@@ -1,5 +1,6 @@
 /// A deterministic discrete-event simulation of two nodes, each running the real state machine,
-/// joined by simulated control and fabric links (DESIGN §2: the same core, a virtual clock).
+/// joined by simulated control and fabric links (DESIGN §2: the same core, a virtual clock),
+/// and the LAN heartbeat and the witness's `WitnessArbiter` when configured (DESIGN §12).
 public struct Simulator {
   public enum Output: Sendable, Equatable {
     case transition(time: ClusterTime, node: Int, change: GroupStateChange)
@@ -8,6 +9,8 @@ public struct Simulator {
     case refused(time: ClusterTime, node: Int, message: String)
     /// What the node's data-plane service would do to the kernel.
     case dataPlane(time: ClusterTime, node: Int, action: DataPlaneAction)
+    /// A decision of the witness.
+    case witness(time: ClusterTime, event: WitnessArbiter.Event)
     /// What the node's session-sync service would tell conntrackd.
     case sessionSync(time: ClusterTime, node: Int, action: SessionSyncAction)
   }
@@ -23,6 +26,8 @@ public struct Simulator {
     case deliver(to: Int, message: HeartbeatMessage, epoch: UInt64)
     case wake(node: Int, generation: Int)
     case ping(node: Int, address: String, epoch: UInt64)
+    case toWitness(WitnessRequest, from: Int)
+    case fromWitness(WitnessReply, to: Int, epoch: UInt64)
     case bulkSync(node: Int, epoch: UInt64)
   }
 
@@ -50,6 +55,10 @@ public struct Simulator {
   private var order = 0
   private var nodes = [Node(), Node()]
   private var cut: Set<HeartbeatMessage.Link> = []
+  /// The running witness (nil: none configured, or crashed) and the nodes cut off from it.
+  private var arbiter: WitnessArbiter?
+  private var witnessBoots = 0
+  private var witnessCut: Set<Int> = []
   private var outputs: [Output] = []
   private var now = ClusterTime.zero
 
@@ -58,6 +67,10 @@ public struct Simulator {
     self.configurations = [configuration, configuration]
     let digest = ConfigurationDigest.digest(of: configuration)
     self.digests = [digest, digest]
+    if configuration.witness != nil {
+      // Running long before the scenario starts, so its start-up grace is over.
+      arbiter = WitnessArbiter(startedAt: .milliseconds(-3_600_000), nonceSeed: 1 << 40)
+    }
   }
 
   /// What an observer sees after every simulated instant: both nodes' RG states (nil for a
@@ -66,6 +79,8 @@ public struct Simulator {
     public var time: ClusterTime
     public var states: [[Int: RedundancyGroupState]?]
     public var cut: Set<HeartbeatMessage.Link>
+    /// Per node: the witness runs and the node's path to it is intact.
+    public var witnessReachable: [Bool]
   }
 
   /// Runs every step and the traffic between them; stops at the last step's time.
@@ -116,6 +131,21 @@ public struct Simulator {
         guard let machine = nodes[node].machine, machine.bootEpoch == epoch else { continue }
         if cut.contains(message.link) { continue }
         handle(node) { $0.messageReceived(message, now: $1) }
+      case .toWitness(let request, let node):
+        guard !witnessCut.contains(node), var witness = arbiter else { continue }
+        let decision = witness.requestReceived(request, keyIndex: 0, now: now)
+        arbiter = witness
+        for event in decision.events { outputs.append(.witness(time: now, event: event)) }
+        if let reply = decision.reply {
+          schedule(
+            at: now + Self.linkLatency,
+            .fromWitness(reply, to: node, epoch: request.bootEpoch))
+        }
+      case .fromWitness(let reply, let node, let epoch):
+        guard let machine = nodes[node].machine, machine.bootEpoch == epoch,
+          !witnessCut.contains(node)
+        else { continue }
+        handle(node) { $0.witnessReplyReceived(reply, now: $1) }
       case .wake(let node, let generation):
         guard nodes[node].wakeGeneration == generation, nodes[node].machine != nil else { continue }
         handle(node) { $0.tick(now: $1) }
@@ -143,7 +173,8 @@ public struct Simulator {
                   $0[$1.id] = $1.nodes[m.localNode].status
                 }
               }
-            }, cut: cut))
+            }, cut: cut,
+            witnessReachable: (0...1).map { arbiter != nil && !witnessCut.contains($0) }))
       }
     }
   }
@@ -193,6 +224,16 @@ public struct Simulator {
     case .clearFailoverCount:
       guard let node = operatorNode() else { return }
       handle(node) { $0.clearFailoverCount(requestedBy: 0, now: $1) }
+    case .crashWitness:
+      arbiter = nil
+    case .bootWitness:
+      guard arbiter == nil, configuration.witness != nil else { return }
+      witnessBoots += 1
+      arbiter = WitnessArbiter(startedAt: now, nonceSeed: UInt64(witnessBoots + 1) << 40)
+    case .cutWitness(let node):
+      witnessCut.formUnion(node.map { [$0] } ?? [0, 1])
+    case .healWitness(let node):
+      witnessCut.subtract(node.map { [$0] } ?? [0, 1])
     case .status:
       for node in 0...1 {
         outputs.append(
@@ -248,7 +289,9 @@ public struct Simulator {
       case .sendHeartbeat(let message):
         let peer = 1 - node
         guard let epoch = nodes[peer].machine?.bootEpoch else { continue }
-        for link in [HeartbeatMessage.Link.control, .fabric] where !cut.contains(link) {
+        let links: [HeartbeatMessage.Link] =
+          configurations[node].hasLANHeartbeat ? [.control, .fabric, .lan] : [.control, .fabric]
+        for link in links where !cut.contains(link) {
           var copy = message
           copy.link = link
           schedule(at: now + Self.linkLatency, .deliver(to: peer, message: copy, epoch: epoch))
@@ -259,6 +302,9 @@ public struct Simulator {
         outputs.append(.event(time: now, node: node, event: event))
       case .dataPlane(let action):
         outputs.append(.dataPlane(time: now, node: node, action: action))
+      case .sendWitnessRequest(let request):
+        guard !witnessCut.contains(node) else { continue }
+        schedule(at: now + Self.linkLatency, .toWitness(request, from: node))
       case .sessionSync(let action):
         outputs.append(.sessionSync(time: now, node: node, action: action))
         if case .standBy = action, let epoch = nodes[node].machine?.bootEpoch {

@@ -8,6 +8,8 @@ public enum ClusterAction: Sendable, Equatable {
   case emit(ClusterEvent)
   /// Bring a reth to this node's role in its RG (DESIGN §10); first in its batch.
   case dataPlane(DataPlaneAction)
+  /// Send this request to the witness (DESIGN §12).
+  case sendWitnessRequest(WitnessRequest)
   /// Tell conntrackd what the new role needs (DESIGN §11); a commit comes before the batch's
   /// data-plane actions, the rest after them.
   case sessionSync(SessionSyncAction)

@@ -20,6 +20,10 @@ public enum ClusterEvent: Sendable, Equatable {
   case failoverCountCleared(requestedBy: Int?)
   case preemptLimitReached(group: Int, limit: Int, periodSeconds: Int)
   case datagramRejected(link: HeartbeatMessage.Link, source: String, reason: String)
+  /// The LAN heartbeat path (DESIGN §12).
+  case lanLinkDown(missedHeartbeats: Int, lastHeartbeatAgeMilliseconds: Int64?)
+  case lanLinkUp
+  case witness(WitnessEvent)
   case sessionSync(SessionSyncEvent)
   /// A reth came up (this node holds it) or went down here (DESIGN §10).
   case rethStatusChanged(RethStatusChange)
@@ -48,6 +52,9 @@ public enum ClusterEvent: Sendable, Equatable {
     case .failoverCountCleared: "failover-count-cleared"
     case .preemptLimitReached: "preempt-limit-reached"
     case .datagramRejected: "datagram-rejected"
+    case .lanLinkDown: "lan-link-down"
+    case .lanLinkUp: "lan-link-up"
+    case .witness(let w): w.name
     case .sessionSync(let e): e.name
     case .rethStatusChanged: "reth-status-change"
     case .rethRestored: "reth-restored"
@@ -87,6 +94,9 @@ public enum ClusterEvent: Sendable, Equatable {
       "rg\(group) preempt stopped: \(limit) preemptive failovers within \(period) s"
     case .datagramRejected(let link, let source, let reason):
       "\(link) datagram from \(source) rejected: \(reason)"
+    case .lanLinkDown(let missed, _): "lan link down (\(missed) heartbeats missed)"
+    case .lanLinkUp: "lan link up"
+    case .witness(let w): w.summary
     case .sessionSync(let e): e.summary
     case .rethStatusChanged(let c):
       "\(c.reth) (rg\(c.group)) " + (c.active ? "up on this node" : "down on this node")
@@ -181,7 +191,9 @@ public struct SplitBrainResolution: Sendable, Equatable {
 extension ClusterEvent {
   /// A datagram the agent refused: a record at a bounded rate, nothing else.
   public var isRejection: Bool {
-    if case .datagramRejected = self { return true }
-    return false
+    switch self {
+    case .datagramRejected, .witness(.rejected): true
+    default: false
+    }
   }
 }

@@ -8,6 +8,7 @@ extension ClusterStateMachine {
       healthCache = healths
     }
     evaluateLinks(now: now)
+    evaluateWitness(now: now)
     // Roles feed back into node conditions (RG0 primary decides who goes ineligible), so settle.
     for _ in 0..<4 {
       let before = groupIDs.map { groups[$0]?.state }
@@ -35,7 +36,9 @@ extension ClusterStateMachine {
     if peerStatus == .up {
       if control.status == .up { deadlines.append(control.lastReceivedAt.map { $0 + timeout }) }
       if fabric.status == .up { deadlines.append(fabric.lastReceivedAt.map { $0 + timeout }) }
+      if lan.status == .up { deadlines.append(lan.lastReceivedAt.map { $0 + timeout }) }
     }
+    deadlines += witnessDeadlines
     if let bootedAt, groupIDs.contains(where: { groups[$0]?.state == .hold }) {
       deadlines.append(bootedAt + configuration.bootHoldTime)
     }
@@ -64,23 +67,55 @@ extension ClusterStateMachine {
     let timeout = configuration.linkFailureTimeout
     let controlSilent = control.lastReceivedAt.map { now - $0 >= timeout } ?? true
     let fabricSilent = fabric.lastReceivedAt.map { now - $0 >= timeout } ?? true
+    let lanConfigured = configuration.hasLANHeartbeat
+    let lanSilent = !lanConfigured || (lan.lastReceivedAt.map { now - $0 >= timeout } ?? true)
     let interval = configuration.heartbeatIntervalMilliseconds
-    if controlSilent && fabricSilent {
-      let last = [control.lastReceivedAt, fabric.lastReceivedAt].compactMap { $0 }.max()
+    // The LAN heartbeat proves the peer alive: with it, control and fabric fail as links.
+    let lanProvesControl =
+      lanConfigured
+      && Self.keepsArriving(
+        lan, beyond: control, now: now, interval: configuration.heartbeatInterval)
+    let lanProvesFabric =
+      lanConfigured
+      && Self.keepsArriving(
+        lan, beyond: fabric, now: now, interval: configuration.heartbeatInterval)
+    if controlSilent && fabricSilent && lanSilent {
+      let last = [control.lastReceivedAt, fabric.lastReceivedAt, lan.lastReceivedAt]
+        .compactMap { $0 }.max()
       peerStatus = .lost
       peer = nil
       peerLeaving = false
       // A new session: messages withheld or recorded in this one no longer make the peer up.
       challenge.renew()
-      control.status = .down
-      control.goodSinceDown = 0
-      fabric.status = .down
-      fabric.goodSinceDown = 0
+      for link in [HeartbeatMessage.Link.control, .fabric, .lan] {
+        var tracker = self.tracker(link)
+        tracker.status = .down
+        tracker.goodSinceDown = 0
+        setTracker(link, tracker)
+      }
       actions.append(
         .emit(.peerLost(lastMessageAgeMilliseconds: last.map { (now - $0).millisecondsClamped })))
-    } else if controlSilent, control.status == .up,
+      return
+    }
+    if lanConfigured, lanSilent, lan.status == .up,
+      Self.keepsArriving(
+        control, beyond: lan, now: now, interval: configuration.heartbeatInterval)
+        || Self.keepsArriving(
+          fabric, beyond: lan, now: now, interval: configuration.heartbeatInterval)
+    {
+      lan.status = .down
+      lan.goodSinceDown = 0
+      let age = lan.lastReceivedAt.map { (now - $0).millisecondsClamped }
+      actions.append(
+        .emit(
+          .lanLinkDown(
+            missedHeartbeats: Self.missed(age: age, interval: interval),
+            lastHeartbeatAgeMilliseconds: age)))
+    }
+    if controlSilent, control.status == .up,
       Self.keepsArriving(
         fabric, beyond: control, now: now, interval: configuration.heartbeatInterval)
+        || lanProvesControl
     {
       // Legitimate control-link failure: probes carry the sequence numbers heartbeats missed.
       control.status = .down
@@ -91,9 +126,11 @@ extension ClusterStateMachine {
           .controlLinkDown(
             missedHeartbeats: Self.missed(age: age, interval: interval),
             lastHeartbeatAgeMilliseconds: age)))
-    } else if fabricSilent, fabric.status == .up,
+    }
+    if fabricSilent, fabric.status == .up,
       Self.keepsArriving(
         control, beyond: fabric, now: now, interval: configuration.heartbeatInterval)
+        || lanProvesFabric
     {
       fabric.status = .down
       fabric.goodSinceDown = 0
@@ -125,14 +162,20 @@ extension ClusterStateMachine {
 
   private mutating func evaluateNodeConditions(now: ClusterTime) {
     let isRG0Primary = groups[0]?.state == .primary
-    if peerStatus == .up, control.status == .down, fabric.status == .up, ineligibleSince == nil,
-      !disabled, !isRG0Primary
+    // With the LAN heartbeat, losing control and fabric together is a control-link failure too.
+    if peerStatus == .up, control.status == .down, fabric.status == .up || lan.status == .up,
+      ineligibleSince == nil, !disabled, !isRG0Primary
     {
       ineligibleSince = now
       setAllGroups(.ineligible, reason: "control link failure", now: now)
     }
     if let since = ineligibleSince {
-      if control.status == .up {
+      if configuration.witness != nil, peerStatus != .up {
+        // The peer went silent on every path after the control link: the witness decides now
+        // who may take over (DESIGN §12), so this node is a candidate again.
+        ineligibleSince = nil
+        setAllGroups(.secondary, reason: "peer lost", now: now)
+      } else if control.status == .up {
         ineligibleSince = nil
         setAllGroups(.secondary, reason: "control link recovered", now: now)
       } else if now >= since + .seconds(configuration.controlLinkFailureTimeoutSeconds) {
@@ -175,6 +218,11 @@ extension ClusterStateMachine {
     switch group.state {
     case .disabled, .ineligible, .lost:
       return
+    case .primary where witnessGiveUpReason(now: now) != nil:
+      // Alone, without the witness's grant: another node may be taking over (DESIGN §12).
+      groups[id]?.lastFailoverAt = now
+      transition(id, to: .secondary, reason: witnessGiveUpReason(now: now) ?? "", now: now)
+      return
     case .hold:
       if peerLeaving && peerStatus == .up {
         transition(id, to: .primary, reason: "peer leaving", now: now)
@@ -187,7 +235,8 @@ extension ClusterStateMachine {
       guard let bootedAt, now >= bootedAt + configuration.bootHoldTime else { return }
       switch peerState {
       case nil:
-        transition(id, to: .primary, reason: "hold timer expired", now: now)
+        guard witnessAllowsTakeover(now: now) else { return }  // wait for the witness's grant
+        transition(id, to: .primary, reason: takeoverReason("hold timer expired"), now: now)
       case .hold?:
         // Both came up within the window: the better candidate takes it, the other waits.
         if me.beats(other) {
@@ -203,7 +252,9 @@ extension ClusterStateMachine {
       evaluatePrimary(id, me: me, other: other, now: now)
     case .secondaryHold, .secondary:
       if peerStatus != .up {
-        transition(id, to: .primary, reason: "peer lost", now: now)
+        if witnessAllowsTakeover(now: now) {
+          transition(id, to: .primary, reason: takeoverReason("peer lost"), now: now)
+        }
         return
       }
       if peerLeaving {
@@ -403,6 +454,7 @@ extension ClusterStateMachine {
   private mutating func announce(now: ClusterTime) {
     let content = announcement()
     let periodic = nextHeartbeatAt.map { now >= $0 } ?? false
+    announceToWitness(now: now, periodic: periodic)
     guard periodic || announceNow || content != lastAnnounced else { return }
     announceNow = false
     if periodic, let next = nextHeartbeatAt {
@@ -414,6 +466,7 @@ extension ClusterStateMachine {
     sequence &+= 1
     control.sent &+= 1
     fabric.sent &+= 1
+    if configuration.hasLANHeartbeat { lan.sent &+= 1 }
     let nonces = challenge.outgoing()
     actions.append(
       .sendHeartbeat(

@@ -3,7 +3,30 @@ extension ClusterStateMachine {
     switch link {
     case .control: control.errors &+= 1
     case .fabric: fabric.errors &+= 1
+    case .lan: lan.errors &+= 1
     }
+  }
+
+  /// The reception bookkeeping of a link.
+  func tracker(_ link: HeartbeatMessage.Link) -> LinkTracker {
+    switch link {
+    case .control: control
+    case .fabric: fabric
+    case .lan: lan
+    }
+  }
+
+  mutating func setTracker(_ link: HeartbeatMessage.Link, _ tracker: LinkTracker) {
+    switch link {
+    case .control: control = tracker
+    case .fabric: fabric = tracker
+    case .lan: lan = tracker
+    }
+  }
+
+  /// The links heartbeats go over: control and fabric, and the LAN when both ends have one.
+  var heartbeatLinks: [HeartbeatMessage.Link] {
+    configuration.hasLANHeartbeat ? [.control, .fabric, .lan] : [.control, .fabric]
   }
 
   /// Returns false when the message was rejected (and counted) before it changed anything.
@@ -50,31 +73,37 @@ extension ClusterStateMachine {
       peerLeaving = false
       control.lastSequence = 0
       fabric.lastSequence = 0
+      lan.lastSequence = 0
       peerEpoch = message.bootEpoch
     }
-    var tracker = message.link == .control ? control : fabric
+    var tracker = self.tracker(message.link)
     tracker.received &+= 1
     tracker.lastReceivedAt = now
-    let isNewest = message.sequence > max(control.lastSequence, fabric.lastSequence) || peer == nil
+    let isNewest =
+      message.sequence > max(control.lastSequence, fabric.lastSequence, lan.lastSequence)
+      || peer == nil
     tracker.lastSequence = max(tracker.lastSequence, message.sequence)
     tracker.goodSinceDown += 1
     let cameUp = tracker.status == .down
     tracker.status = .up
-    if message.link == .control { control = tracker } else { fabric = tracker }
+    setTracker(message.link, tracker)
     if cameUp && peerStatus == .up {
-      actions.append(.emit(message.link == .control ? .controlLinkUp : .fabricLinkUp))
+      switch message.link {
+      case .control: actions.append(.emit(.controlLinkUp))
+      case .fabric: actions.append(.emit(.fabricLinkUp))
+      case .lan: actions.append(.emit(.lanLinkUp))
+      }
     }
     if peerStatus != .up || restarted {
       // Met again after a loss (not a restart of the peer): this node's sessions are stale.
       if peerStatus == .lost && !restarted { beginColdSync(now: now) }
       peerStatus = .up
-      // Links count as up with the peer; the other link proves itself within a timeout.
-      if message.link == .control {
-        fabric.status = .up
-        fabric.lastReceivedAt = fabric.lastReceivedAt.map { max($0, now) } ?? now
-      } else {
-        control.status = .up
-        control.lastReceivedAt = control.lastReceivedAt.map { max($0, now) } ?? now
+      // Links count as up with the peer; the others prove themselves within a timeout.
+      for link in heartbeatLinks where link != message.link {
+        var other = self.tracker(link)
+        other.status = .up
+        other.lastReceivedAt = other.lastReceivedAt.map { max($0, now) } ?? now
+        setTracker(link, other)
       }
       announceNow = true
       actions.append(.emit(.peerFound(restarted: restarted)))

@@ -23,10 +23,12 @@ extension ClusterStateMachine {
           preempt: group.configuration.preempt != nil, manualTarget: group.manual.target,
           history: group.history, peerLastChange: peerStateChangedAt[id]))
     }
+    let lanConfigured = configuration.hasLANHeartbeat
     let status = ClusterStatus(
       clusterId: configuration.clusterID, localNode: localNode, peer: peerStatus,
-      controlLink: control.status, fabricLink: fabric.status, redundancyGroups: statusGroups)
-    return ClusterSnapshot(
+      controlLink: control.status, fabricLink: fabric.status,
+      lanLink: lanConfigured ? lan.status : nil, redundancyGroups: statusGroups)
+    var snapshot = ClusterSnapshot(
       takenAt: now, status: status, groups: details, interfaceMonitors: interfaceMonitorRows(),
       ipMonitors: ipMonitorRows(), redundantEthernets: rethRows(),
       statistics: LinkStatistics(
@@ -37,6 +39,13 @@ extension ClusterStateMachine {
       splitBrain: SplitBrainStatus(
         active: splitBrainGroups.sorted(), count: splitBrainCount, lastDetectedAt: lastSplitBrainAt),
       configMismatch: configMismatch, authenticated: !configuration.authenticationDisabled)
+    if lanConfigured {
+      snapshot.statistics.lanHeartbeatsSent = lan.sent
+      snapshot.statistics.lanHeartbeatsReceived = lan.received
+      snapshot.statistics.lanHeartbeatErrors = lan.errors
+    }
+    snapshot.witness = witnessStatus(now: now)
+    return snapshot
   }
 
   /// Convenience for tests and the simulation.

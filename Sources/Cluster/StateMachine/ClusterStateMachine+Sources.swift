@@ -1,12 +1,10 @@
 extension ClusterStateMachine {
   /// Whether `source` is the peer's configured address for `link`: its control-address for
-  /// heartbeats, its fabric-address for probes (DESIGN §4). Compared as addresses, so any
-  /// spelling of the same IPv6 address matches.
+  /// heartbeats, its fabric-address for probes (DESIGN §4), its lan-address for the LAN
+  /// heartbeat (DESIGN §12). Compared as addresses, so any spelling of the same IPv6 address
+  /// matches.
   public func isPeerAddress(_ source: String, for link: HeartbeatMessage.Link) -> Bool {
-    let peer = configuration.nodes[peerNode]
-    guard let expected = link == .control ? peer.controlAddress : peer.fabricAddress else {
-      return false
-    }
+    guard let expected = peerAddress(for: link) else { return false }
     let a = InetAddressText.parse(expected)
     let b = InetAddressText.parse(source)
     return !a.octets.isEmpty && a.type == b.type && a.octets == b.octets
@@ -20,11 +18,20 @@ extension ClusterStateMachine {
     switch link {
     case .control: control.sourceRejected &+= 1
     case .fabric: fabric.sourceRejected &+= 1
+    case .lan: lan.sourceRejected &+= 1
     }
-    let peer = configuration.nodes[peerNode]
-    let expected = (link == .control ? peer.controlAddress : peer.fabricAddress) ?? "none"
+    let expected = peerAddress(for: link) ?? "none"
     return datagramRejected(
       link: link, source: source, reason: "not from the peer's \(link) address \(expected)",
       now: now)
+  }
+
+  private func peerAddress(for link: HeartbeatMessage.Link) -> String? {
+    let peer = configuration.nodes[peerNode]
+    switch link {
+    case .control: return peer.controlAddress
+    case .fabric: return peer.fabricAddress
+    case .lan: return peer.lanAddress
+    }
   }
 }

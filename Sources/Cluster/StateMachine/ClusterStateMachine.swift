@@ -29,6 +29,11 @@ public struct ClusterStateMachine: Sendable {
   var peerStatus: PeerStatus = .unknown
   var control = LinkTracker()
   var fabric = LinkTracker()
+  /// The LAN heartbeat (DESIGN §12): proves the peer alive, decides nothing else.
+  var lan = LinkTracker()
+  /// The witness protocol's state (DESIGN §12); idle without a witness.
+  var witness = WitnessRuntime()
+  var announceWitnessNow = false
   var replay = ReplayGuard()
   /// Our nonce and the peer's, for the freshness rule (a peer is up only in a message that
   /// echoes our current nonce).

@@ -12,6 +12,8 @@ public struct ClusterSnapshot: Sendable, Equatable {
   public var configMismatch: Bool
   /// False with `set chassis cluster authentication none`.
   public var authenticated = true
+  /// nil without a witness configured (DESIGN §12).
+  public var witness: WitnessStatus? = nil
 }
 
 /// `show chassis cluster status` as data (the schema `simulate --json` prints).
@@ -21,6 +23,8 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
   public var peer: PeerStatus
   public var controlLink: ClusterLinkStatus
   public var fabricLink: ClusterLinkStatus
+  /// nil without `lan-address` on both nodes (left out of the JSON).
+  public var lanLink: ClusterLinkStatus? = nil
   public var redundancyGroups: [RedundancyGroupStatus]
 }
 
@@ -219,6 +223,10 @@ public struct LinkStatistics: Sendable, Equatable, Codable {
   /// conntrackd's sync (`show chassis cluster data-plane statistics`); nil without
   /// `session-sync`.
   public var sessionSync: SessionSyncStatistics? = nil
+  /// The LAN heartbeat's counters; nil (left out of the JSON) without one.
+  public var lanHeartbeatsSent: UInt64? = nil
+  public var lanHeartbeatsReceived: UInt64? = nil
+  public var lanHeartbeatErrors: UInt64? = nil
 }
 
 public struct SplitBrainStatus: Sendable, Equatable {

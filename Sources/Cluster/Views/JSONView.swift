@@ -40,6 +40,11 @@ public enum JSONView {
         EventLine(
           t_ms: time.milliseconds, type: "data-plane", node: node, event: action.kind,
           text: action.description))
+    case .witness(let time, let event):
+      return encode(
+        EventLine(
+          t_ms: time.milliseconds, type: "witness", node: event.node, event: event.name,
+          text: event.description))
     case .sessionSync(let time, let node, let action):
       return encode(
         EventLine(
@@ -88,6 +93,8 @@ extension Simulator.Output {
       return "@\(time) node\(node) request refused: \(message)"
     case .dataPlane(let time, let node, let action):
       return "@\(time) node\(node) data plane: \(action)"
+    case .witness(let time, let event):
+      return "@\(time) witness: \(event)"
     case .sessionSync(let time, let node, let action):
       return "@\(time) node\(node) session sync: \(action)"
     case .status(let time, let node, let snapshot):

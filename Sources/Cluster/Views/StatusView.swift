@@ -46,11 +46,13 @@ public enum StatusView {
     out += String(repeating: "-", count: 74) + "\n"
     out += "Control link status: \(snapshot.status.controlLink.title)\n"
     out += "Fabric link status: \(snapshot.status.fabricLink.title)\n"
+    if let lan = snapshot.status.lanLink { out += "LAN heartbeat status: \(lan.title)\n" }
     out += "Peer: \(snapshot.status.peer.rawValue)\n"
     out += "Authentication: \(snapshot.authenticated ? "HMAC-SHA256" : "none")\n"
     if !snapshot.authenticated {
       out += "Warning: \(DaemonRequirements.unauthenticatedWarning)\n"
     }
+    if let witness = snapshot.witness { out += witnessLines(witness, time: time) }
     if !snapshot.redundantEthernets.isEmpty {
       out += "\nRedundant Ethernet Information:\n"
       out += "    " + "Name".padded(to: 13) + "Status".padded(to: 12) + "Redundancy-group\n"
@@ -173,7 +175,7 @@ public enum StatusView {
               Probe errors: \(s.probeErrors)
             Probes from other sources: \(s.probeSourceRejected)
 
-      """ + (s.sessionSync.map(SessionSyncView.statistics) ?? "")
+      """ + lanStatistics(s) + (s.sessionSync.map(SessionSyncView.statistics) ?? "")
   }
 }
 

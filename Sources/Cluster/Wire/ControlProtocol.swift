@@ -78,6 +78,9 @@ public struct InformationData: Codable, Sendable, Equatable {
   public var authentication: String
   /// What the operator must know, such as running unauthenticated.
   public var warnings: [String]
+  /// nil without a LAN heartbeat / a witness (DESIGN §12).
+  public var lanLink: ClusterLinkStatus?
+  public var witness: WitnessStatus?
 
   public init(_ s: ClusterSnapshot) {
     authentication = s.authenticated ? "hmac-sha256" : "none"
@@ -86,6 +89,8 @@ public struct InformationData: Codable, Sendable, Equatable {
     peer = s.status.peer
     controlLink = s.status.controlLink
     fabricLink = s.status.fabricLink
+    lanLink = s.status.lanLink
+    witness = s.witness
     splitBrainActive = s.splitBrain.active
     splitBrainCount = s.splitBrain.count
     groups = s.groups.map { g in

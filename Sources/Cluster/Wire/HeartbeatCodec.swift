@@ -249,7 +249,8 @@ public enum HeartbeatKeyError: Error, Sendable, Hashable, CustomStringConvertibl
 }
 
 /// Reads big-endian fields from `bytes[offset..<end]`; every read checks the bounds first.
-private struct ByteReader {
+/// Shared with the witness codec.
+struct ByteReader {
   let bytes: [UInt8]
   private(set) var offset = 0
   /// Lowered to exclude a trailing MAC.
@@ -303,7 +304,7 @@ private struct ByteReader {
 }
 
 extension [UInt8] {
-  fileprivate mutating func appendBigEndian<T: FixedWidthInteger & UnsignedInteger>(_ v: T) {
+  mutating func appendBigEndian<T: FixedWidthInteger & UnsignedInteger>(_ v: T) {
     var shift = T.bitWidth
     while shift > 0 {
       shift -= 8

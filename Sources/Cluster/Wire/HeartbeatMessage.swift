@@ -1,10 +1,19 @@
 /// One heartbeat (control link) or probe (fabric link): what a node announces to its peer
-/// (DESIGN §4). A heartbeat and its probe carry the same sequence number and content.
+/// (DESIGN §4). A heartbeat and its probe carry the same sequence number and content, and so
+/// does the LAN heartbeat (DESIGN §12) when `lan-address` is configured.
 public struct HeartbeatMessage: Sendable, Equatable {
   public enum Link: UInt8, Sendable, Equatable, CustomStringConvertible {
     case control = 1
     case fabric = 2
-    public var description: String { self == .control ? "control" : "fabric" }
+    /// The third path over a reth network: proves the peer alive, carries no cluster job.
+    case lan = 3
+    public var description: String {
+      switch self {
+      case .control: "control"
+      case .fabric: "fabric"
+      case .lan: "lan"
+      }
+    }
   }
 
   public var link: Link

@@ -27,6 +27,7 @@ public struct ReplayGuard: Sendable, Equatable {
   private var epoch: UInt64?
   private var control: UInt64?
   private var fabric: UInt64?
+  private var lan: UInt64?
 
   public init() {}
 
@@ -44,6 +45,7 @@ public struct ReplayGuard: Sendable, Equatable {
     self.epoch = epoch
     control = nil
     fabric = nil
+    lan = nil
     record(sequence, on: link)
     return .newEpoch
   }
@@ -52,10 +54,18 @@ public struct ReplayGuard: Sendable, Equatable {
   public var peerEpoch: UInt64? { epoch }
 
   public func highestSequence(on link: HeartbeatMessage.Link) -> UInt64? {
-    link == .control ? control : fabric
+    switch link {
+    case .control: control
+    case .fabric: fabric
+    case .lan: lan
+    }
   }
 
   private mutating func record(_ sequence: UInt64, on link: HeartbeatMessage.Link) {
-    if link == .control { control = sequence } else { fabric = sequence }
+    switch link {
+    case .control: control = sequence
+    case .fabric: fabric = sequence
+    case .lan: lan = sequence
+    }
   }
 }
