@@ -389,10 +389,16 @@ def test_split_brain(monitored):
             lambda: m.last(1, "ccagent.rg.primary[ccRgPrimaryNode.0]") == "1")
     m.quiet(1, gen.CONTROL_DOWN_NAME, lambda: m.last(1, gen.K_CONTROL) == "2")
     t1 = time.time()
+    # A peer counts as up only once it echoes a fresh nonce (issue 13), so a one-way heal proves
+    # nothing. node1 hears first: it learns node0's nonce and echoes it, but cannot act (node0
+    # still cannot hear its own nonce echoed). When node0 hears again, node1's next heartbeat
+    # already carries the echo: node0 acts first (detects, stays primary), then node1 (detects,
+    # steps down), every run.
+    pair.deaf(1, False)
+    time.sleep(1.0)
     pair.deaf(0, False)
     pair.c.wait(lambda: pair.json(0, "information")["splitBrainCount"] == counts[0] + 1, 15,
                 "node0 to detect the split brain")
-    pair.deaf(1, False)
     pair.c.wait_state(1, 1, "secondary", timeout=30)
     pair.c.wait(lambda: pair.json(1, "information")["splitBrainCount"] == counts[1] + 1, 15,
                 "node1 to have detected the split brain")
