@@ -1311,7 +1311,7 @@ def report(ctx, started, runs, mode, intervals, dp_runs=0):
     hb = RESULTS.get("heartbeat_bytes")
     if hb:
         L.append(f"Heartbeat datagram captured on ctl0 (AF_PACKET) with 129 RGs and an HMAC key: "
-                 f"**{hb['payload']} bytes of UDP payload** ({hb['ip']} bytes IP packet; codec figure: 1361).")
+                 f"**{hb['payload']} bytes of UDP payload** ({hb['ip']} bytes IP packet).")
     else:
         L.append("Heartbeat capture: not measured")
     L.append("")
