@@ -25,6 +25,8 @@ let package = Package(
       dependencies: [.product(name: "Crypto", package: "swift-crypto")]
     ),
     .target(name: "MIB", dependencies: ["Cluster"]),
+    // What the three programs' shells share: whole-file and key-file reading, socket addresses.
+    .target(name: "ShellSupport", dependencies: ["Cluster"]),
     .target(
       name: "Journal",
       dependencies: ["Cluster", .product(name: "Logging", package: "swift-log")]
@@ -44,6 +46,7 @@ let package = Package(
         "CSystemd",
         "CLinux",
         "CNetSNMP",
+        "ShellSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -58,6 +61,7 @@ let package = Package(
       name: "ccctl",
       dependencies: [
         "Cluster",
+        "ShellSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -65,6 +69,7 @@ let package = Package(
       name: "WitnessDaemon",
       dependencies: [
         "Cluster",
+        "ShellSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]

@@ -9,19 +9,13 @@ as tests/integration/test_sessions.py builds it, for either implementation.
   streams()    tests/lib/tcpstreams.py's client: COUNT long-lived TCP streams through the pair,
                a fault in the middle; per stream the longest time without an echo and how it ended
 """
-import json
 import os
-import shutil
-import subprocess
-import time
 
-import cclab
+import firewallpair
 
-CONNTRACKD_CONF = "/etc/conntrackd/conntrackd.conf"
+CONNTRACKD_CONF = firewallpair.CONNTRACKD_CONF
 STOCK_SCRIPT = "/usr/share/doc/conntrackd/examples/sync/primary-backup.sh"
-STREAMS_PY = os.path.join(cclab.HERE, "tcpstreams.py")
-PORT = 5001
-CLIENT_GW, SERVER_GW = "192.0.2.1", "198.51.100.1"
+CLIENT_GW, SERVER_GW = firewallpair.CLIENT_GW, firewallpair.SERVER_GW
 FIREWALL = """table inet ccfw {
 	chain forward {
 		type filter hook forward priority filter; policy drop;
@@ -31,11 +25,6 @@ FIREWALL = """table inet ccfw {
 	}
 }
 """
-# Run tcpstreams.py's client or server with more descriptors (1000 streams) and, for the
-# client, a message interval of our choosing (the stall figure's resolution).
-RUNNER = ("import resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192)); "
-          "sys.path.insert(0, {lib!r}); import tcpstreams; tcpstreams.INTERVAL = {interval}; {call}")
-
 CC_RETHS = (
     "set chassis cluster reth-count 2\n"
     "set interfaces reth0 redundant-ether-options redundancy-group 1\n"
@@ -71,60 +60,18 @@ class FirewallLab:
         self.ctx = ctx
         self.topo = topo = ctx.topology(tag)
         self.etc = []
-        ctx.cleanups.append(self.remove_etc)
-        cclab.add_lan_port(topo, "lan2", 2)
-        cclab.add_switch_bridge(topo, "brc", ["port10", "port11"])
-        cclab.add_switch_bridge(topo, "brs", ["port20", "port21"])
-        self.client = cclab.add_host(ctx.lab, topo, "cl", "brc", "192.0.2.100/24", CLIENT_GW)
-        self.server_ns = cclab.add_host(ctx.lab, topo, "sv", "brs", "198.51.100.100/24", SERVER_GW)
-        rules = ctx.path(f"firewall-{tag}.nft")
-        cclab.write_file(rules, FIREWALL)
-        self.conntrackd = [None, None]
-        for n in (0, 1):
-            ns = topo.ns[n]
-            # conntrackd 1.4.7's lexer rejects 'Interface fab0' (an all-hex word): rename it.
-            cclab.sh(f"ip -n {ns} link set fab0 down && ip -n {ns} link set fab0 name fabric0 && "
-                     f"ip -n {ns} link set fabric0 up && ip netns exec {ns} sysctl -qw net.ipv4.ip_forward=1 && "
-                     f"ip netns exec {ns} nft -f {rules} && "
-                     f"ip netns exec {ns} sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")
-            etc = f"/etc/netns/{ns}/conntrackd"
-            os.makedirs(etc, exist_ok=True)
-            self.etc.append(os.path.dirname(etc))
-            cclab.conntrackd_config(
-                os.path.join(etc, "conntrackd.conf"), ctx.lab.work, f"{tag}{n}", cclab.ADDRESS[("fab0", n)],
-                cclab.ADDRESS[("fab0", 1 - n)], "fabric0",
-                ignore=(cclab.ADDRESS[("ctl0", n)], cclab.ADDRESS[("fab0", n)], f"10.77.{2 + n}.1",
-                        CLIENT_GW, SERVER_GW))
-            self.conntrackd[n] = cclab.spawn_conntrackd(ctx.lab, ns, CONNTRACKD_CONF, f"conntrackd-{tag}{n}.out")
-        code = RUNNER.format(lib=cclab.HERE, interval=0.05, call=f"tcpstreams.server({PORT})")
-        self.server = ctx.spawn(["ip", "netns", "exec", self.server_ns, "python3", "-c", code],
-                                f"streams-server-{tag}.log")
+        ctx.cleanups.append(lambda: firewallpair.remove_etc(self.etc))
+        self.client, self.server_ns = firewallpair.build(
+            ctx.lab, topo, topo.ns, FIREWALL, ctx.path(f"firewall-{tag}.nft"))
+        self.conntrackd = [
+            firewallpair.start_conntrackd(ctx.lab, ctx.lab.work, topo.ns[n], n, f"{tag}{n}", self.etc)
+            for n in (0, 1)]
+        self.server = ctx.spawn(firewallpair.server_argv(self.server_ns), f"streams-server-{tag}.log")
 
     def streams(self, count, interval, duration, fault, fault_at=3.0):
         """Runs `count` streams (a message every `interval` s each) for `duration` s; calls
         fault() `fault_at` s after they are all up. Per stream: max_gap, echoes, error."""
-        call = f"tcpstreams.client('198.51.100.100', {PORT}, {count}, {duration})"
-        code = RUNNER.format(lib=cclab.HERE, interval=interval, call=call)
-        proc = subprocess.Popen(["ip", "netns", "exec", self.client, "python3", "-c", code],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            line = proc.stderr.readline()
-            if "ready" not in line:
-                raise RuntimeError(f"stream client did not start: {line}{proc.stderr.read()[-500:]}")
-            time.sleep(fault_at)
-            fault()
-            out, err = proc.communicate(timeout=duration + 120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if proc.returncode != 0:
-            raise RuntimeError(f"stream client failed: {err[-500:]}")
-        return json.loads(out)
-
-    def remove_etc(self):
-        for path in self.etc:
-            shutil.rmtree(path, ignore_errors=True)
+        return firewallpair.streams(self.client, count, interval, duration, fault, fault_at)
 
 
 def summary(results, interval, bound=2.0):

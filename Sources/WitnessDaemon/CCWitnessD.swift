@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Logging
+import ShellSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -26,8 +27,9 @@ struct CCWitnessD: ParsableCommand {
 
   func validate() throws {
     guard !key.isEmpty else { throw ValidationError("at least one --key FILE is required") }
-    guard ListenAddress(listen) != nil else {
-      throw ValidationError("--listen must be ADDRESS:PORT, e.g. 0.0.0.0:7402 or [::]:7402")
+    if case .failure(let problem) = ListenAddress.parse(listen) {
+      throw ValidationError(
+        "--listen \(listen): \(problem.message) (e.g. 0.0.0.0:7402 or [::]:7402)")
     }
   }
 
@@ -37,61 +39,18 @@ struct CCWitnessD: ParsableCommand {
     logger.logLevel = .info
     let keys = try key.map { path in
       do {
-        return try HeartbeatCodec.loadKey(fileContents: try KeyFile.read(path))
+        // Not `KeyFile.load`: under the unit the key is a systemd credential, owned by the
+        // service's dynamic user rather than root.
+        return try HeartbeatCodec.loadKey(fileContents: try FileReader.readBytes(path))
       } catch {
         throw ValidationError("\(path): \(error)")
       }
     }
-    guard let address = ListenAddress(listen) else { throw ExitCode(2) }
+    let address = try ListenAddress.parse(listen).get()
     let socket = try WitnessSocket(address: address.host, port: address.port)
     logger.info(
       "ccwitnessd listening", metadata: ["LISTEN": "\(listen)", "KEYS": "\(keys.count)"])
     var server = WitnessServer(codecs: keys.map { WitnessCodec(key: $0) }, logger: logger)
     server.run(socket)
-  }
-}
-
-/// `ADDRESS:PORT` with IPv6 addresses in brackets.
-struct ListenAddress {
-  var host: String
-  var port: Int
-
-  init?(_ text: String) {
-    let host: Substring
-    let portText: Substring
-    if text.hasPrefix("[") {
-      guard let close = text.firstIndex(of: "]") else { return nil }
-      host = text[text.index(after: text.startIndex)..<close]
-      let rest = text[text.index(after: close)...]
-      guard rest.hasPrefix(":") else { return nil }
-      portText = rest.dropFirst()
-    } else {
-      guard let colon = text.lastIndex(of: ":") else { return nil }
-      host = text[..<colon]
-      portText = text[text.index(after: colon)...]
-    }
-    guard let port = Int(portText), (1...65535).contains(port), !host.isEmpty,
-      InetAddressText.parse(String(host)).octets.count > 0
-    else { return nil }
-    self.host = String(host)
-    self.port = port
-  }
-}
-
-enum KeyFile {
-  static func read(_ path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else {
-      throw ValidationError("cannot open: \(String(cString: strerror(errno)))")
-    }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-      let n = fread(&chunk, 1, chunk.count, file)
-      if n <= 0 { break }
-      bytes += chunk[..<n]
-      guard bytes.count <= 65536 else { throw ValidationError("key file is too large") }
-    }
-    return bytes
   }
 }

@@ -1,3 +1,5 @@
+import ShellSupport
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -19,28 +21,10 @@ final class WitnessSocket {
   }
 
   init(address: String, port: Int) throws(Failure) {
-    var storage = sockaddr_storage()
-    let length: socklen_t
-    let family: Int32
-    var v4 = sockaddr_in()
-    var v6 = sockaddr_in6()
-    if inet_pton(AF_INET, address, &v4.sin_addr) == 1 {
-      v4.sin_family = sa_family_t(AF_INET)
-      v4.sin_port = in_port_t(UInt16(port).bigEndian)
-      withUnsafeMutableBytes(of: &storage) { raw in
-        withUnsafeBytes(of: v4) { raw.copyMemory(from: $0) }
-      }
-      (length, family) = (socklen_t(MemoryLayout<sockaddr_in>.size), AF_INET)
-    } else if inet_pton(AF_INET6, address, &v6.sin6_addr) == 1 {
-      v6.sin6_family = sa_family_t(AF_INET6)
-      v6.sin6_port = in_port_t(UInt16(port).bigEndian)
-      withUnsafeMutableBytes(of: &storage) { raw in
-        withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) }
-      }
-      (length, family) = (socklen_t(MemoryLayout<sockaddr_in6>.size), AF_INET6)
-    } else {
+    guard let (address4or6, length, family) = SocketAddress.make(address, port: port) else {
       throw Failure(description: "bad listen address \(address)")
     }
+    var storage = address4or6
     let fd = socket(
       family,
       Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import ShellSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -59,34 +60,14 @@ struct CheckConfig: ParsableCommand {
             + "without it; make it with 'ccctl generate-key \(keyFile)' on one node and copy it")
         continue
       }
-      guard let problem = checkKeyFile(keyFile) else { continue }
-      printError("\(file): error: \(problem)")
-      keyProblems += 1
+      do {
+        _ = try KeyFile.load(keyFile)
+      } catch {
+        printError("\(file): error: \(error)")
+        keyProblems += 1
+      }
     }
     guard keyProblems == 0 else { throw ExitCode(1) }
     print(ConfigurationSummary.line(configuration, file: file))
   }
-}
-
-/// Why ccagentd would refuse `path` as a key file (`KeyFilePolicy`, `HeartbeatCodec.loadKey`).
-func checkKeyFile(_ path: String) -> String? {
-  let fd = open(path, O_RDONLY | O_CLOEXEC)
-  guard fd >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
-  defer { close(fd) }
-  var info = stat()
-  guard fstat(fd, &info) == 0 else { return "\(path): \(String(cString: strerror(errno)))" }
-  if let problem = KeyFilePolicy.problem(
-    path: path, owner: UInt32(info.st_uid), mode: UInt32(info.st_mode))
-  {
-    return problem
-  }
-  var bytes = [UInt8](repeating: 0, count: 4096)
-  let count = read(fd, &bytes, bytes.count)
-  guard count >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
-  do {
-    _ = try HeartbeatCodec.loadKey(fileContents: Array(bytes.prefix(count)))
-  } catch {
-    return "\(path): \(error)"
-  }
-  return nil
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import ShellSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -7,24 +8,12 @@ import Cluster
 
 /// Reads a whole text file, or fails with the path and the system's reason.
 func readTextFile(_ path: String) throws -> String {
-  guard let handle = fopen(path, "r") else {
-    let reason = String(cString: strerror(errno))
-    printError("\(path): \(reason)")
+  do {
+    return try FileReader.readText(path)
+  } catch {
+    printError("\(path): \(error)")
     throw ExitCode(1)
   }
-  defer { fclose(handle) }
-  var bytes: [UInt8] = []
-  var buffer = [UInt8](repeating: 0, count: 65536)
-  while true {
-    let count = fread(&buffer, 1, buffer.count, handle)
-    if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
-    if count < buffer.count { break }
-  }
-  if ferror(handle) != 0 {
-    printError("\(path): read error")
-    throw ExitCode(1)
-  }
-  return String(decoding: bytes, as: UTF8.self)
 }
 
 func printError(_ line: String) {

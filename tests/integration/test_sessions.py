@@ -8,19 +8,16 @@ session sync, and die without it; a rejoining node refuses a manual failover unt
 sync (CS) is done."""
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
 from cluster import Cluster, sh
-import cclab
+import firewallpair
 
 STREAMS = 50
-PORT = 5001
-CONNTRACKD_CONF = "/etc/conntrackd/conntrackd.conf"
-STREAMS_PY = os.path.join(cclab.HERE, "tcpstreams.py")
+CONNTRACKD_CONF = firewallpair.CONNTRACKD_CONF
 RETHS = (
     "set chassis cluster reth-count 2\n"
     "set interfaces reth0 redundant-ether-options redundancy-group 1\n"
@@ -66,39 +63,16 @@ class FirewallPair:
 
     def _build(self):
         c = self.c
-        cclab.add_lan_port(c.topo, "lan2", 2)
-        cclab.add_switch_bridge(c.topo, "brc", ["port10", "port11"])
-        cclab.add_switch_bridge(c.topo, "brs", ["port20", "port21"])
-        self.client = cclab.add_host(c.lab, c.topo, "cl", "brc", "192.0.2.100/24", "192.0.2.1")
-        self.server_ns = cclab.add_host(c.lab, c.topo, "sv", "brs", "198.51.100.100/24",
-                                        "198.51.100.1")
-        rules = c.lab.path("firewall.nft")
-        cclab.write_file(rules, FIREWALL)
-        for n in (0, 1):
-            ns = c.ns[n]
-            # conntrackd 1.4.7's lexer rejects 'Interface fab0' (an all-hex word): rename it.
-            sh(f"ip -n {ns} link set fab0 down && ip -n {ns} link set fab0 name fabric0 && "
-               f"ip -n {ns} link set fabric0 up")
-            sh(f"ip netns exec {ns} sysctl -qw net.ipv4.ip_forward=1")
-            sh(f"ip netns exec {ns} nft -f {rules}")
-            sh(f"ip netns exec {ns} sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")
-            if self.sync:
+        self.client, self.server_ns = firewallpair.build(
+            c.lab, c.topo, c.ns, FIREWALL, c.lab.path("firewall.nft"))
+        if self.sync:
+            for n in (0, 1):
                 self.start_conntrackd(n)
-        self.server = c.lab.spawn(["ip", "netns", "exec", self.server_ns, "python3", STREAMS_PY,
-                                   "server", str(PORT)], log="server.log")
+        self.server = c.lab.spawn(firewallpair.server_argv(self.server_ns), log="server.log")
 
     def start_conntrackd(self, n):
-        c = self.c
-        etc = f"/etc/netns/{c.ns[n]}/conntrackd"
-        os.makedirs(etc, exist_ok=True)
-        self.etc.append(os.path.dirname(etc))
-        cclab.conntrackd_config(
-            os.path.join(etc, "conntrackd.conf"), c.work, n, cclab.ADDRESS[("fab0", n)],
-            cclab.ADDRESS[("fab0", 1 - n)], "fabric0",
-            ignore=(cclab.ADDRESS[("ctl0", n)], cclab.ADDRESS[("fab0", n)], f"10.77.{2 + n}.1",
-                    "192.0.2.1", "198.51.100.1"))
-        self.conntrackd[n] = cclab.spawn_conntrackd(c.lab, c.ns[n], CONNTRACKD_CONF,
-                                                    f"conntrackd{n}.out")
+        self.conntrackd[n] = firewallpair.start_conntrackd(
+            self.c.lab, self.c.work, self.c.ns[n], n, str(n), self.etc)
 
     def statistics(self, n):
         r = self.c.ccctl(n, "show", "statistics", "--json", check=False)
@@ -114,27 +88,12 @@ class FirewallPair:
     def streams(self, duration, fault, fault_at=3.0):
         """Runs the streams for `duration` s, calls fault() `fault_at` s after they are all
         up, and returns the per-stream results."""
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.client, "python3", STREAMS_PY, "client",
-             "198.51.100.100", str(PORT), str(STREAMS), str(duration)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            line = proc.stderr.readline()
-            assert "ready" in line, line + proc.stderr.read()
-            time.sleep(fault_at)
-            fault()
-            out, err = proc.communicate(timeout=duration + 60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        assert proc.returncode == 0, err
-        return json.loads(out)
+        return firewallpair.streams(self.client, STREAMS, 0.05, duration, fault, fault_at,
+                                    grace=60)
 
     def close(self):
         self.c.close()
-        for path in self.etc:
-            shutil.rmtree(path, ignore_errors=True)
+        firewallpair.remove_etc(self.etc)
 
 
 def survived(results, bound=1.0):

@@ -1,4 +1,5 @@
 import Cluster
+import ShellSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -80,39 +81,6 @@ enum ConfigurationLoader {
       previousKey: try key(configuration.previousAuthenticationKeyFile),
       notices: result.diagnostics.filter { $0.severity != .error }
         + DaemonRequirements.securityWarnings(for: configuration, file: path))
-  }
-}
-
-enum FileReader {
-  struct Failure: Error, CustomStringConvertible {
-    var description: String
-  }
-
-  static func readBytes(_ path: String) throws(Failure) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
-    defer { close(fd) }
-    return try readBytes(fd: fd)
-  }
-
-  static func readBytes(fd: Int32) throws(Failure) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw Failure(description: String(cString: strerror(errno)))
-      }
-      if count == 0 { break }
-      bytes.append(contentsOf: buffer[0..<count])
-      if bytes.count > 16 << 20 { throw Failure(description: "file is larger than 16 MiB") }
-    }
-    return bytes
-  }
-
-  static func readText(_ path: String) throws(Failure) -> String {
-    String(decoding: try readBytes(path), as: UTF8.self)
   }
 }
 

@@ -1,4 +1,5 @@
 import Cluster
+import ShellSupport
 
 #if canImport(Glibc)
   import Glibc

@@ -1,3 +1,5 @@
+import ShellSupport
+
 #if canImport(Glibc)
   import Glibc
 #endif

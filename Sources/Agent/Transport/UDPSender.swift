@@ -1,3 +1,5 @@
+import ShellSupport
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -17,8 +19,8 @@ final class UDPSender: Sendable {
   }
 
   init(localAddress: String, peerAddress: String, peerPort: Int) throws(Failure) {
-    guard let (peer, length, family) = Self.socketAddress(peerAddress, port: peerPort),
-      let (local, localLength, _) = Self.socketAddress(localAddress, port: 0)
+    guard let (peer, length, family) = SocketAddress.make(peerAddress, port: peerPort),
+      let (local, localLength, _) = SocketAddress.make(localAddress, port: 0)
     else {
       throw Failure(description: "bad address \(peerAddress) or \(localAddress)")
     }
@@ -57,28 +59,5 @@ final class UDPSender: Sendable {
 
   func close() {
     Glibc.close(fd)
-  }
-
-  static func socketAddress(_ text: String, port: Int) -> (sockaddr_storage, socklen_t, Int32)? {
-    var storage = sockaddr_storage()
-    var v4 = sockaddr_in()
-    if inet_pton(AF_INET, text, &v4.sin_addr) == 1 {
-      v4.sin_family = sa_family_t(AF_INET)
-      v4.sin_port = in_port_t(UInt16(port).bigEndian)
-      withUnsafeMutableBytes(of: &storage) { raw in
-        withUnsafeBytes(of: v4) { raw.copyMemory(from: $0) }
-      }
-      return (storage, socklen_t(MemoryLayout<sockaddr_in>.size), AF_INET)
-    }
-    var v6 = sockaddr_in6()
-    if inet_pton(AF_INET6, text, &v6.sin6_addr) == 1 {
-      v6.sin6_family = sa_family_t(AF_INET6)
-      v6.sin6_port = in_port_t(UInt16(port).bigEndian)
-      withUnsafeMutableBytes(of: &storage) { raw in
-        withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) }
-      }
-      return (storage, socklen_t(MemoryLayout<sockaddr_in6>.size), AF_INET6)
-    }
-    return nil
   }
 }

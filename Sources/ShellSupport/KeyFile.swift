@@ -6,13 +6,14 @@ import Cluster
 
 /// An `authentication-key-file`, read the way ssh reads a private key: the file must be root's
 /// and private (`KeyFilePolicy`), checked on the open descriptor so the file checked is the
-/// file read, and the key at least 32 bytes long.
-enum KeyFile {
-  struct Failure: Error, CustomStringConvertible {
-    var description: String
+/// file read, and the key at least 32 bytes long. `ccctl check-config` asks the same function,
+/// so a refusal there is a refusal to start here.
+public enum KeyFile {
+  public struct Failure: Error, CustomStringConvertible {
+    public var description: String
   }
 
-  static func load(_ path: String) throws(Failure) -> [UInt8] {
+  public static func load(_ path: String) throws(Failure) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
       throw Failure(description: "\(path): \(String(cString: strerror(errno)))")

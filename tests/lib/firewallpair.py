@@ -1,0 +1,87 @@
+"""The firewall pair that session tests and the session bench share: a client and a server on
+either side of the two nodes (lan1 → bridge brc, lan2 → bridge brs), forwarding through a
+stateful nftables ruleset with nf_conntrack_tcp_loose=0, conntrackd per node namespace at
+/etc/conntrackd/conntrackd.conf (ip-netns's /etc/netns bind mount), and tcpstreams.py's
+long-lived TCP streams through it."""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import cclab
+
+CONNTRACKD_CONF = "/etc/conntrackd/conntrackd.conf"
+CLIENT, SERVER = "192.0.2.100", "198.51.100.100"
+CLIENT_GW, SERVER_GW = "192.0.2.1", "198.51.100.1"
+PORT = 5001
+# tcpstreams.py with more descriptors (1000 streams) and a message interval of our choosing.
+RUNNER = ("import resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192)); "
+          "sys.path.insert(0, {lib!r}); import tcpstreams; tcpstreams.INTERVAL = {interval}; {call}")
+
+
+def build(lab, topo, namespaces, rules_text, rules_path):
+    """lan2, the two bridges, the client and server hosts, and on each node forwarding, the
+    ruleset and fab0 renamed fabric0 (conntrackd 1.4.7's lexer rejects 'Interface fab0', an
+    all-hex word). Returns (client namespace, server namespace)."""
+    cclab.add_lan_port(topo, "lan2", 2)
+    cclab.add_switch_bridge(topo, "brc", ["port10", "port11"])
+    cclab.add_switch_bridge(topo, "brs", ["port20", "port21"])
+    client = cclab.add_host(lab, topo, "cl", "brc", f"{CLIENT}/24", CLIENT_GW)
+    server = cclab.add_host(lab, topo, "sv", "brs", f"{SERVER}/24", SERVER_GW)
+    cclab.write_file(rules_path, rules_text)
+    for ns in namespaces:
+        cclab.sh(f"ip -n {ns} link set fab0 down && ip -n {ns} link set fab0 name fabric0 && "
+                 f"ip -n {ns} link set fabric0 up && "
+                 f"ip netns exec {ns} sysctl -qw net.ipv4.ip_forward=1 && "
+                 f"ip netns exec {ns} nft -f {rules_path} && "
+                 f"ip netns exec {ns} sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0")
+    return client, server
+
+
+def start_conntrackd(lab, work, ns, n, name, etc_dirs):
+    """conntrackd for node n in namespace ns, syncing over the fabric addresses and ignoring
+    the node's own and the reth addresses; its /etc/netns folder is appended to etc_dirs (the
+    caller removes them with remove_etc)."""
+    etc = f"/etc/netns/{ns}/conntrackd"
+    os.makedirs(etc, exist_ok=True)
+    etc_dirs.append(os.path.dirname(etc))
+    cclab.conntrackd_config(
+        os.path.join(etc, "conntrackd.conf"), work, name, cclab.ADDRESS[("fab0", n)],
+        cclab.ADDRESS[("fab0", 1 - n)], "fabric0",
+        ignore=(cclab.ADDRESS[("ctl0", n)], cclab.ADDRESS[("fab0", n)], f"10.77.{2 + n}.1",
+                CLIENT_GW, SERVER_GW))
+    return cclab.spawn_conntrackd(lab, ns, CONNTRACKD_CONF, f"conntrackd-{name}.out")
+
+
+def remove_etc(etc_dirs):
+    for path in etc_dirs:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def server_argv(ns):
+    return ["ip", "netns", "exec", ns, "python3", "-c",
+            RUNNER.format(lib=cclab.HERE, interval=0.05, call=f"tcpstreams.server({PORT})")]
+
+
+def streams(client_ns, count, interval, duration, fault, fault_at=3.0, grace=120):
+    """Runs `count` streams (a message every `interval` s each) for `duration` s and calls
+    fault() `fault_at` s after they are all up. Per stream: max_gap, echoes, error."""
+    call = f"tcpstreams.client({SERVER!r}, {PORT}, {count}, {duration})"
+    code = RUNNER.format(lib=cclab.HERE, interval=interval, call=call)
+    proc = subprocess.Popen(["ip", "netns", "exec", client_ns, "python3", "-c", code],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        if "ready" not in line:
+            raise RuntimeError(f"stream client did not start: {line}{proc.stderr.read()[-500:]}")
+        time.sleep(fault_at)
+        fault()
+        out, err = proc.communicate(timeout=duration + grace)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"stream client failed: {err[-500:]}")
+    return json.loads(out)
