@@ -1,4 +1,5 @@
 import Cluster
+import ClusterTestSupport
 import NIOPosix
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 
 @Suite("The receive path holds the largest valid heartbeat (issue 13 item 18)")
 struct TransportMaximumDatagramTests {
-  @Test func maximumSizeDatagramArrivesWhole() async throws {
+  @Test func maximumSizeHeartbeatArrivesWholeAndAuthenticated() async throws {
     var configuration = ClusterConfiguration(clusterID: 1)
     configuration.nodes = [
       NodeEndpoints(controlAddress: "127.0.0.1", fabricAddress: "127.0.0.1"),
@@ -14,22 +15,34 @@ struct TransportMaximumDatagramTests {
     ]
     configuration.controlPort = Int.random(in: 20_000...40_000)
     configuration.fabricPort = configuration.controlPort + 1
+    let key = [UInt8](repeating: 0x42, count: 32)
+    let codec = HeartbeatCodec(key: key)
     let inputs = DriverInputs()
+    let screen = DatagramScreen(
+      HeartbeatScreen(
+        codec: codec, clusterID: 1,
+        sources: PeerSources(configuration: configuration, localNode: 0)),
+      inputs: inputs)
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let transport = try await HeartbeatTransport.open(
-      configuration: configuration, localNode: 0, group: group, inputs: inputs)
+      configuration: configuration, localNode: 0, group: group, screen: screen)
     let sender = try UDPSender(
       localAddress: "127.0.0.2", peerAddress: "127.0.0.1", peerPort: configuration.controlPort)
-    let payload = (0..<HeartbeatCodec.maximumMessageSize).map { UInt8(truncatingIfNeeded: $0) }
+    var message = largestHeartbeat(clusterID: 1)
+    message.bootEpoch = 7
+    message.sequence = 1
+    let payload = codec.encode(message)
+    #expect(payload.count == HeartbeatCodec.maximumMessageSize)
     #expect(sender.send(payload))
-    var received: [UInt8]?
-    for await input in inputs.stream {
-      if case .datagram(let bytes, _, _) = input {
-        received = bytes
+    var received: HeartbeatMessage?
+    for await input in inputs.network {
+      if case .message(let message, _) = input {
+        received = message
         break
       }
     }
-    #expect(received == payload, "received \(received?.count ?? -1) of \(payload.count) bytes")
+    #expect(received == message)
+    #expect(screen.takeRejections().isEmpty)
     sender.close()
     await transport.close()
     try await group.shutdownGracefully()

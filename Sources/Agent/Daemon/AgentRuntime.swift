@@ -49,10 +49,11 @@ final class AgentRuntime: Sendable {
     // One thread each: the agent's socket traffic is a few datagrams per interval.
     let heartbeatLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let controlLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let screen = DatagramScreen(ClusterDriver.screen(for: loaded), inputs: inputs)
     let transport = try await HeartbeatTransport.open(
       configuration: loaded.configuration, localNode: loaded.localNode, group: heartbeatLoop,
-      inputs: inputs)
-    await driver.attach(transport)
+      screen: screen)
+    await driver.attach(transport, screen: screen)
     // Attached before the start: the first batch resets every reth (a crashed agent's
     // leftovers must not make a second owner on the LAN).
     let dataPlane = try RethDataPlane(logger: logger, inputs: inputs, store: store)

@@ -20,6 +20,7 @@ actor ClusterDriver {
   private let store: SnapshotStore
   private let events: EventDispatcher
   private var transport: HeartbeatTransport?
+  private var screen: DatagramScreen?
   private var dataPlane: (any DataPlaneExecutor)?
   private var sessionSync: (any SessionSyncExecutor)?
   private var sleeper: Task<Void, Never>?
@@ -51,8 +52,17 @@ actor ClusterDriver {
   var pingTargets: [PingTarget] { machine.pingTargets }
   var watchedInterfaces: [String] { machine.watchedInterfaces }
 
-  func attach(_ transport: HeartbeatTransport) {
+  func attach(_ transport: HeartbeatTransport, screen: DatagramScreen) {
     self.transport = transport
+    self.screen = screen
+  }
+
+  /// The receive path's screen for this configuration (the replay floor starts empty).
+  static func screen(for loaded: LoadedConfiguration) -> HeartbeatScreen {
+    HeartbeatScreen(
+      codec: HeartbeatCodec(key: loaded.key, previousKey: loaded.previousKey),
+      clusterID: UInt8(clamping: loaded.configuration.clusterID),
+      sources: PeerSources(configuration: loaded.configuration, localNode: loaded.localNode))
   }
 
   func attach(dataPlane: any DataPlaneExecutor) {
@@ -73,32 +83,16 @@ actor ClusterDriver {
     apply(machine.start(now: now, interfaces: interfaces))
   }
 
-  func datagram(_ bytes: [UInt8], link: HeartbeatMessage.Link, source: String) {
-    let time = now
-    // Only the peer's configured address for the link is heard; anything else is dropped
-    // before the codec sees it (issue 13 item 2).
-    guard machine.isPeerAddress(source, for: link) else {
-      apply(machine.datagramFromUnexpectedSource(link: link, source: source, now: time))
-      return
-    }
-    do {
-      var message = try codec.decode(
-        bytes, expectedClusterID: UInt8(clamping: loaded.configuration.clusterID))
-      // The port a datagram arrives on decides the link, not what the datagram claims.
-      guard message.link == link else {
-        apply(
-          machine.datagramRejected(
-            link: link, source: source, reason: "\(message.link) message on the \(link) port",
-            now: time))
-        return
-      }
-      message.link = link
-      apply(machine.messageReceived(message, source: source, now: time))
-    } catch {
-      apply(
-        machine.datagramRejected(
-          link: link, source: source, reason: error.description, now: time))
-    }
+  /// A heartbeat the receive path accepted (`DatagramScreen`); the replay floor follows.
+  func message(_ message: HeartbeatMessage, source: String) {
+    apply(machine.messageReceived(message, source: source, now: now))
+    screen?.update(replayFloor: machine.replayFloor)
+  }
+
+  /// What the receive path refused since the last call: counted in one go.
+  func rejections() {
+    guard let screen else { return }
+    apply(machine.datagramsRejected(screen.takeRejections(), now: now))
   }
 
   /// An answer on the witness socket: only the witness's own address and port count.
@@ -169,6 +163,8 @@ actor ClusterDriver {
     codec = HeartbeatCodec(key: new.key, previousKey: new.previousKey)
     witnessCodec = WitnessCodec(key: new.key)
     apply(machine.reconfigure(new.configuration, digest: new.digest, now: now))
+    let fresh = Self.screen(for: new)
+    screen?.update(codec: fresh.codec, clusterID: fresh.clusterID, sources: fresh.sources)
   }
 
   func tick() {

@@ -1,10 +1,18 @@
 import Cluster
 
-/// Everything that happens outside the core, in arrival order. Producers (the UDP handlers, the
-/// netlink thread, the ping thread) yield into one stream, and one consumer feeds the driver,
-/// so order is never lost between producers and the state machine.
+/// Everything that happens outside the core. Two streams feed the driver (issue 13 item 7):
+/// what our own threads report (link changes, pings, conntrackd, the data plane, a nudge that
+/// rejections are waiting) is never dropped; what arrives from the network (authenticated
+/// heartbeats, witness answers) is bounded, newest kept, so a flood cannot grow memory. A
+/// flood's rejected datagrams are not queued at all: the receive path counts them
+/// (`DatagramScreen`) and the driver takes the counts in one batch.
 enum DriverInput: Sendable {
-  case datagram([UInt8], link: HeartbeatMessage.Link, source: String)
+  /// A heartbeat that passed the source check, the replay floor and its HMAC, on the link of
+  /// the port it arrived on.
+  case message(HeartbeatMessage, source: String)
+  /// The receive path refused datagrams: take them from the screen (at most one of these is
+  /// queued at a time).
+  case rejections
   case interface(String, LinkState)
   /// Everything one wake-up of the ping thread learned.
   case pings([PingResult])
@@ -18,16 +26,30 @@ enum DriverInput: Sendable {
 }
 
 struct DriverInputs: Sendable {
+  /// Our own threads' reports: unbounded, since each producer's rate is bounded by design.
   let stream: AsyncStream<DriverInput>
   let continuation: AsyncStream<DriverInput>.Continuation
+  /// From the network: bounded so a flood cannot grow memory without limit.
+  let network: AsyncStream<DriverInput>
+  let networkContinuation: AsyncStream<DriverInput>.Continuation
+
+  static let networkCapacity = 1024
 
   init() {
-    // Bounded so a flood of forged datagrams cannot grow memory without limit.
-    (stream, continuation) = AsyncStream.makeStream(
-      of: DriverInput.self, bufferingPolicy: .bufferingNewest(4096))
+    (stream, continuation) = AsyncStream.makeStream(of: DriverInput.self)
+    (network, networkContinuation) = AsyncStream.makeStream(
+      of: DriverInput.self, bufferingPolicy: .bufferingNewest(Self.networkCapacity))
   }
 
   func yield(_ input: DriverInput) {
-    continuation.yield(input)
+    switch input {
+    case .message, .witnessDatagram: networkContinuation.yield(input)
+    default: continuation.yield(input)
+    }
+  }
+
+  func finish() {
+    continuation.finish()
+    networkContinuation.finish()
   }
 }

@@ -20,7 +20,7 @@ final class HeartbeatTransport: Sendable {
 
   static func open(
     configuration: ClusterConfiguration, localNode: Int, group: EventLoopGroup,
-    inputs: DriverInputs
+    screen: DatagramScreen
   ) async throws -> HeartbeatTransport {
     let peer = 1 - localNode
     func address(_ host: String?, _ port: Int, _ what: String) throws -> SocketAddress {
@@ -51,14 +51,19 @@ final class HeartbeatTransport: Sendable {
         // the heartbeats (issue 13 item 6). NIO reads 2048 bytes a datagram by default, less
         // than the largest valid heartbeat (129 RGs with large counters, item 18).
         return try await DatagramBootstrap(group: group)
+          // A flood is read in batches (recvmmsg), not one wake-up a datagram; NIO splits the
+          // allocator's buffer into one slice a message.
           .channelOption(
             .recvAllocator,
-            value: FixedSizeRecvByteBufferAllocator(capacity: DatagramReceiver.readLimit)
+            value: FixedSizeRecvByteBufferAllocator(
+              capacity: DatagramReceiver.readLimit * DatagramReceiver.batch)
           )
+          .channelOption(.datagramVectorReadMessageCount, value: DatagramReceiver.batch)
+          .channelOption(.maxMessagesPerRead, value: 8)
           .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
               try channel.pipeline.syncOperations.addHandler(
-                DatagramReceiver(link: link, inputs: inputs))
+                DatagramReceiver(link: link, screen: screen))
             }
           }
           .bind(to: local).get()
@@ -68,6 +73,7 @@ final class HeartbeatTransport: Sendable {
     }
     let control = try await bind(controlLocal, link: .control)
     let fabric = try await bind(fabricLocal, link: .fabric)
+    for channel in [control, fabric] { await enlargeReceiveBuffer(channel) }
     var lan: (Channel, UDPSender)?
     if configuration.hasLANHeartbeat, let local = nodes[localNode].lanAddress,
       let remote = nodes[peer].lanAddress
@@ -75,11 +81,26 @@ final class HeartbeatTransport: Sendable {
       let sender = try UDPSender(
         localAddress: local, peerAddress: remote, peerPort: configuration.lanPort)
       let lanLocal = try address(local, configuration.lanPort, "lan-address")
-      lan = (try await bind(lanLocal, link: .lan), sender)
+      let channel = try await bind(lanLocal, link: .lan)
+      await enlargeReceiveBuffer(channel)
+      lan = (channel, sender)
     }
     return HeartbeatTransport(
       control: control, fabric: fabric, controlSender: controlSender, fabricSender: fabricSender,
       lan: lan)
+  }
+
+  /// While this thread waits for a core under a flood, the socket buffer is what keeps the
+  /// peer's next heartbeat: 4 MB (SO_RCVBUFFORCE needs CAP_NET_ADMIN, which the unit grants;
+  /// without it the kernel's rmem_max applies).
+  private static func enlargeReceiveBuffer(_ channel: Channel) async {
+    let size = SocketOptionValue(4 << 20)
+    do {
+      try await channel.setOption(.socketOption(.init(rawValue: SO_RCVBUFFORCE)), value: size)
+        .get()
+    } catch {
+      _ = try? await channel.setOption(.socketOption(.so_rcvbuf), value: size).get()
+    }
   }
 
   private init(
@@ -119,12 +140,14 @@ final class DatagramReceiver: ChannelInboundHandler, Sendable {
   /// One byte more than the largest valid heartbeat, so an oversized datagram arrives longer
   /// than any valid one (and is rejected) instead of being cut to a valid-looking length.
   static let readLimit = HeartbeatCodec.maximumMessageSize + 1
+  /// Datagrams read with one recvmmsg.
+  static let batch = 16
   let link: HeartbeatMessage.Link
-  let inputs: DriverInputs
+  let screen: DatagramScreen
 
-  init(link: HeartbeatMessage.Link, inputs: DriverInputs) {
+  init(link: HeartbeatMessage.Link, screen: DatagramScreen) {
     self.link = link
-    self.inputs = inputs
+    self.screen = screen
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -132,8 +155,7 @@ final class DatagramReceiver: ChannelInboundHandler, Sendable {
     var buffer = envelope.data
     // Anything longer than a datagram we could have sent is garbage; cap what we copy.
     let bytes = buffer.readBytes(length: min(buffer.readableBytes, Self.readLimit)) ?? []
-    inputs.yield(
-      .datagram(bytes, link: link, source: envelope.remoteAddress.ipAddress ?? "unknown"))
+    screen.receive(bytes, link: link, from: envelope.remoteAddress)
   }
 
   func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -40,16 +40,16 @@ extension ClusterStateMachine {
             reason: "message claims to come from node\(message.nodeID), expected node\(peerNode)")))
       return false
     }
-    let verdict = replay.accept(
+    if let reason = replay.replayReason(
       epoch: message.bootEpoch, sequence: message.sequence, link: message.link)
-    if verdict == .replayed {
+    {
       countError(message.link)
-      let reason =
-        replay.peerEpoch.map { message.bootEpoch < $0 } ?? false
-        ? "replayed message of an earlier epoch" : "replayed sequence \(message.sequence)"
-      actions.append(.emit(.datagramRejected(link: message.link, source: source, reason: reason)))
+      actions.append(
+        .emit(.datagramRejected(link: message.link, source: source, reason: "\(reason)")))
       return false
     }
+    let verdict = replay.accept(
+      epoch: message.bootEpoch, sequence: message.sequence, link: message.link)
     if verdict == .newEpoch, let known = peerEpoch, known != message.bootEpoch {
       // The peer restarted: its new session answers a new challenge.
       challenge.renew()

@@ -4,10 +4,38 @@ extension ClusterStateMachine {
   /// heartbeat (DESIGN §12). Compared as addresses, so any spelling of the same IPv6 address
   /// matches.
   public func isPeerAddress(_ source: String, for link: HeartbeatMessage.Link) -> Bool {
-    guard let expected = peerAddress(for: link) else { return false }
-    let a = InetAddressText.parse(expected)
-    let b = InetAddressText.parse(source)
-    return !a.octets.isEmpty && a.type == b.type && a.octets == b.octets
+    peerSources.matches(source, on: link)
+  }
+
+  public var peerSources: PeerSources {
+    PeerSources(configuration: configuration, localNode: localNode)
+  }
+
+  /// The replay guard as of the last accepted message (the receive path's floor).
+  public var replayFloor: ReplayGuard { replay }
+
+  /// What the receive path refused since the driver last looked: counted on their links and
+  /// reported (a sample; the shell rate-limits), with no evaluation.
+  public mutating func datagramsRejected(_ batch: RejectedDatagrams, now: ClusterTime)
+    -> [ClusterAction]
+  {
+    for (link, count) in batch.unexpectedSources {
+      switch link {
+      case .control: control.sourceRejected &+= count
+      case .fabric: fabric.sourceRejected &+= count
+      case .lan: lan.sourceRejected &+= count
+      }
+    }
+    for (link, count) in batch.errors {
+      switch link {
+      case .control: control.errors &+= count
+      case .fabric: fabric.errors &+= count
+      case .lan: lan.errors &+= count
+      }
+    }
+    return batch.samples.map {
+      .emit(.datagramRejected(link: $0.link, source: $0.source, reason: $0.reason))
+    }
   }
 
   /// A datagram from anywhere but the peer's address: dropped before it was decoded, counted
@@ -20,18 +48,8 @@ extension ClusterStateMachine {
     case .fabric: fabric.sourceRejected &+= 1
     case .lan: lan.sourceRejected &+= 1
     }
-    let expected = peerAddress(for: link) ?? "none"
-    return datagramRejected(
-      link: link, source: source, reason: "not from the peer's \(link) address \(expected)",
-      now: now)
-  }
-
-  private func peerAddress(for link: HeartbeatMessage.Link) -> String? {
-    let peer = configuration.nodes[peerNode]
-    switch link {
-    case .control: return peer.controlAddress
-    case .fabric: return peer.fabricAddress
-    case .lan: return peer.lanAddress
-    }
+    let reason = RejectionReason.unexpectedSource(
+      expected: peerSources.address(for: link), link: link)
+    return datagramRejected(link: link, source: source, reason: "\(reason)", now: now)
   }
 }

@@ -149,6 +149,16 @@ public struct HeartbeatCodec: Sendable {
       echoedNonce: echoedNonce, leaving: flags & 2 != 0, groups: groups)
   }
 
+  /// The boot epoch and sequence of a datagram that looks like a heartbeat, read from the
+  /// header without authenticating it (see `HeartbeatScreen` for why that is safe).
+  public static func sequenceFields(_ bytes: [UInt8]) -> (epoch: UInt64, sequence: UInt64)? {
+    guard bytes.count >= headerSize, bytes.starts(with: magic) else { return nil }
+    func uint64(at offset: Int) -> UInt64 {
+      bytes[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+    return (uint64(at: 9), uint64(at: 17))
+  }
+
   /// 256 bits, what `ccctl generate-key` writes: HMAC-SHA256 gains nothing from more, and a
   /// shorter key is a password someone chose.
   public static let minimumKeySize = 32

@@ -34,13 +34,10 @@ public struct ReplayGuard: Sendable, Equatable {
   public mutating func accept(epoch: UInt64, sequence: UInt64, link: HeartbeatMessage.Link)
     -> ReplayVerdict
   {
-    if let current = self.epoch {
-      guard epoch >= current else { return .replayed }
-      if epoch == current {
-        if let highest = highestSequence(on: link), sequence <= highest { return .replayed }
-        record(sequence, on: link)
-        return .fresh
-      }
+    if replayReason(epoch: epoch, sequence: sequence, link: link) != nil { return .replayed }
+    if epoch == self.epoch {
+      record(sequence, on: link)
+      return .fresh
     }
     self.epoch = epoch
     control = nil
@@ -48,6 +45,20 @@ public struct ReplayGuard: Sendable, Equatable {
     lan = nil
     record(sequence, on: link)
     return .newEpoch
+  }
+
+  /// Why `accept` would refuse this message, without recording anything: what the receive
+  /// path asks of a copy of the machine's guard before it spends an HMAC on a datagram
+  /// (`HeartbeatScreen`), and the reason the machine reports.
+  public func replayReason(epoch: UInt64, sequence: UInt64, link: HeartbeatMessage.Link)
+    -> ReplayRefusal?
+  {
+    guard let current = self.epoch else { return nil }
+    if epoch < current { return .earlierEpoch }
+    if epoch == current, let highest = highestSequence(on: link), sequence <= highest {
+      return .oldSequence(sequence)
+    }
+    return nil
   }
 
   /// The newest peer epoch seen, on either link.
@@ -66,6 +77,19 @@ public struct ReplayGuard: Sendable, Equatable {
     case .control: control = sequence
     case .fabric: fabric = sequence
     case .lan: lan = sequence
+    }
+  }
+}
+
+/// Why the replay guard refuses a message.
+public enum ReplayRefusal: Sendable, Hashable, CustomStringConvertible {
+  case earlierEpoch
+  case oldSequence(UInt64)
+
+  public var description: String {
+    switch self {
+    case .earlierEpoch: "replayed message of an earlier epoch"
+    case .oldSequence(let sequence): "replayed sequence \(sequence)"
     }
   }
 }
