@@ -15,7 +15,11 @@ struct CCAgentD: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ccagentd",
     abstract: "The ccagent chassis-cluster daemon.",
-    discussion: "SIGTERM stops it cleanly; SIGHUP reloads the configuration.")
+    discussion: """
+      SIGTERM stops it cleanly; SIGHUP reloads the configuration. With --cleanup-reths it \
+      starts no agent: it takes this node's reths off the LAN and exits (the unit runs it as \
+      ExecStopPost=, so a killed or crashed agent leaves no second owner of their addresses).
+      """)
 
   @Option(name: .long, help: "The configuration file.")
   var config: String = "/etc/ccagent/ccagent.conf"
@@ -46,6 +50,15 @@ struct CCAgentD: AsyncParsableCommand {
     name: .long, help: "Where logs go: auto (journal when its socket exists), journal or stderr.")
   var logTarget: LogTarget = .automatic
 
+  @Flag(
+    name: .long,
+    help: """
+      Start no agent: delete every configured reth of this node (reth-mac member: remove its \
+      addresses from the member), write back the sysctls the agent changed, and exit 0. \
+      Refused while an agent runs for the node.
+      """)
+  var cleanupReths = false
+
   func validate() throws {
     if let node, node != 0 && node != 1 {
       throw ValidationError("--node must be 0 or 1")
@@ -64,6 +77,13 @@ struct CCAgentD: AsyncParsableCommand {
   }
 
   func run() async throws {
+    if cleanupReths {
+      try RethCleanupCommand(
+        config: config, node: node, controlSocket: controlSocket,
+        stateDirectory: resolvedStateDirectory
+      ).run()
+      return
+    }
     signal(SIGPIPE, SIG_IGN)
     // Until the reload service's handler exists a SIGHUP would kill us (its default), and
     // systemd counts that death as clean: ignore it from the first instruction on.

@@ -610,3 +610,110 @@ struct DataPlaneRecoveryTests {
     #expect(changes.map(\.1) == [.linkDown, .linkDeleted])
   }
 }
+
+/// Reths that a reload adds, changes and removes, and what a killed agent leaves behind for
+/// `ccagentd --cleanup-reths`.
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root for network namespaces"))
+struct DataPlaneReloadTests {
+  private func temporaryRecord() -> String {
+    "/tmp/ccdp-record-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+  }
+
+  /// A controller made with no reth takes one, then the same name on another member: the old
+  /// macvlan and the old member's arp_ignore go, the new one is set up; `forget` drops it.
+  @Test func adoptTakesNewAndChangedRethsAndLeavesNothingOfTheOld() throws {
+    try withLAN { namespace in
+      #expect(
+        sh("ip", "-n", namespace, "link", "add", "lan2", "type", "veth", "peer", "lan3").status == 0
+      )
+      #expect(sh("ip", "-n", namespace, "link", "set", "lan2", "up").status == 0)
+      try inNamespace(namespace) {
+        let controller = try RethController(specs: [])
+        #expect(throws: RethControllerError.unknownReth("reth0")) {
+          try controller.prepareDown("reth0")
+        }
+        let first = try #require(
+          RethSpec(name: "reth0", member: "lan0", mac: sharedMAC, addresses: ["192.0.2.1/24"]))
+        try controller.adopt(first)
+        try controller.prepareDown("reth0")
+        try controller.activate("reth0")
+        let netlink = try RouteNetlink()
+        let lan0 = try #require(try netlink.link(named: "lan0"))
+        let lan2 = try #require(try netlink.link(named: "lan2"))
+        var reth = try #require(try netlink.link(named: "reth0"))
+        #expect(reth.parentIndex == lan0.index && reth.isAdministrativelyUp)
+        #expect(try RethSysctls.read("/proc/sys/net/ipv4/conf/lan0/arp_ignore") == "1")
+        try controller.deactivate("reth0")  // The core takes an active reth down first.
+
+        let moved = try #require(
+          RethSpec(name: "reth0", member: "lan2", mac: sharedMAC, addresses: ["192.0.2.9/24"]))
+        try controller.adopt(moved)
+        #expect(try RethSysctls.read("/proc/sys/net/ipv4/conf/lan0/arp_ignore") == "0")
+        try controller.prepareDown("reth0")
+        try controller.activate("reth0")
+        reth = try #require(try netlink.link(named: "reth0"))
+        #expect(reth.parentIndex == lan2.index)
+        #expect(
+          try netlink.addresses(index: reth.index).map(\.prefix.description) == ["192.0.2.9/24"])
+        #expect(controller.watchList.snapshot()["reth0"]?.index == reth.index)
+
+        try controller.remove("reth0")
+        controller.forget("reth0")
+        #expect(try netlink.link(named: "reth0") == nil)
+        #expect(controller.counters("reth0") == nil && controller.allCounters.isEmpty)
+        #expect(controller.watchList.snapshot().isEmpty)
+        #expect(try RethSysctls.read("/proc/sys/net/ipv4/conf/lan2/arp_ignore") == "0")
+      }
+    }
+  }
+
+  /// An agent killed with its reth up leaves the link, the address and its sysctls; the next
+  /// controller keeps the first one's original values, and the cleanup takes everything off
+  /// and writes those values back.
+  @Test func theCleanupTakesAKilledAgentsRethOffAndWritesItsSysctlsBack() throws {
+    let record = temporaryRecord()
+    defer { unlink(record) }
+    try withLAN { namespace in
+      #expect(
+        sh("ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv4.conf.lan0.arp_ignore=2")
+          .status == 0)
+      try inNamespace(namespace) {
+        let spec = try #require(
+          RethSpec(name: "reth0", member: "lan0", mac: sharedMAC, addresses: ["192.0.2.1/24"]))
+        do {
+          let killed = try RethController(specs: [spec], sysctlRecord: record)
+          try killed.prepareDown("reth0")
+          try killed.activate("reth0")
+        }  // Gone without a word: nothing restored.
+        #expect(
+          RethSysctls.load(record).contains {
+            $0.path.hasSuffix("lan0/arp_ignore") && $0.value == "2"
+          })
+        do {
+          // A restarted agent sees arp_ignore=1 but keeps 2 as the value to write back.
+          let restarted = try RethController(specs: [spec], sysctlRecord: record)
+          try restarted.prepareDown("reth0")
+          try restarted.activate("reth0")
+        }
+        #expect(
+          RethSysctls.load(record).contains {
+            $0.path.hasSuffix("lan0/arp_ignore") && $0.value == "2"
+          })
+        let address = try #require(
+          try? RethAddress.parse("192.0.2.1/24", family: .inet).get())
+        let plan = RethPlan(
+          name: "reth0", group: 1, members: ["lan0"], mac: sharedMAC, addresses: [address],
+          gratuitousARPCount: 4)
+        let outcome = try RethCleanup.run(plans: [plan], sysctlRecord: record)
+        #expect(outcome.succeeded && outcome.cleaned == ["reth0"])
+        #expect(outcome.sysctlsRestored > 0)
+        #expect(try RouteNetlink().link(named: "reth0") == nil)
+        #expect(try RethSysctls.read("/proc/sys/net/ipv4/conf/lan0/arp_ignore") == "2")
+        #expect(access(record, F_OK) != 0)
+        // Again: nothing left, still a success.
+        let again = try RethCleanup.run(plans: [plan], sysctlRecord: record)
+        #expect(again.succeeded && again.sysctlsRestored == 0)
+      }
+    }
+  }
+}

@@ -14,6 +14,8 @@ struct MachinePair {
   var sent: [[HeartbeatMessage]] = [[], []]
   /// Every session-sync action each node returned, in order.
   var sessionActions: [[SessionSyncAction]] = [[], []]
+  /// Every data-plane action each node returned, in order.
+  var dataPlane: [[DataPlaneAction]] = [[], []]
   /// Every batch each node returned, in order (to check the order within one).
   var batches: [[[ClusterAction]]] = [[], []]
   /// Nodes that are not running: not ticked, nothing delivered to them.
@@ -74,7 +76,8 @@ struct MachinePair {
     for action in actions {
       switch action {
       case .emit(let event): emitted[node].append(event)
-      case .dataPlane, .sendWitnessRequest: continue
+      case .dataPlane(let action): dataPlane[node].append(action)
+      case .sendWitnessRequest: continue
       case .sessionSync(let action): sessionActions[node].append(action)
       case .sendHeartbeat(let message):
         sent[node].append(message)

@@ -253,7 +253,8 @@ def test_unit_directives(tree):
         "ReadWritePaths": "-/var/agentx", "SystemCallArchitectures": "native",
         "CapabilityBoundingSet": "CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_NET_ADMIN",
         "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET",
-        "MemoryDenyWriteExecute": "yes", "UMask": "0027",
+        "MemoryDenyWriteExecute": "yes", "UMask": "0077",
+        "ExecStopPost": "/usr/sbin/ccagentd --cleanup-reths --config /etc/ccagent/ccagent.conf",
     }
     for key, value in expect.items():
         assert value in s.get(key, []), f"{key}={value} expected, got {s.get(key)}"

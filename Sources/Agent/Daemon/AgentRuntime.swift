@@ -56,7 +56,9 @@ final class AgentRuntime: Sendable {
     await driver.attach(transport, screen: screen)
     // Attached before the start: the first batch resets every reth (a crashed agent's
     // leftovers must not make a second owner on the LAN).
-    let dataPlane = try RethDataPlane(logger: logger, inputs: inputs, store: store)
+    let dataPlane = try RethDataPlane(
+      logger: logger, inputs: inputs, store: store,
+      sysctlRecord: RethSysctls.recordPath(controlSocket: loaded.configuration.controlSocketPath))
     await driver.attach(dataPlane: dataPlane)
     let witness = try loaded.configuration.witness.map { try WitnessClient(endpoint: $0) }
     if let witness { await driver.attach(witness: witness) }
@@ -148,7 +150,7 @@ final class AgentRuntime: Sendable {
     }
     let differences = ReloadDifferences(
       running: running.configuration, reloaded: reloaded.configuration,
-      keyChanged: reloaded.key != running.key)
+      keyChanged: reloaded.key != running.key, localNode: running.localNode)
     var new = reloaded
     new.configuration = ReloadDifferences.applicable(
       running: running.configuration, reloaded: reloaded.configuration)
@@ -168,6 +170,10 @@ final class AgentRuntime: Sendable {
     }
     for warning in differences.warnings {
       logger.warning("reload: \(warning)")
+    }
+    for change in differences.reths {
+      logger.notice(
+        "reload: \(change)", metadata: ["RETH": "\(change.prefix { $0 != " " })"])
     }
     for warning in new.notices where warning.severity == .warning {
       logger.warning("\(warning)")

@@ -24,9 +24,11 @@ struct ConfigurationLoadError: Error, CustomStringConvertible {
 
 enum ConfigurationLoader {
   /// Reads and validates `path`. Daemon-only settings are errors here (they are warnings in
-  /// `ccctl check-config`). `node` overrides the address-based node detection.
+  /// `ccctl check-config`). `node` overrides the address-based node detection. `keys: false`
+  /// leaves the key files unread (`--cleanup-reths` sends no heartbeat).
   static func load(
-    path: String, node: Int?, controlSocket: String? = nil, agentXSocket: String? = nil
+    path: String, node: Int?, controlSocket: String? = nil, agentXSocket: String? = nil,
+    keys: Bool = true
   )
     throws(ConfigurationLoadError) -> LoadedConfiguration
   {
@@ -67,7 +69,7 @@ enum ConfigurationLoader {
       localNode = match
     }
     func key(_ file: String?) throws(ConfigurationLoadError) -> [UInt8]? {
-      guard let file else { return nil }
+      guard let file, keys else { return nil }
       do {
         return try KeyFile.load(file)
       } catch {

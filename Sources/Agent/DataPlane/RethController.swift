@@ -68,18 +68,20 @@ final class RethController {
   let watchList = RethWatchList()
   private let netlink: RouteNetlink
   private let sysctls: RethSysctls
-  private var specs: [String: RethSpec] = [:]
+  // Not private: RethController+Specs.swift adds, replaces and drops specs on reload.
+  var specs: [String: RethSpec] = [:]
   private var active: Set<String> = []
   private var sockets: [String: PacketSocket] = [:]
-  private var counters: [String: RethCounters] = [:]
+  var counters: [String: RethCounters] = [:]
   private var queue: [(due: ContinuousClock.Instant, reth: String)] = []
 
   init(
     specs: [RethSpec], pacing: Duration = .milliseconds(50),
-    secondBurstDelay: Duration = .seconds(2), sysctlRoot: String = "/proc/sys/net"
+    secondBurstDelay: Duration = .seconds(2), sysctlRoot: String = "/proc/sys/net",
+    sysctlRecord: String? = nil
   ) throws {
     netlink = try RouteNetlink()
-    sysctls = RethSysctls(root: sysctlRoot)
+    sysctls = RethSysctls(root: sysctlRoot, record: sysctlRecord)
     self.pacing = pacing
     self.secondBurstDelay = secondBurstDelay
     for spec in specs {

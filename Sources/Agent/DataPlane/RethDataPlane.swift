@@ -33,19 +33,25 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
   private let thread = Mutex<NamedThread?>(nil)
   private let inputs: DriverInputs
   private let store: SnapshotStore
+  private let sysctlRecord: String?
 
-  init(logger: Logger, inputs: DriverInputs, store: SnapshotStore) throws {
+  /// `sysctlRecord`: where the sysctl values found before are kept (`RethSysctls.record`).
+  init(logger: Logger, inputs: DriverInputs, store: SnapshotStore, sysctlRecord: String? = nil)
+    throws
+  {
     self.logger = logger
     self.inputs = inputs
     self.store = store
+    self.sysctlRecord = sysctlRecord
     wakePipe = try WakePipe()
   }
 
   func execute(_ action: DataPlaneAction) {
     let logger = self.logger
     state.withLock { state in
-      if case .reset(let plans) = action, state.controller == nil {
-        state.controller = makeController(plans, state: &state)
+      // Made by the first reset, at start or by the reload that adds the first reth.
+      if case .reset = action, state.controller == nil {
+        state.controller = makeController(state: &state)
       }
       guard let controller = state.controller else {
         logger.error("data plane unavailable: \(action)")
@@ -55,13 +61,8 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
       do {
         switch action {
         case .reset(let plans):
-          for plan in plans {
-            name = plan.name
-            state.plans[plan.name] = plan
-            try controller.prepareDown(plan.name)
-            if !state.names.contains(plan.name) { state.names.append(plan.name) }
-          }
-          logger.info("data plane: \(action)")
+          // Each on its own: one reth that cannot be set up leaves the others prepared.
+          for plan in plans { reset(plan, controller: controller, state: &state) }
           return
         case .activate(let plan):
           name = plan.name
@@ -75,6 +76,13 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
           controller.announce(plan.name)
         case .remove(let plan):
           name = plan.name
+          // Forgotten whatever the removal did: the core no longer knows the reth either.
+          defer {
+            controller.forget(plan.name)
+            state.plans[plan.name] = nil
+            state.names.removeAll { $0 == plan.name }
+            state.tampered.removeAll { $0.0 == plan.name }
+          }
           try controller.remove(plan.name)
         }
         logger.info("data plane: \(action)", metadata: ["RETH": "\(name)"])
@@ -87,15 +95,25 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
     wakePipe.wake()
   }
 
-  private func makeController(_ plans: [RethPlan], state: inout State) -> RethController? {
-    let specs = plans.compactMap { plan -> RethSpec? in
-      guard let member = plan.members.first else { return nil }
-      return RethSpec(
-        name: plan.name, member: member, mac: plan.mac,
-        addresses: plan.addresses.map(\.description), announcementCount: plan.gratuitousARPCount)
-    }
+  /// A reth as the plan says, set up down (`RethController.adopt`, then `prepareDown`).
+  private func reset(_ plan: RethPlan, controller: RethController, state: inout State) {
     do {
-      let controller = try RethController(specs: specs)
+      guard let spec = RethSpec(plan) else { throw RethControllerError.unknownReth(plan.name) }
+      try controller.adopt(spec)
+      state.plans[plan.name] = plan
+      if !state.names.contains(plan.name) { state.names.append(plan.name) }
+      try controller.prepareDown(plan.name)
+      logger.info("data plane: reset \(plan.summary)", metadata: ["RETH": "\(plan.name)"])
+    } catch {
+      logger.error(
+        "data plane: reset failed",
+        metadata: ["RETH": "\(plan.name)", "ERROR": "\(error)", "ACTION": "reset \(plan.summary)"])
+    }
+  }
+
+  private func makeController(state: inout State) -> RethController? {
+    do {
+      let controller = try RethController(specs: [], sysctlRecord: sysctlRecord)
       state.watchdog = try RethWatchdog(
         list: controller.watchList, ignoredPort: controller.netlinkPort
       ) { [weak self] reth, change in

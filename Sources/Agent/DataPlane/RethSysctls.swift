@@ -1,3 +1,5 @@
+import ShellSupport
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -21,8 +23,21 @@ final class RethSysctls {
   let root: String
   /// Path → value found before our first write, in the order written.
   private(set) var previous: [(path: String, value: String)] = []
+  /// A file that keeps `previous` while it is not empty (see `recordPath`), or nil.
+  let record: String?
 
-  init(root: String = "/proc/sys/net") { self.root = root }
+  /// With a `record` left by an agent that did not restore (killed, crashed), its values are
+  /// the ones found before: what this one writes back, not what that one wrote.
+  init(root: String = "/proc/sys/net", record: String? = nil) {
+    self.root = root
+    self.record = record
+    if let record { previous = Self.load(record) }
+  }
+
+  /// Where an agent with this control socket keeps the values found before, beside the
+  /// socket (the unit's RuntimeDirectory=: it lasts until ExecStopPost= has run, and no
+  /// longer than the boot whose values it holds).
+  static func recordPath(controlSocket: String) -> String { controlSocket + ".sysctls" }
 
   /// What a reth needs.
   /// - reth `arp_ignore=1`: answer ARP only for addresses on the reth itself.
@@ -63,6 +78,7 @@ final class RethSysctls {
       let current = try Self.read(path)
       if !previous.contains(where: { $0.path == path }) {
         previous.append((path, current))
+        save()
       }
       if current != setting.value { try Self.write(path, setting.value) }
     }
@@ -91,7 +107,37 @@ final class RethSysctls {
       }
     }
     previous.removeAll { selected($0.path) }
+    save()
     return failed
+  }
+
+  /// Writes `previous` to the record (atomically), or removes the record when it is empty.
+  /// Best effort: without it only a killed agent's leftovers lose their values.
+  private func save() {
+    guard let record else { return }
+    guard !previous.isEmpty else {
+      unlink(record)
+      return
+    }
+    let text = previous.map { "\($0.path)\t\($0.value)\n" }.joined()
+    let temporary = record + ".tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { return }
+    let bytes = Array(text.utf8)
+    let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    if written == bytes.count { rename(temporary, record) } else { unlink(temporary) }
+  }
+
+  /// The entries of a record, `path<TAB>value` a line (tabs are in no interface name);
+  /// nothing when there is none.
+  static func load(_ record: String) -> [(path: String, value: String)] {
+    guard let bytes = try? FileReader.readBytes(record) else { return [] }
+    return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+      let fields = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+      guard fields.count == 2 else { return nil }
+      return (String(fields[0]), String(fields[1]))
+    }
   }
 
   static func read(_ path: String) throws -> String {

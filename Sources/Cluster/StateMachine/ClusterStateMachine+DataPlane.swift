@@ -1,20 +1,6 @@
 extension ClusterStateMachine {
   /// Every reth this node runs: one with a redundancy group and a member here.
-  public var rethPlans: [RethPlan] {
-    configuration.redundantEthernets.keys.sorted().compactMap { name in
-      guard let reth = configuration.redundantEthernets[name], let group = reth.redundancyGroup
-      else { return nil }
-      let members = reth.members(on: localNode)
-      guard !members.isEmpty else { return nil }
-      return RethPlan(
-        name: name, group: group, members: members,
-        mac: RethMAC.address(
-          style: configuration.rethMAC, clusterID: configuration.clusterID,
-          index: RedundantEthernet.index(of: name) ?? 0),
-        addresses: reth.addresses,
-        gratuitousARPCount: configuration.redundancyGroups[group]?.gratuitousARPCount ?? 4)
-    }
-  }
+  public var rethPlans: [RethPlan] { configuration.rethPlans(on: localNode) }
 
   /// The data-plane actions that bring the reths to the roles just decided: a reth is up
   /// exactly while this node is its RG's primary. Compared with what was last asked, so each
@@ -26,24 +12,21 @@ extension ClusterStateMachine {
     let plans = rethPlans
     var result: [DataPlaneAction] = []
     var changes: [RethStatusChange] = []
-    if !dataPlane.started {
-      dataPlane.started = true
-      if !plans.isEmpty { result.append(.reset(plans)) }
-    } else {
-      let known = Set(dataPlane.plans.keys)
-      let fresh = plans.filter { !known.contains($0.name) }
-      if !fresh.isEmpty { result.append(.reset(fresh)) }
-    }
     let current = Dictionary(uniqueKeysWithValues: plans.map { ($0.name, $0) })
-    for (name, old) in dataPlane.plans.sorted(by: { $0.key < $1.key }) {
-      let changed = current[name] != old
-      if dataPlane.active.contains(name) && changed {
+    // A reth gone from a reloaded configuration, or changed in it (members, MAC, addresses,
+    // GARP count): the old one goes down first, and away when gone.
+    for (name, old) in dataPlane.plans.sorted(by: { $0.key < $1.key }) where current[name] != old {
+      if dataPlane.active.contains(name) {
         result.append(.deactivate(old))
         dataPlane.active.remove(name)
         changes.append(RethStatusChange(old, active: false))
       }
       if current[name] == nil { result.append(.remove(old)) }
     }
+    // At start every reth, after a reload the new and the changed ones: set up (again), down.
+    let fresh = dataPlane.started ? plans.filter { dataPlane.plans[$0.name] != $0 } : plans
+    dataPlane.started = true
+    if !fresh.isEmpty { result.append(.reset(fresh)) }
     let resolved = dataPlane.splitBrainGroups.subtracting(splitBrainGroups)
     for plan in plans {
       let primary = groups[plan.group]?.state == .primary

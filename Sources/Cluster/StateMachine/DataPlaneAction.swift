@@ -4,7 +4,9 @@
 /// and has its addresses up before it announces that it took one.
 public enum DataPlaneAction: Sendable, Equatable {
   /// Start-up: each reth exists, down and without addresses (a crashed agent may have left
-  /// addresses behind: never a second owner on the LAN).
+  /// addresses behind: never a second owner on the LAN). After a reload: the reths new in it,
+  /// and those it changed, set up as the plan says in place of the old one (which a
+  /// `deactivate` took down first if it was up).
   case reset([RethPlan])
   /// This node became the RG's primary: link up, addresses, then the GARP/NA bursts.
   case activate(RethPlan)
