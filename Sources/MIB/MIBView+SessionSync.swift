@@ -2,7 +2,7 @@ import Cluster
 
 extension MIBView {
   /// ccSessionSyncStatus; notConfigured(6) without session-sync.
-  static func sessionSyncStatus(_ health: SessionSyncHealth?) -> Int32 {
+  public static func sessionSyncStatus(_ health: SessionSyncHealth?) -> Int32 {
     switch health {
     case .healthy?: 1
     case .unreachable?: 2

@@ -2,7 +2,7 @@ import Cluster
 
 extension MIBView {
   /// ccWitnessStatus; notConfigured(4) without a witness.
-  static func witnessStatus(_ reachability: WitnessReachability?) -> Int32 {
+  public static func witnessStatus(_ reachability: WitnessReachability?) -> Int32 {
     switch reachability {
     case .up?: 1
     case .lost?: 2
