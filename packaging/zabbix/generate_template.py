@@ -661,84 +661,103 @@ def prototype(entry, column, mib_name, key, name, description, *,
     return item
 
 
+def discovery_rule(slug, name, snmp_oid, key, description, prototypes, lld_filter_, *,
+                   graphs=None, preprocessing=None):
+    """An SNMP discovery rule of the template, its keys in the order Zabbix exports them."""
+    rule = {
+        "uuid": uid("discovery", slug),
+        "name": name,
+        "type": "SNMP_AGENT",
+        "snmp_oid": snmp_oid,
+        "key": key,
+        "delay": "{$CCAGENT.LLD.INTERVAL}",
+        "lifetime": "7d",
+        "description": description,
+        "item_prototypes": prototypes,
+    }
+    if graphs:
+        rule["graph_prototypes"] = graphs
+    rule["filter"] = lld_filter_
+    if preprocessing:
+        rule["preprocessing"] = preprocessing
+    return rule
+
+
 def rg_discovery():
     k = lambda what, obj: f"ccagent.rg.{what}[{obj}.{{#SNMPINDEX}}]"
     primary = k("primary", "ccRgPrimaryNode")
     failovers = k("failovers", "ccRgFailoverCount")
     manual = k("manual.node", "ccRgManualFailoverNode")
     t = {"component": "redundancy-group", "redundancy-group": "{#RGID}"}
-    return {
-        "uuid": uid("discovery", "rg"),
-        "name": "Redundancy group discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#RG.FAILOVERS}},{RG_ENTRY}.2]",
-        "key": "ccagent.rg.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "One row per configured redundancy group (ccRedundancyGroupTable); "
+    prototypes = [
+        prototype(RG_ENTRY, 2, "ccRgFailoverCount", failovers,
+                  "RG {#RGID}: failover count",
+                  "How many times the group got a new primary (the first election counts).",
+                  delay="{$CCAGENT.STATE.INTERVAL}", tag_values=t,
+                  triggers=[trigger(
+                      f"change({ref(failovers)})>0 and "
+                      f"last({ref(primary)})=last({ref(K_LOCAL_NODE)})",
+                      "ccagent: RG {#RGID} failed over to this node", "WARNING",
+                      "The group got a new primary and it is this node (the host of the "
+                      "node it left shows why, e.g. a monitor). A failover and back between "
+                      "two polls counts too. Closes at the next poll. Quiet while the peer "
+                      "is lost or a split brain problem is open: they explain it. See the "
+                      "last failover reason and 'journalctl -x -u ccagentd'.",
+                      manual_close=True,
+                      dependencies=PEER_LOST_DEP + SPLIT_POLL_DEP
+                      + [{"name": SPLIT_TRAP_NAME, "expression": split_trap_expr()}],
+                      opdata="Primary: node{ITEM.LASTVALUE2}",
+                      trigger_tags={"component": "redundancy-group"})]),
+        prototype(RG_ENTRY, 3, "ccRgLastFailoverTime", k("failover.last", "ccRgLastFailoverTime"),
+                  "RG {#RGID}: last failover (agent uptime)",
+                  "sysUpTime at the last failover; 0 if none since the agent started.",
+                  value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                  tag_values=t),
+        prototype(RG_ENTRY, 4, "ccRgLastFailoverReason",
+                  k("failover.reason", "ccRgLastFailoverReason"),
+                  "RG {#RGID}: last failover reason",
+                  "The reason given the last time the group got a new primary.",
+                  value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(RG_ENTRY, 5, "ccRgPreempt", k("preempt", "ccRgPreempt"),
+                  "RG {#RGID}: preempt", "Whether the group preempts.", delay="{$CCAGENT.CONFIG.INTERVAL}",
+                  trends="0", valuemap="SNMPv2-TC::TruthValue", preprocessing=SLOW,
+                  tag_values=t),
+        prototype(RG_ENTRY, 6, "ccRgHoldDownInterval", k("holddown", "ccRgHoldDownInterval"),
+                  "RG {#RGID}: hold-down interval",
+                  "Minimum interval between two failovers of the group.", delay="{$CCAGENT.CONFIG.INTERVAL}",
+                  units="s", trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(RG_ENTRY, 7, "ccRgPrimaryNode", primary, "RG {#RGID}: primary node",
+                  "The node that is primary for the group; -1 if none.", delay="{$CCAGENT.STATE.INTERVAL}",
+                  value_type="FLOAT", trends="0", valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone",
+                  tag_values=t,
+                  triggers=[
+                      trigger(f"max({ref(primary)},#3)=-1",
+                              "ccagent: RG {#RGID} has no primary node", "HIGH",
+                              "No node has been primary for the group for three polls.",
+                              trigger_tags={"component": "redundancy-group"}),
+                  ]),
+        prototype(RG_ENTRY, 8, "ccRgManualFailoverNode", manual,
+                  "RG {#RGID}: manual failover target",
+                  "The target node of a manual failover still in effect; -1 if none.",
+                  delay="{$CCAGENT.SLOW.INTERVAL}", value_type="FLOAT", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(manual)})>=0",
+                      "ccagent: RG {#RGID} is in manual failover mode", "INFO",
+                      "A manual failover is in effect; the configured priorities do not "
+                      "apply until 'ccctl request failover reset redundancy-group {#RGID}'.",
+                      trigger_tags={"component": "redundancy-group"})]),
+    ]
+    return discovery_rule(
+        "rg",
+        "Redundancy group discovery",
+        f"discovery[{{#RG.FAILOVERS}},{RG_ENTRY}.2]",
+        "ccagent.rg.discovery",
+        "One row per configured redundancy group (ccRedundancyGroupTable); "
         "{#SNMPINDEX} and {#RGID} are the group id (ccRgId).",
-        "item_prototypes": [
-            prototype(RG_ENTRY, 2, "ccRgFailoverCount", failovers,
-                      "RG {#RGID}: failover count",
-                      "How many times the group got a new primary (the first election counts).",
-                      delay="{$CCAGENT.STATE.INTERVAL}", tag_values=t,
-                      triggers=[trigger(
-                          f"change({ref(failovers)})>0 and "
-                          f"last({ref(primary)})=last({ref(K_LOCAL_NODE)})",
-                          "ccagent: RG {#RGID} failed over to this node", "WARNING",
-                          "The group got a new primary and it is this node (the host of the "
-                          "node it left shows why, e.g. a monitor). A failover and back between "
-                          "two polls counts too. Closes at the next poll. Quiet while the peer "
-                          "is lost or a split brain problem is open: they explain it. See the "
-                          "last failover reason and 'journalctl -x -u ccagentd'.",
-                          manual_close=True,
-                          dependencies=PEER_LOST_DEP + SPLIT_POLL_DEP
-                          + [{"name": SPLIT_TRAP_NAME, "expression": split_trap_expr()}],
-                          opdata="Primary: node{ITEM.LASTVALUE2}",
-                          trigger_tags={"component": "redundancy-group"})]),
-            prototype(RG_ENTRY, 3, "ccRgLastFailoverTime", k("failover.last", "ccRgLastFailoverTime"),
-                      "RG {#RGID}: last failover (agent uptime)",
-                      "sysUpTime at the last failover; 0 if none since the agent started.",
-                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
-                      tag_values=t),
-            prototype(RG_ENTRY, 4, "ccRgLastFailoverReason",
-                      k("failover.reason", "ccRgLastFailoverReason"),
-                      "RG {#RGID}: last failover reason",
-                      "The reason given the last time the group got a new primary.",
-                      value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(RG_ENTRY, 5, "ccRgPreempt", k("preempt", "ccRgPreempt"),
-                      "RG {#RGID}: preempt", "Whether the group preempts.", delay="{$CCAGENT.CONFIG.INTERVAL}",
-                      trends="0", valuemap="SNMPv2-TC::TruthValue", preprocessing=SLOW,
-                      tag_values=t),
-            prototype(RG_ENTRY, 6, "ccRgHoldDownInterval", k("holddown", "ccRgHoldDownInterval"),
-                      "RG {#RGID}: hold-down interval",
-                      "Minimum interval between two failovers of the group.", delay="{$CCAGENT.CONFIG.INTERVAL}",
-                      units="s", trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(RG_ENTRY, 7, "ccRgPrimaryNode", primary, "RG {#RGID}: primary node",
-                      "The node that is primary for the group; -1 if none.", delay="{$CCAGENT.STATE.INTERVAL}",
-                      value_type="FLOAT", trends="0", valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone",
-                      tag_values=t,
-                      triggers=[
-                          trigger(f"max({ref(primary)},#3)=-1",
-                                  "ccagent: RG {#RGID} has no primary node", "HIGH",
-                                  "No node has been primary for the group for three polls.",
-                                  trigger_tags={"component": "redundancy-group"}),
-                      ]),
-            prototype(RG_ENTRY, 8, "ccRgManualFailoverNode", manual,
-                      "RG {#RGID}: manual failover target",
-                      "The target node of a manual failover still in effect; -1 if none.",
-                      delay="{$CCAGENT.SLOW.INTERVAL}", value_type="FLOAT", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(manual)})>=0",
-                          "ccagent: RG {#RGID} is in manual failover mode", "INFO",
-                          "A manual failover is in effect; the configured priorities do not "
-                          "apply until 'ccctl request failover reset redundancy-group {#RGID}'.",
-                          trigger_tags={"component": "redundancy-group"})]),
-        ],
-        "filter": lld_filter(("RGID", "RG")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID"]))],
-    }
+        prototypes,
+        lld_filter(("RGID", "RG")),
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RGID"]))])
 
 
 def rg_node_discovery():
@@ -749,83 +768,82 @@ def rg_node_discovery():
     priority = k("priority.effective", "ccRgNodeEffectivePriority")
     t = {"component": "redundancy-group", "redundancy-group": "{#RGID}", "node": "{#NODEID}"}
     who = "RG {#RGID} node{#NODEID}"
-    return {
-        "uuid": uid("discovery", "rg-node"),
-        "name": "Redundancy group node discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#RGNODE.PRIORITY}},{RG_NODE_ENTRY}.2]",
-        "key": "ccagent.rg.node.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "One row per redundancy group and node "
+    prototypes = [
+        prototype(RG_NODE_ENTRY, 2, "ccRgNodeConfiguredPriority",
+                  k("priority.configured", "ccRgNodeConfiguredPriority"),
+                  f"{who}: configured priority", "The configured priority.", delay="{$CCAGENT.CONFIG.INTERVAL}",
+                  trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(RG_NODE_ENTRY, 3, "ccRgNodeEffectivePriority",
+                  priority, f"{who}: effective priority",
+                  "The priority used in the election: configured, 255 for a manual "
+                  "failover target, 0 while the node cannot be primary.", tag_values=t),
+        prototype(RG_NODE_ENTRY, 4, "ccRgNodeState", state, f"{who}: state",
+                  "The state of the node in the group.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::CcRedundancyGroupState", tag_values=t,
+                  triggers=[
+                      trigger(f"last({ref(state)})=5", f"ccagent: {who} is ineligible",
+                              "AVERAGE",
+                              "The node may not become primary for the group, typically "
+                              "after losing the control link while the fabric link works; "
+                              "it becomes disabled after control-link-failure-timeout.",
+                              dependencies=CONTROL_DOWN_DEP,
+                              trigger_tags={"component": "redundancy-group"}),
+                      trigger(f"last({ref(state)})=6", f"ccagent: {who} is disabled",
+                              "HIGH",
+                              "The node stays out of the group until its agent restarts "
+                              "or, with control-link-recovery, the control link has been "
+                              "good for 3 heartbeats.",
+                              dependencies=CONTROL_DOWN_DEP,
+                              trigger_tags={"component": "redundancy-group"}),
+                  ]),
+        prototype(RG_NODE_ENTRY, 5, "ccRgNodeManualFailover",
+                  k("manual", "ccRgNodeManualFailover"), f"{who}: manual failover",
+                  "Whether a manual failover of the group is in effect.", delay="{$CCAGENT.SLOW.INTERVAL}",
+                  trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
+        prototype(RG_NODE_ENTRY, 6, "ccRgNodeWeight", weight, f"{who}: weight",
+                  "The node's weight in the group: 255 minus the weights of failed "
+                  "monitors; at 0 or below the group fails over to the peer.",
+                  value_type="FLOAT", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(weight)})<=0 and last({ref(known)})=1 and "
+                      f"last({ref(K_LOCAL_NODE)})={{#NODEID}}",
+                      f"ccagent: {who} weight is 0 or less", "HIGH",
+                      "Failed interface or IP monitors used up the node's weight: the node "
+                      "cannot be primary for the group. Check the monitors with "
+                      "'ccctl show interfaces'. Only on the node's own host (the peer "
+                      "publishes the same row), and quiet while the weight is not known "
+                      "(ccRgNodeWeightKnown false: the peer is lost; its own problem "
+                      "says so).",
+                      opdata="Weight: {ITEM.LASTVALUE1}",
+                      trigger_tags={"component": "monitor"})]),
+        prototype(RG_NODE_ENTRY, 9, "ccRgNodeFailureCodesText",
+                  k("failure.codes", "ccRgNodeFailureCodesText"), f"{who}: failure codes",
+                  "The failure codes as 'ccctl show status' prints them (CS CF FL IF IP, "
+                  "space-separated, for example 'IF IP'); empty when none.",
+                  value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(RG_NODE_ENTRY, 10, "ccRgNodeWeightKnown", known,
+                  f"{who}: weight known",
+                  "false while the node's weight is not known (a lost peer): the weight "
+                  "item then shows 0 and means nothing.", delay="{$CCAGENT.STATE.INTERVAL}",
+                  trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
+        prototype(RG_NODE_ENTRY, 8, "ccRgNodeLastStateChange",
+                  k("state.changed", "ccRgNodeLastStateChange"),
+                  f"{who}: last state change (agent uptime)",
+                  "sysUpTime when the state last changed; 0 if it has not changed since "
+                  "the agent started.", value_type="FLOAT", units="uptime", trends="0",
+                  preprocessing=UPTIME, tag_values=t),
+    ]
+    return discovery_rule(
+        "rg-node",
+        "Redundancy group node discovery",
+        f"discovery[{{#RGNODE.PRIORITY}},{RG_NODE_ENTRY}.2]",
+        "ccagent.rg.node.discovery",
+        "One row per redundancy group and node "
         "(ccRedundancyGroupNodeTable); {#SNMPINDEX} is \"<ccRgId>.<ccRgNodeId>\", split into "
         "{#RGID} and {#NODEID}.",
-        "item_prototypes": [
-            prototype(RG_NODE_ENTRY, 2, "ccRgNodeConfiguredPriority",
-                      k("priority.configured", "ccRgNodeConfiguredPriority"),
-                      f"{who}: configured priority", "The configured priority.", delay="{$CCAGENT.CONFIG.INTERVAL}",
-                      trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(RG_NODE_ENTRY, 3, "ccRgNodeEffectivePriority",
-                      priority, f"{who}: effective priority",
-                      "The priority used in the election: configured, 255 for a manual "
-                      "failover target, 0 while the node cannot be primary.", tag_values=t),
-            prototype(RG_NODE_ENTRY, 4, "ccRgNodeState", state, f"{who}: state",
-                      "The state of the node in the group.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::CcRedundancyGroupState", tag_values=t,
-                      triggers=[
-                          trigger(f"last({ref(state)})=5", f"ccagent: {who} is ineligible",
-                                  "AVERAGE",
-                                  "The node may not become primary for the group, typically "
-                                  "after losing the control link while the fabric link works; "
-                                  "it becomes disabled after control-link-failure-timeout.",
-                                  dependencies=CONTROL_DOWN_DEP,
-                                  trigger_tags={"component": "redundancy-group"}),
-                          trigger(f"last({ref(state)})=6", f"ccagent: {who} is disabled",
-                                  "HIGH",
-                                  "The node stays out of the group until its agent restarts "
-                                  "or, with control-link-recovery, the control link has been "
-                                  "good for 3 heartbeats.",
-                                  dependencies=CONTROL_DOWN_DEP,
-                                  trigger_tags={"component": "redundancy-group"}),
-                      ]),
-            prototype(RG_NODE_ENTRY, 5, "ccRgNodeManualFailover",
-                      k("manual", "ccRgNodeManualFailover"), f"{who}: manual failover",
-                      "Whether a manual failover of the group is in effect.", delay="{$CCAGENT.SLOW.INTERVAL}",
-                      trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
-            prototype(RG_NODE_ENTRY, 6, "ccRgNodeWeight", weight, f"{who}: weight",
-                      "The node's weight in the group: 255 minus the weights of failed "
-                      "monitors; at 0 or below the group fails over to the peer.",
-                      value_type="FLOAT", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(weight)})<=0 and last({ref(known)})=1 and "
-                          f"last({ref(K_LOCAL_NODE)})={{#NODEID}}",
-                          f"ccagent: {who} weight is 0 or less", "HIGH",
-                          "Failed interface or IP monitors used up the node's weight: the node "
-                          "cannot be primary for the group. Check the monitors with "
-                          "'ccctl show interfaces'. Only on the node's own host (the peer "
-                          "publishes the same row), and quiet while the weight is not known "
-                          "(ccRgNodeWeightKnown false: the peer is lost; its own problem "
-                          "says so).",
-                          opdata="Weight: {ITEM.LASTVALUE1}",
-                          trigger_tags={"component": "monitor"})]),
-            prototype(RG_NODE_ENTRY, 9, "ccRgNodeFailureCodesText",
-                      k("failure.codes", "ccRgNodeFailureCodesText"), f"{who}: failure codes",
-                      "The failure codes as 'ccctl show status' prints them (CS CF FL IF IP, "
-                      "space-separated, for example 'IF IP'); empty when none.",
-                      value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(RG_NODE_ENTRY, 10, "ccRgNodeWeightKnown", known,
-                      f"{who}: weight known",
-                      "false while the node's weight is not known (a lost peer): the weight "
-                      "item then shows 0 and means nothing.", delay="{$CCAGENT.STATE.INTERVAL}",
-                      trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
-            prototype(RG_NODE_ENTRY, 8, "ccRgNodeLastStateChange",
-                      k("state.changed", "ccRgNodeLastStateChange"),
-                      f"{who}: last state change (agent uptime)",
-                      "sysUpTime when the state last changed; 0 if it has not changed since "
-                      "the agent started.", value_type="FLOAT", units="uptime", trends="0",
-                      preprocessing=UPTIME, tag_values=t),
-        ],
-        "graph_prototypes": [{
+        prototypes,
+        lld_filter(("RGID", "RG")),
+        graphs=[{
             "uuid": uid("graph_prototype", "rg-node", "weight-priority"),
             "name": f"{who}: weight and effective priority",
             "graph_items": [
@@ -833,9 +851,7 @@ def rg_node_discovery():
                 {"sortorder": "1", "color": "2774A4", "item": {"host": TEMPLATE, "key": priority}},
             ],
         }],
-        "filter": lld_filter(("RGID", "RG")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "NODEID"]))],
-    }
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RGID", "NODEID"]))])
 
 
 def ifmon_discovery():
@@ -843,46 +859,43 @@ def ifmon_discovery():
     status = k("status", "ccIfMonStatus")
     t = {"component": "monitor", "redundancy-group": "{#RGID}", "interface": "{#IFMON.NAME}"}
     who = "RG {#RGID} interface {#IFMON.NAME}"
-    return {
-        "uuid": uid("discovery", "ifmon"),
-        "name": "Interface monitor discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#IFMON.NAME}},{IFMON_ENTRY}.2]",
-        "key": "ccagent.ifmon.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "The interface monitors of every redundancy group "
+    prototypes = [
+        prototype(IFMON_ENTRY, 3, "ccIfMonWeight", k("weight", "ccIfMonWeight"),
+                  f"{who}: weight", "The weight taken from the group while the interface "
+                  "is down.", delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(IFMON_ENTRY, 4, "ccIfMonStatus", status, f"{who}: status",
+                  "The status of the monitored interface on this node; not present counts "
+                  "as down; not monitored: the monitor is the other node's only.",
+                  delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::ccIfMonStatus", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(status)})=2 or last({ref(status)})=3",
+                      f"ccagent: {who} is down", "WARNING",
+                      "A monitored interface is down or missing on this node; its weight "
+                      "is taken from the group's weight.",
+                      opdata="Status: {ITEM.LASTVALUE1}",
+                      trigger_tags={"component": "monitor"})]),
+        prototype(IFMON_ENTRY, 5, "ccIfMonNode", k("node", "ccIfMonNode"),
+                  f"{who}: applies to", "The node the monitor applies to; -1 for both.",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="FLOAT", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::NodeOrBoth", preprocessing=SLOW,
+                  tag_values=t),
+        prototype(IFMON_ENTRY, 6, "ccIfMonLastChange", k("changed", "ccIfMonLastChange"),
+                  f"{who}: last change (agent uptime)",
+                  "sysUpTime when the status last changed; 0 if never.",
+                  value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                  tag_values=t),
+    ]
+    return discovery_rule(
+        "ifmon",
+        "Interface monitor discovery",
+        f"discovery[{{#IFMON.NAME}},{IFMON_ENTRY}.2]",
+        "ccagent.ifmon.discovery",
+        "The interface monitors of every redundancy group "
         "(ccInterfaceMonitorTable); {#SNMPINDEX} is \"<ccRgId>.<ccIfMonIndex>\".",
-        "item_prototypes": [
-            prototype(IFMON_ENTRY, 3, "ccIfMonWeight", k("weight", "ccIfMonWeight"),
-                      f"{who}: weight", "The weight taken from the group while the interface "
-                      "is down.", delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(IFMON_ENTRY, 4, "ccIfMonStatus", status, f"{who}: status",
-                      "The status of the monitored interface on this node; not present counts "
-                      "as down; not monitored: the monitor is the other node's only.",
-                      delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::ccIfMonStatus", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(status)})=2 or last({ref(status)})=3",
-                          f"ccagent: {who} is down", "WARNING",
-                          "A monitored interface is down or missing on this node; its weight "
-                          "is taken from the group's weight.",
-                          opdata="Status: {ITEM.LASTVALUE1}",
-                          trigger_tags={"component": "monitor"})]),
-            prototype(IFMON_ENTRY, 5, "ccIfMonNode", k("node", "ccIfMonNode"),
-                      f"{who}: applies to", "The node the monitor applies to; -1 for both.",
-                      delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="FLOAT", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::NodeOrBoth", preprocessing=SLOW,
-                      tag_values=t),
-            prototype(IFMON_ENTRY, 6, "ccIfMonLastChange", k("changed", "ccIfMonLastChange"),
-                      f"{who}: last change (agent uptime)",
-                      "sysUpTime when the status last changed; 0 if never.",
-                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
-                      tag_values=t),
-        ],
-        "filter": lld_filter(("RGID", "RG"), ("IFMON.NAME", "IFNAME")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "IFMON.INDEX"]))],
-    }
+        prototypes,
+        lld_filter(("RGID", "RG"), ("IFMON.NAME", "IFNAME")),
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RGID", "IFMON.INDEX"]))])
 
 
 def ipmon_discovery():
@@ -890,41 +903,38 @@ def ipmon_discovery():
     status = k("status", "ccIpMonStatus")
     t = {"component": "monitor", "redundancy-group": "{#RGID}", "address": "{#IPMON.ADDRESS}"}
     who = "RG {#RGID} address {#IPMON.ADDRESS}"
-    return {
-        "uuid": uid("discovery", "ipmon"),
-        "name": "IP monitor discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#IPMON.ADDRESS}},{IPMON_ENTRY}.7,{{#IPMON.TYPE}},{IPMON_ENTRY}.2]",
-        "key": "ccagent.ipmon.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "The IP monitors of every redundancy group (ccIpMonitorTable); "
+    prototypes = [
+        prototype(IPMON_ENTRY, 4, "ccIpMonWeight", k("weight", "ccIpMonWeight"),
+                  f"{who}: weight", "The weight taken from the group's IP monitoring "
+                  "global threshold while the address is unreachable.", delay="{$CCAGENT.CONFIG.INTERVAL}",
+                  trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(IPMON_ENTRY, 5, "ccIpMonStatus", status, f"{who}: status",
+                  "Reachability of the address from this node.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::ccIpMonStatus", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(status)})=2", f"ccagent: {who} is unreachable",
+                      "WARNING",
+                      "IP monitoring lost the address (retry-count pings in a row). When "
+                      "the primary cannot reach an address that the secondary can, the "
+                      "group fails over.", trigger_tags={"component": "monitor"})]),
+        prototype(IPMON_ENTRY, 6, "ccIpMonLastChange", k("changed", "ccIpMonLastChange"),
+                  f"{who}: last change (agent uptime)",
+                  "sysUpTime when the status last changed; 0 if never.",
+                  value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                  tag_values=t),
+    ]
+    return discovery_rule(
+        "ipmon",
+        "IP monitor discovery",
+        f"discovery[{{#IPMON.ADDRESS}},{IPMON_ENTRY}.7,{{#IPMON.TYPE}},{IPMON_ENTRY}.2]",
+        "ccagent.ipmon.discovery",
+        "The IP monitors of every redundancy group (ccIpMonitorTable); "
         "{#SNMPINDEX} is \"<ccRgId>.<ccIpMonIndex>\"; {#IPMON.ADDRESS} is ccIpMonAddressText, "
         "the address as text (an InetAddress whose octets are printable would arrive as a "
         "string).",
-        "item_prototypes": [
-            prototype(IPMON_ENTRY, 4, "ccIpMonWeight", k("weight", "ccIpMonWeight"),
-                      f"{who}: weight", "The weight taken from the group's IP monitoring "
-                      "global threshold while the address is unreachable.", delay="{$CCAGENT.CONFIG.INTERVAL}",
-                      trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(IPMON_ENTRY, 5, "ccIpMonStatus", status, f"{who}: status",
-                      "Reachability of the address from this node.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::ccIpMonStatus", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(status)})=2", f"ccagent: {who} is unreachable",
-                          "WARNING",
-                          "IP monitoring lost the address (retry-count pings in a row). When "
-                          "the primary cannot reach an address that the secondary can, the "
-                          "group fails over.", trigger_tags={"component": "monitor"})]),
-            prototype(IPMON_ENTRY, 6, "ccIpMonLastChange", k("changed", "ccIpMonLastChange"),
-                      f"{who}: last change (agent uptime)",
-                      "sysUpTime when the status last changed; 0 if never.",
-                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
-                      tag_values=t),
-        ],
-        "filter": lld_filter(("RGID", "RG"), ("IPMON.ADDRESS", "IPADDRESS")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "IPMON.INDEX"]))],
-    }
+        prototypes,
+        lld_filter(("RGID", "RG"), ("IPMON.ADDRESS", "IPADDRESS")),
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RGID", "IPMON.INDEX"]))])
 
 
 def reth_discovery():
@@ -933,108 +943,102 @@ def reth_discovery():
     restores = k("restores", "ccRethRestores")
     t = {"component": "reth", "reth": "{#RETH.NAME}"}
     who = "Reth {#RETH.NAME}"
-    return {
-        "uuid": uid("discovery", "reth"),
-        "name": "Redundant Ethernet interface discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#RETH.NAME}},{RETH_ENTRY}.2]",
-        "key": "ccagent.reth.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "The reths the agent runs (ccRethTable); {#SNMPINDEX} is ccRethIndex, "
+    prototypes = [
+        prototype(RETH_ENTRY, 3, "ccRethRgId", k("rg", "ccRethRgId"),
+                  f"{who}: redundancy group", "The redundancy group whose primary holds "
+                  "the reth.", delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0",
+                  preprocessing=SLOW, tag_values=t),
+        prototype(RETH_ENTRY, 4, "ccRethMac", k("mac", "ccRethMac"), f"{who}: MAC address",
+                  "The MAC address both nodes use for the reth; empty when the member keeps "
+                  "its own or the reth does not run on this node.",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="CHAR", trends="0",
+                  preprocessing=SLOW, tag_values=t),
+        prototype(RETH_ENTRY, 5, "ccRethOperStatus", k("status", "ccRethOperStatus"),
+                  f"{who}: status on this node",
+                  "up while this node holds the reth (it is its group's primary); down on "
+                  "the other node, by design.", delay="{$CCAGENT.STATE.INTERVAL}",
+                  trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccRethOperStatus",
+                  tag_values=t),
+        prototype(RETH_ENTRY, 6, "ccRethMemberStatus", member, f"{who}: member link",
+                  "The link of the reth's members on this node: down when all are down; "
+                  "not present when the reth has no member here.",
+                  delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::ccRethMemberStatus", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(member)})=2", f"ccagent: {who} member link is down",
+                      "WARNING",
+                      "Every member of the reth on this node has lost its link: this node "
+                      "cannot carry the reth's traffic (as secondary: the group has no "
+                      "backup). A monitored member also shows its interface monitor down.",
+                      opdata="Members: {ITEM.LASTVALUE1}", dependencies=NODATA_DEP,
+                      trigger_tags={"component": "reth"})]),
+        prototype(RETH_ENTRY, 7, "ccRethAddressCount", k("addresses", "ccRethAddressCount"),
+                  f"{who}: addresses", "The number of configured addresses.",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
+                  tag_values=t),
+        prototype(RETH_ENTRY, 8, "ccRethGratuitousArpsSent", k("garps", "ccRethGratuitousArpsSent"),
+                  f"{who}: gratuitous ARPs sent",
+                  "Gratuitous ARPs this node sent for the reth's IPv4 addresses.",
+                  tag_values=t),
+        prototype(RETH_ENTRY, 9, "ccRethNeighborAdvertsSent",
+                  k("nas", "ccRethNeighborAdvertsSent"), f"{who}: neighbour adverts sent",
+                  "Unsolicited neighbour advertisements this node sent for the reth's IPv6 "
+                  "addresses.", tag_values=t),
+        prototype(RETH_ENTRY, 10, "ccRethRestores", restores, f"{who}: restores",
+                  "How often the agent put back an address or the link that something else "
+                  "took from the active reth.", delay="{$CCAGENT.STATE.INTERVAL}",
+                  tag_values=t,
+                  triggers=[trigger(
+                      f"change({ref(restores)})>0",
+                      f"ccagent: {who} was changed by something else and restored", "INFO",
+                      "A network manager or an operator removed an address from the active "
+                      "reth or set it down; the agent put it back. Find who does it "
+                      "(journalctl -x -u ccagentd). Closes at the next poll.",
+                      opdata="Restores: {ITEM.LASTVALUE1}", manual_close=True,
+                      trigger_tags={"component": "reth"})]),
+        prototype(RETH_ENTRY, 11, "ccRethLastChange", k("changed", "ccRethLastChange"),
+                  f"{who}: last change (agent uptime)",
+                  "sysUpTime when the reth last came up or went down on this node.",
+                  value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                  tag_values=t),
+    ]
+    return discovery_rule(
+        "reth",
+        "Redundant Ethernet interface discovery",
+        f"discovery[{{#RETH.NAME}},{RETH_ENTRY}.2]",
+        "ccagent.reth.discovery",
+        "The reths the agent runs (ccRethTable); {#SNMPINDEX} is ccRethIndex, "
         "N of rethN; {#RETH.NAME} its name.",
-        "item_prototypes": [
-            prototype(RETH_ENTRY, 3, "ccRethRgId", k("rg", "ccRethRgId"),
-                      f"{who}: redundancy group", "The redundancy group whose primary holds "
-                      "the reth.", delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0",
-                      preprocessing=SLOW, tag_values=t),
-            prototype(RETH_ENTRY, 4, "ccRethMac", k("mac", "ccRethMac"), f"{who}: MAC address",
-                      "The MAC address both nodes use for the reth; empty when the member keeps "
-                      "its own or the reth does not run on this node.",
-                      delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="CHAR", trends="0",
-                      preprocessing=SLOW, tag_values=t),
-            prototype(RETH_ENTRY, 5, "ccRethOperStatus", k("status", "ccRethOperStatus"),
-                      f"{who}: status on this node",
-                      "up while this node holds the reth (it is its group's primary); down on "
-                      "the other node, by design.", delay="{$CCAGENT.STATE.INTERVAL}",
-                      trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccRethOperStatus",
-                      tag_values=t),
-            prototype(RETH_ENTRY, 6, "ccRethMemberStatus", member, f"{who}: member link",
-                      "The link of the reth's members on this node: down when all are down; "
-                      "not present when the reth has no member here.",
-                      delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::ccRethMemberStatus", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(member)})=2", f"ccagent: {who} member link is down",
-                          "WARNING",
-                          "Every member of the reth on this node has lost its link: this node "
-                          "cannot carry the reth's traffic (as secondary: the group has no "
-                          "backup). A monitored member also shows its interface monitor down.",
-                          opdata="Members: {ITEM.LASTVALUE1}", dependencies=NODATA_DEP,
-                          trigger_tags={"component": "reth"})]),
-            prototype(RETH_ENTRY, 7, "ccRethAddressCount", k("addresses", "ccRethAddressCount"),
-                      f"{who}: addresses", "The number of configured addresses.",
-                      delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
-                      tag_values=t),
-            prototype(RETH_ENTRY, 8, "ccRethGratuitousArpsSent", k("garps", "ccRethGratuitousArpsSent"),
-                      f"{who}: gratuitous ARPs sent",
-                      "Gratuitous ARPs this node sent for the reth's IPv4 addresses.",
-                      tag_values=t),
-            prototype(RETH_ENTRY, 9, "ccRethNeighborAdvertsSent",
-                      k("nas", "ccRethNeighborAdvertsSent"), f"{who}: neighbour adverts sent",
-                      "Unsolicited neighbour advertisements this node sent for the reth's IPv6 "
-                      "addresses.", tag_values=t),
-            prototype(RETH_ENTRY, 10, "ccRethRestores", restores, f"{who}: restores",
-                      "How often the agent put back an address or the link that something else "
-                      "took from the active reth.", delay="{$CCAGENT.STATE.INTERVAL}",
-                      tag_values=t,
-                      triggers=[trigger(
-                          f"change({ref(restores)})>0",
-                          f"ccagent: {who} was changed by something else and restored", "INFO",
-                          "A network manager or an operator removed an address from the active "
-                          "reth or set it down; the agent put it back. Find who does it "
-                          "(journalctl -x -u ccagentd). Closes at the next poll.",
-                          opdata="Restores: {ITEM.LASTVALUE1}", manual_close=True,
-                          trigger_tags={"component": "reth"})]),
-            prototype(RETH_ENTRY, 11, "ccRethLastChange", k("changed", "ccRethLastChange"),
-                      f"{who}: last change (agent uptime)",
-                      "sysUpTime when the reth last came up or went down on this node.",
-                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
-                      tag_values=t),
-        ],
-        "filter": lld_filter(("RETH.NAME", "RETH")),
-    }
+        prototypes,
+        lld_filter(("RETH.NAME", "RETH")))
 
 
 def reth_address_discovery():
     k = lambda what, obj: f"ccagent.reth.address.{what}[{obj}.{{#SNMPINDEX}}]"
     t = {"component": "reth", "reth-index": "{#RETH.INDEX}", "address": "{#RETH.ADDRESS}"}
     who = "Reth {#RETH.INDEX} address {#RETH.ADDRESS}"
-    return {
-        "uuid": uid("discovery", "reth-address"),
-        "name": "Reth address discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#RETH.ADDRESS}},{RETH_ADDR_ENTRY}.5]",
-        "key": "ccagent.reth.address.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "The configured addresses of every reth (ccRethAddressTable); "
+    prototypes = [
+        prototype(RETH_ADDR_ENTRY, 2, "ccRethAddrType", k("type", "ccRethAddrType"),
+                  f"{who}: address type", "1 for IPv4, 2 for IPv6 (InetAddressType).",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
+                  tag_values=t),
+        prototype(RETH_ADDR_ENTRY, 4, "ccRethAddrPrefixLength",
+                  k("prefix", "ccRethAddrPrefixLength"), f"{who}: prefix length",
+                  "The prefix length of the address's subnet.",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
+                  tag_values=t),
+    ]
+    return discovery_rule(
+        "reth-address",
+        "Reth address discovery",
+        f"discovery[{{#RETH.ADDRESS}},{RETH_ADDR_ENTRY}.5]",
+        "ccagent.reth.address.discovery",
+        "The configured addresses of every reth (ccRethAddressTable); "
         "{#SNMPINDEX} is \"<ccRethIndex>.<ccRethAddrIndex>\"; {#RETH.ADDRESS} is "
         "ccRethAddrText, the address as text.",
-        "item_prototypes": [
-            prototype(RETH_ADDR_ENTRY, 2, "ccRethAddrType", k("type", "ccRethAddrType"),
-                      f"{who}: address type", "1 for IPv4, 2 for IPv6 (InetAddressType).",
-                      delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
-                      tag_values=t),
-            prototype(RETH_ADDR_ENTRY, 4, "ccRethAddrPrefixLength",
-                      k("prefix", "ccRethAddrPrefixLength"), f"{who}: prefix length",
-                      "The prefix length of the address's subnet.",
-                      delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
-                      tag_values=t),
-        ],
-        "filter": lld_filter(("RETH.ADDRESS", "RETHADDRESS")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RETH.INDEX", "RETH.ADDR.INDEX"]))],
-    }
+        prototypes,
+        lld_filter(("RETH.ADDRESS", "RETHADDRESS")),
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RETH.INDEX", "RETH.ADDR.INDEX"]))])
 
 
 # --- SNMP traps ---------------------------------------------------------------------------

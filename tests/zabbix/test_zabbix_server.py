@@ -160,14 +160,19 @@ class Monitored:
         return self.items(n, key)[key]["lastvalue"]
 
 
+def start_trapd(zabbix, pair):
+    """snmptrapd for the pair's notifications, configured by the shipped snippet."""
+    zabbix.start_trapd(pair.gw, pair.trap_port,
+                       os.path.join(REPO, "packaging", "snmp", "snmptrapd.conf"),
+                       os.path.join(REPO, "mibs"))
+
+
 @pytest.fixture(scope="module")
 def monitored(zabbix):
     zabbix.import_template(TEMPLATE)
     pair = PolledPair()
     try:
-        zabbix.start_trapd(pair.gw, pair.trap_port,
-                           os.path.join(REPO, "packaging", "snmp", "snmptrapd.conf"),
-                           os.path.join(REPO, "mibs"))
+        start_trapd(zabbix, pair)
         m = Monitored(zabbix, pair)
         pair.start()
         yield m
@@ -491,9 +496,7 @@ def test_lan_witness_and_session_sync_items_and_problems(zabbix, monitored):
         zabbix.call("host.update", {"hostid": host, "status": 1})
     pair = FeaturedPair()
     try:
-        zabbix.start_trapd(pair.gw, pair.trap_port,
-                           os.path.join(REPO, "packaging", "snmp", "snmptrapd.conf"),
-                           os.path.join(REPO, "mibs"))
+        start_trapd(zabbix, pair)
         m = Monitored(zabbix, pair)
         # The server polls the new hosts (snmpd runs already) before the agents start: it knows
         # their snmptrap[] items when the first notification (session sync down) arrives.
