@@ -39,6 +39,10 @@ public enum MIBDefinition {
   public static let notificationsRoot = root + [0]
   public static let objectsRoot = root + [1]
   public static let clusterRoot = objectsRoot + [1]
+  /// ccSessionSync ::= { ccObjects 8 }
+  public static let sessionSyncRoot = objectsRoot + [8]
+  /// ccWitness ::= { ccObjects 9 }
+  public static let witnessRoot = objectsRoot + [9]
 
   // MARK: Scalars (ccCluster)
 
@@ -68,6 +72,13 @@ public enum MIBDefinition {
     "ccConfigDigestStatus", 17, "INTEGER", .integer32)
   public static let ccNotificationsDropped = scalar(
     "ccNotificationsDropped", 18, "Counter32", .counter32)
+  public static let ccLanLinkStatus = scalar("ccLanLinkStatus", 19, "INTEGER", .integer32)
+  public static let ccLanHeartbeatsSent = scalar(
+    "ccLanHeartbeatsSent", 20, "Counter64", .counter64)
+  public static let ccLanHeartbeatsReceived = scalar(
+    "ccLanHeartbeatsReceived", 21, "Counter64", .counter64)
+  public static let ccLanHeartbeatErrors = scalar(
+    "ccLanHeartbeatErrors", 22, "Counter64", .counter64)
 
   // MARK: ccRedundancyGroupTable
 
@@ -257,34 +268,42 @@ public enum MIBDefinition {
   public static let ccRethAddressRestored = notification(
     "ccRethAddressRestored", 17,
     [ccLocalNodeId, ccRethName, ccRethRgId, ccRethOperStatus, ccRethRestores])
+  public static let ccLanLinkDown = notification(
+    "ccLanLinkDown", 18, [ccLocalNodeId, ccLanLinkStatus, ccLanHeartbeatsReceived])
+  public static let ccLanLinkUp = notification(
+    "ccLanLinkUp", 19, [ccLocalNodeId, ccLanLinkStatus, ccLanHeartbeatsReceived])
 
   /// Every OBJECT-TYPE and NOTIFICATION-TYPE of the module, in file order.
-  public static let all: [MIBObject] = [
-    ccClusterId, ccLocalNodeId, ccHeartbeatInterval, ccHeartbeatThreshold, ccControlLinkStatus,
-    ccFabricLinkStatus, ccPeerStatus, ccHeartbeatsSent, ccHeartbeatsReceived, ccHeartbeatErrors,
-    ccProbesSent, ccProbesReceived, ccProbeErrors, ccSplitBrainStatus, ccSplitBrainLastDetected,
-    ccSplitBrainCount, ccConfigDigestStatus, ccNotificationsDropped,
-    ccRedundancyGroupTable, ccRedundancyGroupEntry, ccRgId, ccRgFailoverCount,
-    ccRgLastFailoverTime, ccRgLastFailoverReason, ccRgPreempt, ccRgHoldDownInterval,
-    ccRgPrimaryNode, ccRgManualFailoverNode,
-    ccRedundancyGroupNodeTable, ccRedundancyGroupNodeEntry, ccRgNodeId,
-    ccRgNodeConfiguredPriority, ccRgNodeEffectivePriority, ccRgNodeState, ccRgNodeManualFailover,
-    ccRgNodeWeight, ccRgNodeFailureCodes, ccRgNodeLastStateChange, ccRgNodeFailureCodesText,
-    ccRgNodeWeightKnown,
-    ccInterfaceMonitorTable, ccInterfaceMonitorEntry, ccIfMonIndex, ccIfMonName, ccIfMonWeight,
-    ccIfMonStatus, ccIfMonNode, ccIfMonLastChange,
-    ccIpMonitorTable, ccIpMonitorEntry, ccIpMonIndex, ccIpMonAddressType, ccIpMonAddress,
-    ccIpMonWeight, ccIpMonStatus, ccIpMonLastChange, ccIpMonAddressText,
-    ccRethTable, ccRethEntry, ccRethIndex, ccRethName, ccRethRgId, ccRethMac, ccRethOperStatus,
-    ccRethMemberStatus, ccRethAddressCount, ccRethGratuitousArpsSent, ccRethNeighborAdvertsSent,
-    ccRethRestores, ccRethLastChange,
-    ccRethAddressTable, ccRethAddressEntry, ccRethAddrIndex, ccRethAddrType, ccRethAddr,
-    ccRethAddrPrefixLength, ccRethAddrText,
-    ccRgStateChange, ccRgFailover, ccInterfaceMonitorFailure, ccInterfaceMonitorRecovery,
-    ccIpMonitorFailure, ccIpMonitorRecovery, ccControlLinkDown, ccControlLinkUp,
-    ccFabricLinkDown, ccFabricLinkUp, ccPeerLost, ccPeerFound, ccSplitBrainDetected,
-    ccSplitBrainResolved, ccConfigMismatch, ccRethStatusChange, ccRethAddressRestored,
-  ]
+  public static let all: [MIBObject] =
+    [
+      ccClusterId, ccLocalNodeId, ccHeartbeatInterval, ccHeartbeatThreshold, ccControlLinkStatus,
+      ccFabricLinkStatus, ccPeerStatus, ccHeartbeatsSent, ccHeartbeatsReceived, ccHeartbeatErrors,
+      ccProbesSent, ccProbesReceived, ccProbeErrors, ccSplitBrainStatus, ccSplitBrainLastDetected,
+      ccSplitBrainCount, ccConfigDigestStatus, ccNotificationsDropped, ccLanLinkStatus,
+      ccLanHeartbeatsSent, ccLanHeartbeatsReceived, ccLanHeartbeatErrors,
+      ccRedundancyGroupTable, ccRedundancyGroupEntry, ccRgId, ccRgFailoverCount,
+      ccRgLastFailoverTime, ccRgLastFailoverReason, ccRgPreempt, ccRgHoldDownInterval,
+      ccRgPrimaryNode, ccRgManualFailoverNode,
+      ccRedundancyGroupNodeTable, ccRedundancyGroupNodeEntry, ccRgNodeId,
+      ccRgNodeConfiguredPriority, ccRgNodeEffectivePriority, ccRgNodeState, ccRgNodeManualFailover,
+      ccRgNodeWeight, ccRgNodeFailureCodes, ccRgNodeLastStateChange, ccRgNodeFailureCodesText,
+      ccRgNodeWeightKnown,
+      ccInterfaceMonitorTable, ccInterfaceMonitorEntry, ccIfMonIndex, ccIfMonName, ccIfMonWeight,
+      ccIfMonStatus, ccIfMonNode, ccIfMonLastChange,
+      ccIpMonitorTable, ccIpMonitorEntry, ccIpMonIndex, ccIpMonAddressType, ccIpMonAddress,
+      ccIpMonWeight, ccIpMonStatus, ccIpMonLastChange, ccIpMonAddressText,
+      ccRethTable, ccRethEntry, ccRethIndex, ccRethName, ccRethRgId, ccRethMac, ccRethOperStatus,
+      ccRethMemberStatus, ccRethAddressCount, ccRethGratuitousArpsSent, ccRethNeighborAdvertsSent,
+      ccRethRestores, ccRethLastChange,
+      ccRethAddressTable, ccRethAddressEntry, ccRethAddrIndex, ccRethAddrType, ccRethAddr,
+      ccRethAddrPrefixLength, ccRethAddrText,
+    ] + sessionSyncObjects + witnessObjects + [
+      ccRgStateChange, ccRgFailover, ccInterfaceMonitorFailure, ccInterfaceMonitorRecovery,
+      ccIpMonitorFailure, ccIpMonitorRecovery, ccControlLinkDown, ccControlLinkUp,
+      ccFabricLinkDown, ccFabricLinkUp, ccPeerLost, ccPeerFound, ccSplitBrainDetected,
+      ccSplitBrainResolved, ccConfigMismatch, ccRethStatusChange, ccRethAddressRestored,
+      ccLanLinkDown, ccLanLinkUp,
+    ] + sessionSyncNotifications + witnessNotifications
 
   private static let byName: [String: MIBObject] = Dictionary(
     uniqueKeysWithValues: all.map { ($0.name, $0) })
@@ -320,11 +339,13 @@ public enum MIBDefinition {
 
   // MARK: Builders
 
-  private static func scalar(
-    _ name: String, _ arc: UInt32, _ syntax: String, _ type: SMIType
+  /// A scalar of ccCluster, or of the group under `parent`.
+  static func scalar(
+    _ name: String, _ arc: UInt32, _ syntax: String, _ type: SMIType,
+    under parent: OID = clusterRoot
   ) -> MIBObject {
     MIBObject(
-      name: name, oid: clusterRoot + [arc], kind: .scalar, syntax: syntax, type: type,
+      name: name, oid: parent + [arc], kind: .scalar, syntax: syntax, type: type,
       access: .readOnly, index: [], objects: [])
   }
 
@@ -351,7 +372,7 @@ public enum MIBDefinition {
       access: access, index: [], objects: [])
   }
 
-  private static func notification(
+  static func notification(
     _ name: String, _ arc: UInt32, _ objects: [MIBObject]
   ) -> MIBObject {
     MIBObject(

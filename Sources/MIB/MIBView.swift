@@ -28,6 +28,8 @@ public struct MIBView: Sendable {
     builder.addIPMonitorTable(snapshot)
     builder.addRethTable(snapshot)
     builder.addRethAddressTable(snapshot)
+    builder.addSessionSync(snapshot.statistics.sessionSync)
+    builder.addWitness(snapshot.witness)
     entries = builder.entries
     assert(zip(entries, entries.dropFirst()).allSatisfy { $0.oid < $1.oid }, "view not sorted")
   }
@@ -86,6 +88,12 @@ extension MIBView {
     }
   }
 
+  /// ccLanLinkStatus: CcLinkStatus's numbers, and notConfigured(4) without a LAN heartbeat
+  /// (the counters beside it are 0 then).
+  static func lanLinkStatus(_ status: ClusterLinkStatus?) -> Int32 {
+    status.map(linkStatus) ?? 4
+  }
+
   /// CcPeerState.
   static func peerState(_ status: PeerStatus) -> Int32 {
     switch status {
@@ -142,8 +150,9 @@ extension MIBView {
 
 // MARK: - Materialisation
 
-/// Appends instances in OID order: scalars, then each table column by column, rows by index.
-private struct Builder {
+/// Appends instances in OID order: scalars, then each table column by column, rows by index,
+/// then the ccSessionSync and ccWitness scalars (MIBView+SessionSync, MIBView+Witness).
+struct Builder {
   let timeStamp: @Sendable (ClusterTime) -> UInt32
   var entries: [MIBView.Entry] = []
 
@@ -180,7 +189,16 @@ private struct Builder {
       (MIBDefinition.ccSplitBrainCount, counter(snapshot.splitBrain.count)),
       (MIBDefinition.ccConfigDigestStatus, .integer(digestStatus)),
       (MIBDefinition.ccNotificationsDropped, .counter32(context.notificationsDropped)),
+      (MIBDefinition.ccLanLinkStatus, .integer(MIBView.lanLinkStatus(status.lanLink))),
+      (MIBDefinition.ccLanHeartbeatsSent, .counter64(stats.lanHeartbeatsSent ?? 0)),
+      (MIBDefinition.ccLanHeartbeatsReceived, .counter64(stats.lanHeartbeatsReceived ?? 0)),
+      (MIBDefinition.ccLanHeartbeatErrors, .counter64(stats.lanHeartbeatErrors ?? 0)),
     ]
+    addScalars(values)
+  }
+
+  /// Scalar instances (.0), in the order given (which must be the OID order).
+  mutating func addScalars(_ values: [(MIBObject, SNMPValue)]) {
     for (object, value) in values {
       entries.append(MIBView.Entry(oid: object.oid + [0], value: value))
     }
@@ -336,16 +354,16 @@ private struct Builder {
     Dictionary(snapshot.groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
   }
 
-  private func ticks(_ time: ClusterTime?) -> SNMPValue {
+  func ticks(_ time: ClusterTime?) -> SNMPValue {
     .timeTicks(time.map(timeStamp) ?? 0)
   }
 
-  private func integer(_ value: Int) -> SNMPValue { .integer(Int32(clamping: value)) }
+  func integer(_ value: Int) -> SNMPValue { .integer(Int32(clamping: value)) }
 
-  private func gauge(_ value: Int) -> SNMPValue { .unsigned(UInt32(clamping: value)) }
+  func gauge(_ value: Int) -> SNMPValue { .unsigned(UInt32(clamping: value)) }
 
   /// Counters wrap at 2^32 (RFC 2578 §7.1.6); the truncation is the wrap.
-  private func counter(_ value: Int) -> SNMPValue {
+  func counter(_ value: Int) -> SNMPValue {
     .counter32(UInt32(truncatingIfNeeded: max(0, value)))
   }
 }

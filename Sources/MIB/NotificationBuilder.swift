@@ -41,7 +41,7 @@ public enum NotificationBuilder {
   public static func notifications(for event: ClusterEvent, in view: MIBView)
     -> [SNMPNotification]
   {
-    let context = Context(view: view)
+    let context = NotificationContext(view: view)
     switch event {
     case .groupStateChanged(let change):
       return context.groupStateChanged(change)
@@ -75,14 +75,23 @@ public enum NotificationBuilder {
       return context.rethStatusChanged(change)
     case .rethRestored(let restore):
       return context.rethRestored(restore)
+    case .lanLinkDown:
+      return [context.lanLink(MIBDefinition.ccLanLinkDown, up: false)]
+    case .lanLinkUp:
+      return [context.lanLink(MIBDefinition.ccLanLinkUp, up: true)]
+    case .sessionSync(let event):
+      return context.sessionSync(event)
+    case .witness(let event):
+      return context.witness(event)
     case .configMatch, .manualFailoverRequested, .manualFailoverReset, .failoverCountCleared,
-      .preemptLimitReached, .datagramRejected, .sessionSync, .lanLinkDown, .lanLinkUp, .witness:
+      .preemptLimitReached, .datagramRejected:
       return []
     }
   }
 }
 
-private struct Context {
+/// The view behind one event's notifications and the varbind helpers they share.
+struct NotificationContext {
   let view: MIBView
   let local: UInt32
 

@@ -56,6 +56,103 @@ struct ClusterMetricsTests {
       +10s status
       """)
 
+  /// The same pair with session sync, LAN heartbeats and a witness; the simulation does not
+  /// poll conntrackd, so `featured` adds what a poll and a commit would have left.
+  static let features = ScenarioRun(
+    baseConfiguration(
+      """
+      set chassis cluster reth-count 1
+      set interfaces reth0 redundant-ether-options redundancy-group 1
+      set interfaces eth14 gigether-options redundant-parent reth0
+      set interfaces reth0 unit 0 family inet address 198.51.100.1/24
+      set chassis cluster session-sync conntrackd config /etc/conntrackd/conntrackd.conf
+      set chassis cluster node 0 lan-address 192.0.2.2
+      set chassis cluster node 1 lan-address 192.0.2.3
+      set chassis cluster witness address 198.51.100.9 port 7402
+      """)
+        + """
+        ---
+        +0s boot node0
+        +0s boot node1
+        +5s status
+        """)
+
+  static func featured() throws -> ClusterSnapshot {
+    var snapshot = try #require(features.snapshot(0, node: 0))
+    var counters = ConntrackdStatistics()
+    counters.internalCache.active = 12
+    counters.externalCache.active = 30
+    counters.packetsSent = 400
+    counters.packetsReceived = 380
+    counters.lostMessages = 2
+    counters.malformedMessages = 1
+    snapshot.statistics.sessionSync?.counters = counters
+    snapshot.statistics.sessionSync?.health = .losing
+    snapshot.statistics.sessionSync?.lastCommit = SessionCommit(
+      groups: [1], sessions: 30, milliseconds: 1_250, timedOut: true, error: "no answer")
+    snapshot.statistics.sessionSync?.commits = 3
+    snapshot.statistics.sessionSync?.commitTimeouts = 1
+    return snapshot
+  }
+
+  @Test func sessionSyncLanAndWitnessFollowTheSnapshot() throws {
+    let snapshot = try Self.featured()
+    let e = Exposition(ClusterMetrics.render(snapshot, version: "1"))
+    let s = snapshot.statistics
+    #expect(e[#"ccagent_link_up{link="lan"}"#] == 1)
+    #expect(e[#"ccagent_link_sent_total{link="lan"}"#] == s.lanHeartbeatsSent.map { Double($0) })
+    #expect(
+      e[#"ccagent_link_received_total{link="lan"}"#] == s.lanHeartbeatsReceived.map { Double($0) })
+    #expect((s.lanHeartbeatsReceived ?? 0) > 0)
+    #expect(e["ccagent_session_sync_status"] == 4)  // losing
+    #expect(e["ccagent_session_sync_cold_sync"] == 0)
+    #expect(e[#"ccagent_session_sync_sessions{cache="internal"}"#] == 12)
+    #expect(e[#"ccagent_session_sync_sessions{cache="external"}"#] == 30)
+    #expect(e["ccagent_session_sync_messages_sent_total"] == 400)
+    #expect(e["ccagent_session_sync_messages_received_total"] == 380)
+    #expect(e["ccagent_session_sync_messages_lost_total"] == 2)
+    #expect(e["ccagent_session_sync_messages_malformed_total"] == 1)
+    #expect(e["ccagent_session_sync_commits_total"] == 3)
+    #expect(e["ccagent_session_sync_commit_timeouts_total"] == 1)
+    #expect(e["ccagent_session_sync_last_commit_sessions"] == 30)
+    #expect(e["ccagent_session_sync_last_commit_duration_seconds"] == 1.25)
+    #expect(e["ccagent_session_sync_last_commit_timed_out"] == 1)
+    let w = try #require(snapshot.witness)
+    #expect(e["ccagent_witness_status"] == 1)  // reachable
+    #expect(e["ccagent_witness_grant_holder"] == -1)
+    #expect(e["ccagent_witness_holds_grant"] == 0)
+    #expect(e["ccagent_witness_claiming"] == 0)
+    #expect(e["ccagent_witness_requests_sent_total"] == Double(w.requestsSent))
+    #expect(e["ccagent_witness_replies_received_total"] == Double(w.repliesReceived))
+    #expect(e["ccagent_witness_replies_rejected_total"] == 0)
+    let contact = try #require(w.lastContactMilliseconds)
+    let age = try #require(e["ccagent_witness_last_contact_age_seconds"])
+    #expect(age == Double(snapshot.takenAt.milliseconds - contact) / 1000 && age < 2)
+    #expect(w.requestsSent > 0 && w.repliesReceived > 0)
+  }
+
+  /// promtool (Debian's `prometheus`) lints the new families as it lints the live endpoint in
+  /// tests/integration/test_metrics.py (which runs without these features).
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")))
+  func promtoolAcceptsTheFeaturedExposition() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let file = directory.path + "/metrics.txt"
+    let bytes = ClusterMetrics.render(try Self.featured(), version: "1")
+    try String(decoding: bytes, as: UTF8.self).write(
+      toFile: file, atomically: true, encoding: .utf8)
+    let result = runShell("/usr/bin/promtool check metrics < \(file) 2>&1")
+    #expect(result.status == 0 && result.output.isEmpty, "\(result.output)")
+  }
+
+  /// Without the features there are no series for them (not zeros that would look healthy).
+  @Test func unconfiguredFeaturesHaveNoSeries() throws {
+    let e = Exposition(ClusterMetrics.render(Self.run.snapshot(0, node: 0), version: "1"))
+    #expect(e[#"ccagent_link_up{link="lan"}"#] == nil)
+    #expect(!e.names().contains { $0.hasPrefix("ccagent_session_sync") })
+    #expect(!e.names().contains { $0.hasPrefix("ccagent_witness") })
+  }
+
   @Test func valuesFollowTheSnapshot() throws {
     for index in 0...2 {
       let snapshot = try #require(Self.run.snapshot(index, node: 0))
@@ -128,18 +225,21 @@ struct ClusterMetricsTests {
   }
 
   @Test func everyFamilyHasItsTypeAndHelpAndNothingElseAppears() throws {
-    let snapshot = try #require(Self.run.snapshot(1, node: 0))
-    let e = Exposition(ClusterMetrics.render(snapshot, version: "1"))
     let families = Dictionary(uniqueKeysWithValues: MetricFamily.all.map { ($0.name, $0) })
     #expect(families.count == MetricFamily.all.count, "a name is listed twice")
-    for name in e.names() {
-      let family = try #require(families[name], "\(name) is not in MetricFamily.all")
-      #expect(e.types[name] == family.kind.rawValue)
-      #expect(e.helps[name] == family.help)
-      #expect(family.kind == .counter ? name.hasSuffix("_total") : !name.hasSuffix("_total"))
+    var names: Set<String> = []
+    for snapshot in [try #require(Self.run.snapshot(1, node: 0)), try Self.featured()] {
+      let e = Exposition(ClusterMetrics.render(snapshot, version: "1"))
+      for name in e.names() {
+        let family = try #require(families[name], "\(name) is not in MetricFamily.all")
+        #expect(e.types[name] == family.kind.rawValue)
+        #expect(e.helps[name] == family.help)
+        #expect(family.kind == .counter ? name.hasSuffix("_total") : !name.hasSuffix("_total"))
+      }
+      names.formUnion(e.names())
     }
-    // The exposition of this snapshot uses every family.
-    #expect(e.names() == Set(families.keys))
+    // The expositions of the two snapshots use every family.
+    #expect(names == Set(families.keys))
   }
 
   @Test func theStateHelpIsTheMIBEnumeration() {

@@ -45,7 +45,7 @@ struct BenchmarkTests {
       for _ in 0..<builds { view = MIBView(snapshot: snapshot, context: context) }
     }
     // 18 scalars + 128 × 7 + 256 × 9 + 256 × 5 + 32 × 6.
-    #expect(view.count == 18 + 896 + 2304 + 1280 + 192)
+    #expect(view.count == 22 + 896 + 2304 + 1280 + 192 + 15 + 12)
 
     // A walk from the root that wraps at the end: GETNEXT as snmpwalk issues it.
     let calls = 10_000

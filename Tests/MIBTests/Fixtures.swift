@@ -59,6 +59,40 @@ enum Scenarios {
       +8s status
       """)
 
+  /// LAN heartbeats between both nodes and a witness (DESIGN §12).
+  static let lanAndWitness = """
+    set chassis cluster node 0 lan-address 192.0.2.2
+    set chassis cluster node 1 lan-address 192.0.2.3
+    set chassis cluster witness address 198.51.100.9 port 7402
+
+    """
+
+  /// Both nodes up with the LAN heartbeat and the witness (status 0); the LAN path fails
+  /// (status 1) and comes back (status 2); then every path fails and node1 loses the
+  /// witness: node0 claims the grant and keeps its RGs, node1 may take none (status 3);
+  /// everything heals (status 4).
+  static let splitBrainPrevention = ScenarioRun(
+    configuration + lanAndWitness + """
+      ---
+      +0s boot node0
+      +0s boot node1
+      +5s status
+      +0s cut lan-link
+      +5s status
+      +0s heal lan-link
+      +5s status
+      +0s cut lan-link
+      +0s cut control-link
+      +0s cut fabric-link
+      +0s cut witness-link node1
+      +10s status
+      +0s heal witness-link node1
+      +0s heal lan-link
+      +0s heal control-link
+      +0s heal fabric-link
+      +5s status
+      """)
+
   /// Two reths of RG1: reth0 with an IPv4 and an IPv6 address on eth1 (both nodes), reth3 on
   /// eth4 of node1 only, shared MACs of style `local`.
   static let reths = """

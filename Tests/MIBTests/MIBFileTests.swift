@@ -16,8 +16,10 @@ struct MIBFileTests {
     #expect(file.oid(of: "ccNotifications") == MIBDefinition.notificationsRoot)
     #expect(file.oid(of: "ccObjects") == MIBDefinition.objectsRoot)
     #expect(file.oid(of: "ccCluster") == MIBDefinition.clusterRoot)
+    #expect(file.oid(of: "ccSessionSync") == MIBDefinition.sessionSyncRoot)
+    #expect(file.oid(of: "ccWitness") == MIBDefinition.witnessRoot)
     #expect(file.names("OBJECT-TYPE").count > 50)
-    #expect(file.names("NOTIFICATION-TYPE").count == 17)
+    #expect(file.names("NOTIFICATION-TYPE").count == 25)
   }
 
   @Test func everyDefinitionMatchesTheFile() throws {
@@ -100,6 +102,29 @@ struct MIBFileTests {
     #expect(Int(MIBView.rethMemberStatus(.up)) == members["up"])
     #expect(Int(MIBView.rethMemberStatus(.down)) == members["down"])
     #expect(Int(MIBView.rethMemberStatus(.absent)) == members["notPresent"])
+    #expect(
+      file.namedNumbers("ccLanLinkStatus")
+        == ["up": 1, "down": 2, "unknown": 3, "notConfigured": 4])
+    #expect(Int(MIBView.lanLinkStatus(.up)) == link["up"])
+    #expect(Int(MIBView.lanLinkStatus(.down)) == link["down"])
+    #expect(MIBView.lanLinkStatus(nil) == 4)
+    let sync = file.namedNumbers("ccSessionSyncStatus")
+    let health: [(SessionSyncHealth?, String)] = [
+      (.healthy, "healthy"), (.unreachable, "unreachable"), (.stalled, "stalled"),
+      (.losing, "losing"), (.unknown, "unknown"), (nil, "notConfigured"),
+    ]
+    #expect(sync.count == health.count)
+    for (value, name) in health {
+      #expect(Int(MIBView.sessionSyncStatus(value)) == sync[name], "\(name)")
+    }
+    let witness = file.namedNumbers("ccWitnessStatus")
+    let reachability: [(WitnessReachability?, String)] = [
+      (.up, "reachable"), (.lost, "unreachable"), (.unknown, "unknown"), (nil, "notConfigured"),
+    ]
+    #expect(witness.count == reachability.count)
+    for (value, name) in reachability {
+      #expect(Int(MIBView.witnessStatus(value)) == witness[name], "\(name)")
+    }
   }
 
   @Test func nameOfAnInstance() {

@@ -33,12 +33,11 @@ struct MIBViewTests {
 
   @Test func getNextPastTheEndIsNil() throws {
     let last = try #require(view.entries.last)
-    #expect(last.oid == D.ccIpMonAddressText.oid + [2, 3])
+    #expect(last.oid == D.ccWitnessRepliesRejected.oid + [0])
     #expect(view.getNext(last.oid) == nil)
-    #expect(view.getNext(D.ccIpMonAddressText.oid + [2, 3, 0]) == nil)
-    #expect(view.getNext(D.ccIpMonAddressText.oid + [3]) == nil)
-    #expect(view.getNext(D.ccIpMonitorEntry.oid + [8]) == nil)
-    #expect(view.getNext(D.objectsRoot + [6]) == nil)
+    #expect(view.getNext(D.ccWitnessRepliesRejected.oid + [0, 0]) == nil)
+    #expect(view.getNext(D.witnessRoot + [13]) == nil)
+    #expect(view.getNext(D.objectsRoot + [10]) == nil)
     #expect(view.getNext(D.root + [2]) == nil)
     #expect(view.getNext([1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 2]) == nil)
     #expect(view.getNext([2]) == nil)
@@ -46,9 +45,18 @@ struct MIBViewTests {
 
   @Test func getNextCrossesScalarsAndTables() {
     // Last scalar → first column of the RG table.
-    #expect(view.getNext(D.ccNotificationsDropped.oid + [0])?.oid == D.ccRgFailoverCount.oid + [0])
+    #expect(view.getNext(D.ccNotificationsDropped.oid + [0])?.oid == D.ccLanLinkStatus.oid + [0])
     // Non-existent scalars after the last one.
-    #expect(view.getNext(D.clusterRoot + [19])?.oid == D.ccRgFailoverCount.oid + [0])
+    #expect(view.getNext(D.clusterRoot + [23])?.oid == D.ccRgFailoverCount.oid + [0])
+    #expect(view.getNext(D.ccLanHeartbeatErrors.oid + [0])?.oid == D.ccRgFailoverCount.oid + [0])
+    // The end of the tables (no reth here) → the session-sync group → the witness group.
+    #expect(
+      view.getNext(D.ccIpMonAddressText.oid + [2, 3])?.oid == D.ccSessionSyncConfigured.oid + [0])
+    #expect(view.getNext(D.objectsRoot + [6])?.oid == D.ccSessionSyncConfigured.oid + [0])
+    #expect(
+      view.getNext(D.ccSessionSyncLastCommitTimedOut.oid + [0])?.oid
+        == D.ccWitnessConfigured.oid + [0])
+    #expect(view.getNext(D.sessionSyncRoot + [16])?.oid == D.ccWitnessConfigured.oid + [0])
     // Table, entry and the not-accessible index column all lead to the first readable column.
     for start in [D.ccRedundancyGroupTable.oid, D.ccRedundancyGroupEntry.oid, D.ccRgId.oid] {
       #expect(view.getNext(start)?.oid == D.ccRgFailoverCount.oid + [0])
@@ -109,9 +117,9 @@ struct MIBViewTests {
     }
     #expect(visited == view.entries)
     #expect(Set(visited.map(\.oid)).count == visited.count)
-    // 18 scalars; 3 RGs × 7 columns; 6 RG×node rows × 9; 3 interface monitors × 5 and
-    // 3 IP monitors × 6.
-    #expect(visited.count == 18 + 21 + 54 + 15 + 18)
+    // 22 scalars; 3 RGs × 7 columns; 6 RG×node rows × 9; 3 interface monitors × 5 and
+    // 3 IP monitors × 6; 15 session-sync and 12 witness scalars.
+    #expect(visited.count == 22 + 21 + 54 + 15 + 18 + 15 + 12)
     #expect(visited.allSatisfy { $0.oid.hasPrefix(D.objectsRoot) })
   }
 
@@ -180,6 +188,11 @@ struct MIBViewTests {
       (D.ccSplitBrainCount, .counter32(0)),
       (D.ccConfigDigestStatus, .integer(1)),
       (D.ccNotificationsDropped, .counter32(3)),
+      // No lan-address in this configuration.
+      (D.ccLanLinkStatus, .integer(4)),
+      (D.ccLanHeartbeatsSent, .counter64(0)),
+      (D.ccLanHeartbeatsReceived, .counter64(0)),
+      (D.ccLanHeartbeatErrors, .counter64(0)),
     ]
     for (object, value) in expected {
       #expect(view.get(object.oid + [0]) == value, "\(object.name)")
@@ -407,9 +420,10 @@ struct MIBViewTests {
       +5s status
       """)
     let view = try #require(plain.view(0, node: 1))
-    #expect(view.count == 18 + 7 + 2 * 9)
-    #expect(view.getNext(D.ccRgNodeWeightKnown.oid + [0, 1]) == nil)
-    #expect(view.getNext(D.ccInterfaceMonitorTable.oid) == nil)
+    #expect(view.count == 22 + 7 + 2 * 9 + 15 + 12)
+    let next = D.ccSessionSyncConfigured.oid + [0]
+    #expect(view.getNext(D.ccRgNodeWeightKnown.oid + [0, 1])?.oid == next)
+    #expect(view.getNext(D.ccInterfaceMonitorTable.oid)?.oid == next)
     #expect(view.getNext(D.ccRgFailoverCount.oid + [0])?.oid == D.ccRgLastFailoverTime.oid + [0])
   }
 
@@ -475,9 +489,10 @@ struct MIBViewRethTests {
     #expect(view.get(D.ccRethAddrPrefixLength.oid + [0, 2]) == .unsigned(64))
     #expect(view.get(D.ccRethAddrText.oid + [3, 1]) == .displayString("198.18.0.1"))
     #expect(view.get(D.ccRethAddrText.oid + [0, 3]) == nil)
-    // Column by column, rows in index order, and the table is the end of the view.
+    // Column by column, rows in index order, and the last table: the session-sync group follows.
     #expect(view.getNext(D.ccRethAddrText.oid + [0, 2])?.oid == D.ccRethAddrText.oid + [3, 1])
-    #expect(view.getNext(D.ccRethAddrText.oid + [3, 1]) == nil)
+    #expect(
+      view.getNext(D.ccRethAddrText.oid + [3, 1])?.oid == D.ccSessionSyncConfigured.oid + [0])
     #expect(view.getNext(D.ccRethLastChange.oid + [3])?.oid == D.ccRethAddrType.oid + [0, 1])
   }
 

@@ -101,7 +101,21 @@ struct NotificationTests {
         }
       }
     }
-    // The lifecycle produces every notification the MIB defines.
+    // The LAN path and the witness, and session sync (the core's events from conntrackd's
+    // reports, which the simulation does not make).
+    let prevention = Scenarios.splitBrainPrevention
+    for node in 0...1 {
+      let view = try #require(prevention.view(3, node: node))
+      let events =
+        prevention.events(node: node).map(\.event) + NotificationSessionSyncTests.events(node: node)
+      for event in events {
+        for notification in Self.notifications(event, view) {
+          Self.checkShape(notification, local: UInt32(node))
+          sent.insert(notification.name)
+        }
+      }
+    }
+    // Together they produce every notification the MIB defines.
     let all = Set(D.all.filter { $0.kind == .notification }.map(\.name))
     #expect(all.subtracting(sent).sorted() == [])
   }

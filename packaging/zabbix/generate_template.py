@@ -29,6 +29,10 @@ RG_ENTRY = ROOT + ".1.2.1"  # ccRedundancyGroupEntry
 RG_NODE_ENTRY = ROOT + ".1.3.1"  # ccRedundancyGroupNodeEntry
 IFMON_ENTRY = ROOT + ".1.4.1"  # ccInterfaceMonitorEntry
 IPMON_ENTRY = ROOT + ".1.5.1"  # ccIpMonitorEntry
+RETH_ENTRY = ROOT + ".1.6.1"  # ccRethEntry
+RETH_ADDR_ENTRY = ROOT + ".1.7.1"  # ccRethAddressEntry
+SESSION_SYNC = ROOT + ".1.8"  # ccSessionSync
+WITNESS = ROOT + ".1.9"  # ccWitness
 NOTIFICATIONS = ROOT + ".0"
 
 
@@ -84,6 +88,28 @@ VALUEMAPS = {
         ("2", "unreachable"),
         ("3", "unknown"),
     ],
+    "CHASSIS-CLUSTER-MIB::ccLanLinkStatus": [
+        ("1", "up"),
+        ("2", "down"),
+        ("3", "unknown"),
+        ("4", "not configured"),
+    ],
+    "CHASSIS-CLUSTER-MIB::ccSessionSyncStatus": [
+        ("1", "healthy"),
+        ("2", "unreachable"),
+        ("3", "stalled"),
+        ("4", "losing"),
+        ("5", "unknown"),
+        ("6", "not configured"),
+    ],
+    "CHASSIS-CLUSTER-MIB::ccWitnessStatus": [
+        ("1", "reachable"),
+        ("2", "unreachable"),
+        ("3", "unknown"),
+        ("4", "not configured"),
+    ],
+    "CHASSIS-CLUSTER-MIB::ccRethOperStatus": [("1", "up"), ("2", "down")],
+    "CHASSIS-CLUSTER-MIB::ccRethMemberStatus": [("1", "up"), ("2", "down"), ("3", "not present")],
     "CHASSIS-CLUSTER-MIB::NodeOrNone": [("-1", "none"), ("0", "node0"), ("1", "node1")],
     "CHASSIS-CLUSTER-MIB::NodeOrBoth": [("-1", "both nodes"), ("0", "node0"), ("1", "node1")],
     "SNMPv2-TC::TruthValue": [("1", "true"), ("2", "false")],
@@ -107,12 +133,13 @@ def scalar(
     column, mib_name, key, name, description, *, delay="{$CCAGENT.POLL.INTERVAL}",
     value_type=None, units=None,
     valuemap=None, preprocessing=None, history=None, trends=None, triggers=None, tag="cluster",
+    base=SCALAR,
 ):
     item = {
         "uuid": uid("item", key),
         "name": name,
         "type": "SNMP_AGENT",
-        "snmp_oid": f"{SCALAR}.{column}.0",
+        "snmp_oid": f"{base}.{column}.0",
         "key": key,
         "delay": delay,
     }
@@ -174,6 +201,37 @@ K_SB_LAST = "ccagent.splitbrain.last[ccSplitBrainLastDetected.0]"
 K_SB_COUNT = "ccagent.splitbrain.count[ccSplitBrainCount.0]"
 K_CONFIG = "ccagent.config.digest.status[ccConfigDigestStatus.0]"
 K_DROPPED = "ccagent.snmp.notifications.dropped[ccNotificationsDropped.0]"
+K_LAN = "ccagent.link.lan.status[ccLanLinkStatus.0]"
+K_LAN_SENT = "ccagent.lan.sent.rate[ccLanHeartbeatsSent.0]"
+K_LAN_RECEIVED = "ccagent.lan.received.rate[ccLanHeartbeatsReceived.0]"
+K_LAN_ERRORS = "ccagent.lan.errors.rate[ccLanHeartbeatErrors.0]"
+K_SS_CONFIGURED = "ccagent.session.sync.configured[ccSessionSyncConfigured.0]"
+K_SS_STATUS = "ccagent.session.sync.status[ccSessionSyncStatus.0]"
+K_SS_DETAIL = "ccagent.session.sync.detail[ccSessionSyncStatusDetail.0]"
+K_SS_COLD = "ccagent.session.sync.coldsync[ccSessionSyncColdSync.0]"
+K_SS_LOCAL = "ccagent.session.sync.sessions.local[ccSessionSyncLocalSessions.0]"
+K_SS_EXTERNAL = "ccagent.session.sync.sessions.external[ccSessionSyncExternalSessions.0]"
+K_SS_SENT = "ccagent.session.sync.sent.rate[ccSessionSyncMessagesSent.0]"
+K_SS_RECEIVED = "ccagent.session.sync.received.rate[ccSessionSyncMessagesReceived.0]"
+K_SS_LOST = "ccagent.session.sync.lost.rate[ccSessionSyncMessagesLost.0]"
+K_SS_MALFORMED = "ccagent.session.sync.malformed.rate[ccSessionSyncMessagesMalformed.0]"
+K_SS_COMMITS = "ccagent.session.sync.commits[ccSessionSyncCommits.0]"
+K_SS_TIMEOUTS = "ccagent.session.sync.commit.timeouts[ccSessionSyncCommitTimeouts.0]"
+K_SS_LAST_SESSIONS = "ccagent.session.sync.commit.sessions[ccSessionSyncLastCommitSessions.0]"
+K_SS_LAST_DURATION = "ccagent.session.sync.commit.duration[ccSessionSyncLastCommitDuration.0]"
+K_SS_LAST_TIMED_OUT = "ccagent.session.sync.commit.timedout[ccSessionSyncLastCommitTimedOut.0]"
+K_W_CONFIGURED = "ccagent.witness.configured[ccWitnessConfigured.0]"
+K_W_STATUS = "ccagent.witness.status[ccWitnessStatus.0]"
+K_W_ADDRESS = "ccagent.witness.address[ccWitnessAddress.0]"
+K_W_PORT = "ccagent.witness.port[ccWitnessPort.0]"
+K_W_HOLDER = "ccagent.witness.grant.holder[ccWitnessGrantHolder.0]"
+K_W_CONFIRMED = "ccagent.witness.grant.confirmed[ccWitnessGrantConfirmed.0]"
+K_W_HOLDS = "ccagent.witness.grant.held[ccWitnessHoldsGrant.0]"
+K_W_CLAIMING = "ccagent.witness.claiming[ccWitnessClaiming.0]"
+K_W_CONTACT = "ccagent.witness.contact[ccWitnessLastContact.0]"
+K_W_REQUESTS = "ccagent.witness.requests.rate[ccWitnessRequestsSent.0]"
+K_W_REPLIES = "ccagent.witness.replies.rate[ccWitnessRepliesReceived.0]"
+K_W_REJECTED = "ccagent.witness.rejected.rate[ccWitnessRepliesRejected.0]"
 
 PEER_LOST_NAME = "ccagent: peer node lost"
 PEER_LOST_EXPR = f"last({ref(K_PEER)})=2"
@@ -200,6 +258,24 @@ SPLIT_POLL_EXPR = f"change({ref(K_SB_COUNT)})>0"
 SPLIT_POLL_DEP = [{"name": SPLIT_POLL_NAME, "expression": SPLIT_POLL_EXPR}]
 # What a lost control link explains (the RG0 secondary goes ineligible, then disabled).
 CONTROL_DOWN_DEP = [{"name": CONTROL_DOWN_NAME, "expression": CONTROL_DOWN_EXPR}]
+# The features that may be left out of the configuration (LAN heartbeat path, session sync,
+# witness) publish notConfigured values then: their triggers test for the configured states
+# only, so an unconfigured feature never alarms.
+LAN_DOWN_NAME = "ccagent: LAN heartbeat path is down"
+LAN_DOWN_EXPR = f"last({ref(K_LAN)})=2"
+SESSION_SYNC_DOWN_NAME = "ccagent: session sync is down"
+SESSION_SYNC_DOWN_EXPR = (f"(last({ref(K_SS_STATUS)})=2 or last({ref(K_SS_STATUS)})=3) and "
+                          f"last({ref(K_SS_CONFIGURED)})=1")
+SESSION_SYNC_LOSING_NAME = "ccagent: session sync is losing messages"
+SESSION_SYNC_LOSING_EXPR = (f"last({ref(K_SS_STATUS)})=4 and "
+                            f"last({ref(K_SS_CONFIGURED)})=1")
+COMMIT_TIMEOUT_NAME = "ccagent: a session commit timed out"
+COMMIT_TIMEOUT_EXPR = f"change({ref(K_SS_TIMEOUTS)})>0"
+# unreachable(2) at once; unknown(3) (no answer since the agent started) only for two polls
+# in a row, so that an agent's first moments do not alarm.
+WITNESS_DOWN_NAME = "ccagent: witness is unreachable"
+WITNESS_DOWN_EXPR = (f"last({ref(K_W_STATUS)})=2 or "
+                     f"(last({ref(K_W_STATUS)})=3 and last({ref(K_W_STATUS)},#2)=3)")
 
 
 def availability_item():
@@ -352,6 +428,169 @@ def scalars():
                    "The agent's notification queue overflowed while the AgentX master was "
                    "unreachable: some traps never left this host.",
                    manual_close=True, trigger_tags={"component": "snmp"})]),
+        scalar(19, "ccLanLinkStatus", K_LAN, "LAN heartbeat path status",
+               "The status of the LAN heartbeat path (heartbeats between the nodes' "
+               "lan-address addresses); not configured without lan-address on both nodes.",
+               delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+               valuemap="CHASSIS-CLUSTER-MIB::ccLanLinkStatus", tag="link",
+               triggers=[trigger(
+                   LAN_DOWN_EXPR, LAN_DOWN_NAME, "WARNING",
+                   "LAN heartbeats from the peer stopped arriving while the control or fabric "
+                   "link still works: the third path that keeps a control-and-fabric failure "
+                   "from making both nodes primary is gone. Check the lan-address addresses, "
+                   "the reth network and its firewall (UDP). Quiet without lan-address.",
+                   dependencies=PEER_LOST_DEP, trigger_tags={"component": "link"})]),
+        scalar(20, "ccLanHeartbeatsSent", K_LAN_SENT, "LAN heartbeats sent per second",
+               "Heartbeats sent over the LAN path (Counter64, as a rate; 0 without one).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat"),
+        scalar(21, "ccLanHeartbeatsReceived", K_LAN_RECEIVED,
+               "LAN heartbeats received per second",
+               "Valid heartbeats received over the LAN path (Counter64, as a rate).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat"),
+        scalar(22, "ccLanHeartbeatErrors", K_LAN_ERRORS, "LAN heartbeat errors per second",
+               "LAN heartbeats that could not be sent or were rejected (Counter64, as a rate).",
+               value_type="FLOAT", units="pps", preprocessing=RATE, tag="heartbeat"),
+    ]
+
+
+def session_sync_scalar(column, mib_name, key, name, description, **kw):
+    return scalar(column, mib_name, key, name, description, base=SESSION_SYNC,
+                  tag="session-sync", **kw)
+
+
+def session_sync_items():
+    """ccSessionSync: conntrackd's health and counters, cold sync and the last commit."""
+    s = session_sync_scalar
+    return [
+        s(1, "ccSessionSyncConfigured", K_SS_CONFIGURED, "Session sync configured",
+          "Whether the configuration has session-sync (conntrackd driven by the agent).",
+          delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", valuemap="SNMPv2-TC::TruthValue",
+          preprocessing=SLOW),
+        s(2, "ccSessionSyncStatus", K_SS_STATUS, "Session sync status",
+          "conntrackd's sync health as the agent last polled it; not configured without "
+          "session-sync.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+          valuemap="CHASSIS-CLUSTER-MIB::ccSessionSyncStatus",
+          triggers=[
+              trigger(SESSION_SYNC_DOWN_EXPR, SESSION_SYNC_DOWN_NAME, "HIGH",
+                      "conntrackd does not answer the agent (unreachable) or the peer's "
+                      "conntrackd has been silent for seconds although the peer is up "
+                      "(stalled): sessions are no longer replicated, and a failover now would "
+                      "drop the connections the firewall forwards. Check 'ccctl show "
+                      "statistics' and conntrackd's service. Only with session-sync "
+                      "configured.",
+                      opdata="Status: {ITEM.LASTVALUE1}", dependencies=NODATA_DEP,
+                      trigger_tags={"component": "session-sync"}),
+              trigger(SESSION_SYNC_LOSING_EXPR, SESSION_SYNC_LOSING_NAME, "WARNING",
+                      "conntrackd counted lost sync messages since the agent's previous poll: "
+                      "some session changes may not have reached the peer. Check the fabric "
+                      "link's load and drops. Only with session-sync configured.",
+                      dependencies=NODATA_DEP, trigger_tags={"component": "session-sync"}),
+          ]),
+        s(3, "ccSessionSyncStatusDetail", K_SS_DETAIL, "Session sync status detail",
+          "Why the session sync status has its value, in words.",
+          delay="{$CCAGENT.STATE.INTERVAL}", value_type="CHAR", trends="0"),
+        s(4, "ccSessionSyncColdSync", K_SS_COLD, "Session sync cold sync in progress",
+          "true while this node waits for the primary's bulk sync (failure code CS, priority "
+          "0 for its redundancy groups with reths).", delay="{$CCAGENT.STATE.INTERVAL}",
+          trends="0", valuemap="SNMPv2-TC::TruthValue"),
+        s(5, "ccSessionSyncLocalSessions", K_SS_LOCAL, "Session sync: local sessions",
+          "Sessions in conntrackd's internal cache (this node's own)."),
+        s(6, "ccSessionSyncExternalSessions", K_SS_EXTERNAL, "Session sync: synced sessions",
+          "Sessions in conntrackd's external cache (the peer's, committed on a failover)."),
+        s(7, "ccSessionSyncMessagesSent", K_SS_SENT, "Session sync messages sent per second",
+          "Sync messages conntrackd sent (Counter64, as a rate).", value_type="FLOAT",
+          units="pps", preprocessing=RATE),
+        s(8, "ccSessionSyncMessagesReceived", K_SS_RECEIVED,
+          "Session sync messages received per second",
+          "Sync messages conntrackd received (Counter64, as a rate).", value_type="FLOAT",
+          units="pps", preprocessing=RATE),
+        s(9, "ccSessionSyncMessagesLost", K_SS_LOST, "Session sync messages lost per second",
+          "Sync messages conntrackd counted as lost (Counter64, as a rate).",
+          value_type="FLOAT", units="pps", preprocessing=RATE),
+        s(10, "ccSessionSyncMessagesMalformed", K_SS_MALFORMED,
+          "Session sync malformed messages per second",
+          "Malformed sync messages conntrackd received (Counter64, as a rate).",
+          value_type="FLOAT", units="pps", preprocessing=RATE),
+        s(11, "ccSessionSyncCommits", K_SS_COMMITS, "Session sync commits",
+          "Commits of the peer's sessions into the kernel before reths came up."),
+        s(12, "ccSessionSyncCommitTimeouts", K_SS_TIMEOUTS, "Session sync commit timeouts",
+          "Commits that did not finish within commit-timeout: the reths came up anyway. "
+          "Polled with the states, so that a timeout between two polls is seen.",
+          delay="{$CCAGENT.STATE.INTERVAL}",
+          triggers=[trigger(
+              COMMIT_TIMEOUT_EXPR, COMMIT_TIMEOUT_NAME, "WARNING",
+              "This node became primary and conntrackd did not commit the peer's sessions "
+              "within commit-timeout: the reths came up anyway, and connections the commit "
+              "did not install may have been reset. Closes at the next poll. See 'ccctl show "
+              "statistics' and 'journalctl -x -u ccagentd'.",
+              opdata="Timeouts: {ITEM.LASTVALUE1}", manual_close=True,
+              trigger_tags={"component": "session-sync"})]),
+        s(13, "ccSessionSyncLastCommitSessions", K_SS_LAST_SESSIONS,
+          "Session sync: last commit sessions",
+          "Sessions the last commit put into the kernel; 0 if none since the agent started."),
+        s(14, "ccSessionSyncLastCommitDuration", K_SS_LAST_DURATION,
+          "Session sync: last commit duration", "How long the last commit took.",
+          value_type="FLOAT", units="s", preprocessing=[step("MULTIPLIER", "0.001")]),
+        s(15, "ccSessionSyncLastCommitTimedOut", K_SS_LAST_TIMED_OUT,
+          "Session sync: last commit timed out",
+          "true if the last commit did not finish within commit-timeout.", trends="0",
+          valuemap="SNMPv2-TC::TruthValue"),
+    ]
+
+
+def witness_scalar(column, mib_name, key, name, description, **kw):
+    return scalar(column, mib_name, key, name, description, base=WITNESS, tag="witness", **kw)
+
+
+def witness_items():
+    """ccWitness: the witness as this node sees it."""
+    w = witness_scalar
+    config = {"delay": "{$CCAGENT.CONFIG.INTERVAL}", "trends": "0", "preprocessing": SLOW}
+    return [
+        w(1, "ccWitnessConfigured", K_W_CONFIGURED, "Witness configured",
+          "Whether the configuration names a witness (ccwitnessd on a third host).",
+          valuemap="SNMPv2-TC::TruthValue", **config),
+        w(2, "ccWitnessStatus", K_W_STATUS, "Witness status",
+          "Whether the witness answers this node; not configured without a witness.",
+          delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+          valuemap="CHASSIS-CLUSTER-MIB::ccWitnessStatus",
+          triggers=[trigger(
+              WITNESS_DOWN_EXPR, WITNESS_DOWN_NAME, "WARNING",
+              "The witness does not answer this node (unreachable, or no answer since the "
+              "agent started). Alone this changes nothing; but should this node also lose its "
+              "peer on every path, it may not take over (and as primary gives its reths up), "
+              "so the cluster has lost its arbiter. Check ccwitnessd, the key and the path to "
+              "the witness's address and port. Quiet without a witness.",
+              opdata="Status: {ITEM.LASTVALUE1}", dependencies=NODATA_DEP,
+              trigger_tags={"component": "witness"})]),
+        w(3, "ccWitnessAddress", K_W_ADDRESS, "Witness address",
+          "The witness's configured address.", value_type="CHAR", **config),
+        w(4, "ccWitnessPort", K_W_PORT, "Witness port", "The witness's UDP port.", **config),
+        w(5, "ccWitnessGrantHolder", K_W_HOLDER, "Witness grant holder",
+          "The node holding the witness's grant per its latest answer; none (-1) while no "
+          "node needs it.", delay="{$CCAGENT.STATE.INTERVAL}", value_type="FLOAT", trends="0",
+          valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone"),
+        w(6, "ccWitnessGrantConfirmed", K_W_CONFIRMED, "Witness grant confirmed",
+          "Whether the witness's latest answer confirmed the grant.",
+          delay="{$CCAGENT.STATE.INTERVAL}", trends="0", valuemap="SNMPv2-TC::TruthValue"),
+        w(7, "ccWitnessHoldsGrant", K_W_HOLDS, "Witness grant held by this node",
+          "true while this node holds a confirmed grant it may act on.",
+          delay="{$CCAGENT.STATE.INTERVAL}", trends="0", valuemap="SNMPv2-TC::TruthValue"),
+        w(8, "ccWitnessClaiming", K_W_CLAIMING, "Witness grant claimed by this node",
+          "true while this node hears its peer on no path and asks for the grant.",
+          delay="{$CCAGENT.STATE.INTERVAL}", trends="0", valuemap="SNMPv2-TC::TruthValue"),
+        w(9, "ccWitnessLastContact", K_W_CONTACT, "Witness last contact (agent uptime)",
+          "sysUpTime when the witness's last counted answer arrived; 0 if none.",
+          value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME),
+        w(10, "ccWitnessRequestsSent", K_W_REQUESTS, "Witness requests per second",
+          "Requests sent to the witness (Counter64, as a rate).", value_type="FLOAT",
+          units="pps", preprocessing=RATE),
+        w(11, "ccWitnessRepliesReceived", K_W_REPLIES, "Witness replies per second",
+          "Authenticated answers of the witness (Counter64, as a rate).", value_type="FLOAT",
+          units="pps", preprocessing=RATE),
+        w(12, "ccWitnessRepliesRejected", K_W_REJECTED, "Witness datagrams rejected per second",
+          "Datagrams on the witness socket that were dropped (Counter64, as a rate).",
+          value_type="FLOAT", units="pps", preprocessing=RATE),
     ]
 
 
@@ -389,7 +628,8 @@ def lld_filter(*pairs):
 
 
 FILTER_MACROS = [("RG", "redundancy group ids"), ("IFNAME", "interface monitor names"),
-                 ("IPADDRESS", "IP monitor addresses")]
+                 ("IPADDRESS", "IP monitor addresses"), ("RETH", "reth names"),
+                 ("RETHADDRESS", "reth addresses")]
 
 
 def prototype(entry, column, mib_name, key, name, description, *,
@@ -421,84 +661,103 @@ def prototype(entry, column, mib_name, key, name, description, *,
     return item
 
 
+def discovery_rule(slug, name, snmp_oid, key, description, prototypes, lld_filter_, *,
+                   graphs=None, preprocessing=None):
+    """An SNMP discovery rule of the template, its keys in the order Zabbix exports them."""
+    rule = {
+        "uuid": uid("discovery", slug),
+        "name": name,
+        "type": "SNMP_AGENT",
+        "snmp_oid": snmp_oid,
+        "key": key,
+        "delay": "{$CCAGENT.LLD.INTERVAL}",
+        "lifetime": "7d",
+        "description": description,
+        "item_prototypes": prototypes,
+    }
+    if graphs:
+        rule["graph_prototypes"] = graphs
+    rule["filter"] = lld_filter_
+    if preprocessing:
+        rule["preprocessing"] = preprocessing
+    return rule
+
+
 def rg_discovery():
     k = lambda what, obj: f"ccagent.rg.{what}[{obj}.{{#SNMPINDEX}}]"
     primary = k("primary", "ccRgPrimaryNode")
     failovers = k("failovers", "ccRgFailoverCount")
     manual = k("manual.node", "ccRgManualFailoverNode")
     t = {"component": "redundancy-group", "redundancy-group": "{#RGID}"}
-    return {
-        "uuid": uid("discovery", "rg"),
-        "name": "Redundancy group discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#RG.FAILOVERS}},{RG_ENTRY}.2]",
-        "key": "ccagent.rg.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "One row per configured redundancy group (ccRedundancyGroupTable); "
+    prototypes = [
+        prototype(RG_ENTRY, 2, "ccRgFailoverCount", failovers,
+                  "RG {#RGID}: failover count",
+                  "How many times the group got a new primary (the first election counts).",
+                  delay="{$CCAGENT.STATE.INTERVAL}", tag_values=t,
+                  triggers=[trigger(
+                      f"change({ref(failovers)})>0 and "
+                      f"last({ref(primary)})=last({ref(K_LOCAL_NODE)})",
+                      "ccagent: RG {#RGID} failed over to this node", "WARNING",
+                      "The group got a new primary and it is this node (the host of the "
+                      "node it left shows why, e.g. a monitor). A failover and back between "
+                      "two polls counts too. Closes at the next poll. Quiet while the peer "
+                      "is lost or a split brain problem is open: they explain it. See the "
+                      "last failover reason and 'journalctl -x -u ccagentd'.",
+                      manual_close=True,
+                      dependencies=PEER_LOST_DEP + SPLIT_POLL_DEP
+                      + [{"name": SPLIT_TRAP_NAME, "expression": split_trap_expr()}],
+                      opdata="Primary: node{ITEM.LASTVALUE2}",
+                      trigger_tags={"component": "redundancy-group"})]),
+        prototype(RG_ENTRY, 3, "ccRgLastFailoverTime", k("failover.last", "ccRgLastFailoverTime"),
+                  "RG {#RGID}: last failover (agent uptime)",
+                  "sysUpTime at the last failover; 0 if none since the agent started.",
+                  value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                  tag_values=t),
+        prototype(RG_ENTRY, 4, "ccRgLastFailoverReason",
+                  k("failover.reason", "ccRgLastFailoverReason"),
+                  "RG {#RGID}: last failover reason",
+                  "The reason given the last time the group got a new primary.",
+                  value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(RG_ENTRY, 5, "ccRgPreempt", k("preempt", "ccRgPreempt"),
+                  "RG {#RGID}: preempt", "Whether the group preempts.", delay="{$CCAGENT.CONFIG.INTERVAL}",
+                  trends="0", valuemap="SNMPv2-TC::TruthValue", preprocessing=SLOW,
+                  tag_values=t),
+        prototype(RG_ENTRY, 6, "ccRgHoldDownInterval", k("holddown", "ccRgHoldDownInterval"),
+                  "RG {#RGID}: hold-down interval",
+                  "Minimum interval between two failovers of the group.", delay="{$CCAGENT.CONFIG.INTERVAL}",
+                  units="s", trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(RG_ENTRY, 7, "ccRgPrimaryNode", primary, "RG {#RGID}: primary node",
+                  "The node that is primary for the group; -1 if none.", delay="{$CCAGENT.STATE.INTERVAL}",
+                  value_type="FLOAT", trends="0", valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone",
+                  tag_values=t,
+                  triggers=[
+                      trigger(f"max({ref(primary)},#3)=-1",
+                              "ccagent: RG {#RGID} has no primary node", "HIGH",
+                              "No node has been primary for the group for three polls.",
+                              trigger_tags={"component": "redundancy-group"}),
+                  ]),
+        prototype(RG_ENTRY, 8, "ccRgManualFailoverNode", manual,
+                  "RG {#RGID}: manual failover target",
+                  "The target node of a manual failover still in effect; -1 if none.",
+                  delay="{$CCAGENT.SLOW.INTERVAL}", value_type="FLOAT", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(manual)})>=0",
+                      "ccagent: RG {#RGID} is in manual failover mode", "INFO",
+                      "A manual failover is in effect; the configured priorities do not "
+                      "apply until 'ccctl request failover reset redundancy-group {#RGID}'.",
+                      trigger_tags={"component": "redundancy-group"})]),
+    ]
+    return discovery_rule(
+        "rg",
+        "Redundancy group discovery",
+        f"discovery[{{#RG.FAILOVERS}},{RG_ENTRY}.2]",
+        "ccagent.rg.discovery",
+        "One row per configured redundancy group (ccRedundancyGroupTable); "
         "{#SNMPINDEX} and {#RGID} are the group id (ccRgId).",
-        "item_prototypes": [
-            prototype(RG_ENTRY, 2, "ccRgFailoverCount", failovers,
-                      "RG {#RGID}: failover count",
-                      "How many times the group got a new primary (the first election counts).",
-                      delay="{$CCAGENT.STATE.INTERVAL}", tag_values=t,
-                      triggers=[trigger(
-                          f"change({ref(failovers)})>0 and "
-                          f"last({ref(primary)})=last({ref(K_LOCAL_NODE)})",
-                          "ccagent: RG {#RGID} failed over to this node", "WARNING",
-                          "The group got a new primary and it is this node (the host of the "
-                          "node it left shows why, e.g. a monitor). A failover and back between "
-                          "two polls counts too. Closes at the next poll. Quiet while the peer "
-                          "is lost or a split brain problem is open: they explain it. See the "
-                          "last failover reason and 'journalctl -x -u ccagentd'.",
-                          manual_close=True,
-                          dependencies=PEER_LOST_DEP + SPLIT_POLL_DEP
-                          + [{"name": SPLIT_TRAP_NAME, "expression": split_trap_expr()}],
-                          opdata="Primary: node{ITEM.LASTVALUE2}",
-                          trigger_tags={"component": "redundancy-group"})]),
-            prototype(RG_ENTRY, 3, "ccRgLastFailoverTime", k("failover.last", "ccRgLastFailoverTime"),
-                      "RG {#RGID}: last failover (agent uptime)",
-                      "sysUpTime at the last failover; 0 if none since the agent started.",
-                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
-                      tag_values=t),
-            prototype(RG_ENTRY, 4, "ccRgLastFailoverReason",
-                      k("failover.reason", "ccRgLastFailoverReason"),
-                      "RG {#RGID}: last failover reason",
-                      "The reason given the last time the group got a new primary.",
-                      value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(RG_ENTRY, 5, "ccRgPreempt", k("preempt", "ccRgPreempt"),
-                      "RG {#RGID}: preempt", "Whether the group preempts.", delay="{$CCAGENT.CONFIG.INTERVAL}",
-                      trends="0", valuemap="SNMPv2-TC::TruthValue", preprocessing=SLOW,
-                      tag_values=t),
-            prototype(RG_ENTRY, 6, "ccRgHoldDownInterval", k("holddown", "ccRgHoldDownInterval"),
-                      "RG {#RGID}: hold-down interval",
-                      "Minimum interval between two failovers of the group.", delay="{$CCAGENT.CONFIG.INTERVAL}",
-                      units="s", trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(RG_ENTRY, 7, "ccRgPrimaryNode", primary, "RG {#RGID}: primary node",
-                      "The node that is primary for the group; -1 if none.", delay="{$CCAGENT.STATE.INTERVAL}",
-                      value_type="FLOAT", trends="0", valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone",
-                      tag_values=t,
-                      triggers=[
-                          trigger(f"max({ref(primary)},#3)=-1",
-                                  "ccagent: RG {#RGID} has no primary node", "HIGH",
-                                  "No node has been primary for the group for three polls.",
-                                  trigger_tags={"component": "redundancy-group"}),
-                      ]),
-            prototype(RG_ENTRY, 8, "ccRgManualFailoverNode", manual,
-                      "RG {#RGID}: manual failover target",
-                      "The target node of a manual failover still in effect; -1 if none.",
-                      delay="{$CCAGENT.SLOW.INTERVAL}", value_type="FLOAT", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::NodeOrNone", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(manual)})>=0",
-                          "ccagent: RG {#RGID} is in manual failover mode", "INFO",
-                          "A manual failover is in effect; the configured priorities do not "
-                          "apply until 'ccctl request failover reset redundancy-group {#RGID}'.",
-                          trigger_tags={"component": "redundancy-group"})]),
-        ],
-        "filter": lld_filter(("RGID", "RG")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID"]))],
-    }
+        prototypes,
+        lld_filter(("RGID", "RG")),
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RGID"]))])
 
 
 def rg_node_discovery():
@@ -509,83 +768,82 @@ def rg_node_discovery():
     priority = k("priority.effective", "ccRgNodeEffectivePriority")
     t = {"component": "redundancy-group", "redundancy-group": "{#RGID}", "node": "{#NODEID}"}
     who = "RG {#RGID} node{#NODEID}"
-    return {
-        "uuid": uid("discovery", "rg-node"),
-        "name": "Redundancy group node discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#RGNODE.PRIORITY}},{RG_NODE_ENTRY}.2]",
-        "key": "ccagent.rg.node.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "One row per redundancy group and node "
+    prototypes = [
+        prototype(RG_NODE_ENTRY, 2, "ccRgNodeConfiguredPriority",
+                  k("priority.configured", "ccRgNodeConfiguredPriority"),
+                  f"{who}: configured priority", "The configured priority.", delay="{$CCAGENT.CONFIG.INTERVAL}",
+                  trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(RG_NODE_ENTRY, 3, "ccRgNodeEffectivePriority",
+                  priority, f"{who}: effective priority",
+                  "The priority used in the election: configured, 255 for a manual "
+                  "failover target, 0 while the node cannot be primary.", tag_values=t),
+        prototype(RG_NODE_ENTRY, 4, "ccRgNodeState", state, f"{who}: state",
+                  "The state of the node in the group.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::CcRedundancyGroupState", tag_values=t,
+                  triggers=[
+                      trigger(f"last({ref(state)})=5", f"ccagent: {who} is ineligible",
+                              "AVERAGE",
+                              "The node may not become primary for the group, typically "
+                              "after losing the control link while the fabric link works; "
+                              "it becomes disabled after control-link-failure-timeout.",
+                              dependencies=CONTROL_DOWN_DEP,
+                              trigger_tags={"component": "redundancy-group"}),
+                      trigger(f"last({ref(state)})=6", f"ccagent: {who} is disabled",
+                              "HIGH",
+                              "The node stays out of the group until its agent restarts "
+                              "or, with control-link-recovery, the control link has been "
+                              "good for 3 heartbeats.",
+                              dependencies=CONTROL_DOWN_DEP,
+                              trigger_tags={"component": "redundancy-group"}),
+                  ]),
+        prototype(RG_NODE_ENTRY, 5, "ccRgNodeManualFailover",
+                  k("manual", "ccRgNodeManualFailover"), f"{who}: manual failover",
+                  "Whether a manual failover of the group is in effect.", delay="{$CCAGENT.SLOW.INTERVAL}",
+                  trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
+        prototype(RG_NODE_ENTRY, 6, "ccRgNodeWeight", weight, f"{who}: weight",
+                  "The node's weight in the group: 255 minus the weights of failed "
+                  "monitors; at 0 or below the group fails over to the peer.",
+                  value_type="FLOAT", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(weight)})<=0 and last({ref(known)})=1 and "
+                      f"last({ref(K_LOCAL_NODE)})={{#NODEID}}",
+                      f"ccagent: {who} weight is 0 or less", "HIGH",
+                      "Failed interface or IP monitors used up the node's weight: the node "
+                      "cannot be primary for the group. Check the monitors with "
+                      "'ccctl show interfaces'. Only on the node's own host (the peer "
+                      "publishes the same row), and quiet while the weight is not known "
+                      "(ccRgNodeWeightKnown false: the peer is lost; its own problem "
+                      "says so).",
+                      opdata="Weight: {ITEM.LASTVALUE1}",
+                      trigger_tags={"component": "monitor"})]),
+        prototype(RG_NODE_ENTRY, 9, "ccRgNodeFailureCodesText",
+                  k("failure.codes", "ccRgNodeFailureCodesText"), f"{who}: failure codes",
+                  "The failure codes as 'ccctl show status' prints them (CS CF FL IF IP, "
+                  "space-separated, for example 'IF IP'); empty when none.",
+                  value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(RG_NODE_ENTRY, 10, "ccRgNodeWeightKnown", known,
+                  f"{who}: weight known",
+                  "false while the node's weight is not known (a lost peer): the weight "
+                  "item then shows 0 and means nothing.", delay="{$CCAGENT.STATE.INTERVAL}",
+                  trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
+        prototype(RG_NODE_ENTRY, 8, "ccRgNodeLastStateChange",
+                  k("state.changed", "ccRgNodeLastStateChange"),
+                  f"{who}: last state change (agent uptime)",
+                  "sysUpTime when the state last changed; 0 if it has not changed since "
+                  "the agent started.", value_type="FLOAT", units="uptime", trends="0",
+                  preprocessing=UPTIME, tag_values=t),
+    ]
+    return discovery_rule(
+        "rg-node",
+        "Redundancy group node discovery",
+        f"discovery[{{#RGNODE.PRIORITY}},{RG_NODE_ENTRY}.2]",
+        "ccagent.rg.node.discovery",
+        "One row per redundancy group and node "
         "(ccRedundancyGroupNodeTable); {#SNMPINDEX} is \"<ccRgId>.<ccRgNodeId>\", split into "
         "{#RGID} and {#NODEID}.",
-        "item_prototypes": [
-            prototype(RG_NODE_ENTRY, 2, "ccRgNodeConfiguredPriority",
-                      k("priority.configured", "ccRgNodeConfiguredPriority"),
-                      f"{who}: configured priority", "The configured priority.", delay="{$CCAGENT.CONFIG.INTERVAL}",
-                      trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(RG_NODE_ENTRY, 3, "ccRgNodeEffectivePriority",
-                      priority, f"{who}: effective priority",
-                      "The priority used in the election: configured, 255 for a manual "
-                      "failover target, 0 while the node cannot be primary.", tag_values=t),
-            prototype(RG_NODE_ENTRY, 4, "ccRgNodeState", state, f"{who}: state",
-                      "The state of the node in the group.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::CcRedundancyGroupState", tag_values=t,
-                      triggers=[
-                          trigger(f"last({ref(state)})=5", f"ccagent: {who} is ineligible",
-                                  "AVERAGE",
-                                  "The node may not become primary for the group, typically "
-                                  "after losing the control link while the fabric link works; "
-                                  "it becomes disabled after control-link-failure-timeout.",
-                                  dependencies=CONTROL_DOWN_DEP,
-                                  trigger_tags={"component": "redundancy-group"}),
-                          trigger(f"last({ref(state)})=6", f"ccagent: {who} is disabled",
-                                  "HIGH",
-                                  "The node stays out of the group until its agent restarts "
-                                  "or, with control-link-recovery, the control link has been "
-                                  "good for 3 heartbeats.",
-                                  dependencies=CONTROL_DOWN_DEP,
-                                  trigger_tags={"component": "redundancy-group"}),
-                      ]),
-            prototype(RG_NODE_ENTRY, 5, "ccRgNodeManualFailover",
-                      k("manual", "ccRgNodeManualFailover"), f"{who}: manual failover",
-                      "Whether a manual failover of the group is in effect.", delay="{$CCAGENT.SLOW.INTERVAL}",
-                      trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
-            prototype(RG_NODE_ENTRY, 6, "ccRgNodeWeight", weight, f"{who}: weight",
-                      "The node's weight in the group: 255 minus the weights of failed "
-                      "monitors; at 0 or below the group fails over to the peer.",
-                      value_type="FLOAT", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(weight)})<=0 and last({ref(known)})=1 and "
-                          f"last({ref(K_LOCAL_NODE)})={{#NODEID}}",
-                          f"ccagent: {who} weight is 0 or less", "HIGH",
-                          "Failed interface or IP monitors used up the node's weight: the node "
-                          "cannot be primary for the group. Check the monitors with "
-                          "'ccctl show interfaces'. Only on the node's own host (the peer "
-                          "publishes the same row), and quiet while the weight is not known "
-                          "(ccRgNodeWeightKnown false: the peer is lost; its own problem "
-                          "says so).",
-                          opdata="Weight: {ITEM.LASTVALUE1}",
-                          trigger_tags={"component": "monitor"})]),
-            prototype(RG_NODE_ENTRY, 9, "ccRgNodeFailureCodesText",
-                      k("failure.codes", "ccRgNodeFailureCodesText"), f"{who}: failure codes",
-                      "The failure codes as 'ccctl show status' prints them (CS CF FL IF IP, "
-                      "space-separated, for example 'IF IP'); empty when none.",
-                      value_type="CHAR", trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(RG_NODE_ENTRY, 10, "ccRgNodeWeightKnown", known,
-                      f"{who}: weight known",
-                      "false while the node's weight is not known (a lost peer): the weight "
-                      "item then shows 0 and means nothing.", delay="{$CCAGENT.STATE.INTERVAL}",
-                      trends="0", valuemap="SNMPv2-TC::TruthValue", tag_values=t),
-            prototype(RG_NODE_ENTRY, 8, "ccRgNodeLastStateChange",
-                      k("state.changed", "ccRgNodeLastStateChange"),
-                      f"{who}: last state change (agent uptime)",
-                      "sysUpTime when the state last changed; 0 if it has not changed since "
-                      "the agent started.", value_type="FLOAT", units="uptime", trends="0",
-                      preprocessing=UPTIME, tag_values=t),
-        ],
-        "graph_prototypes": [{
+        prototypes,
+        lld_filter(("RGID", "RG")),
+        graphs=[{
             "uuid": uid("graph_prototype", "rg-node", "weight-priority"),
             "name": f"{who}: weight and effective priority",
             "graph_items": [
@@ -593,9 +851,7 @@ def rg_node_discovery():
                 {"sortorder": "1", "color": "2774A4", "item": {"host": TEMPLATE, "key": priority}},
             ],
         }],
-        "filter": lld_filter(("RGID", "RG")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "NODEID"]))],
-    }
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RGID", "NODEID"]))])
 
 
 def ifmon_discovery():
@@ -603,46 +859,43 @@ def ifmon_discovery():
     status = k("status", "ccIfMonStatus")
     t = {"component": "monitor", "redundancy-group": "{#RGID}", "interface": "{#IFMON.NAME}"}
     who = "RG {#RGID} interface {#IFMON.NAME}"
-    return {
-        "uuid": uid("discovery", "ifmon"),
-        "name": "Interface monitor discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#IFMON.NAME}},{IFMON_ENTRY}.2]",
-        "key": "ccagent.ifmon.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "The interface monitors of every redundancy group "
+    prototypes = [
+        prototype(IFMON_ENTRY, 3, "ccIfMonWeight", k("weight", "ccIfMonWeight"),
+                  f"{who}: weight", "The weight taken from the group while the interface "
+                  "is down.", delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(IFMON_ENTRY, 4, "ccIfMonStatus", status, f"{who}: status",
+                  "The status of the monitored interface on this node; not present counts "
+                  "as down; not monitored: the monitor is the other node's only.",
+                  delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::ccIfMonStatus", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(status)})=2 or last({ref(status)})=3",
+                      f"ccagent: {who} is down", "WARNING",
+                      "A monitored interface is down or missing on this node; its weight "
+                      "is taken from the group's weight.",
+                      opdata="Status: {ITEM.LASTVALUE1}",
+                      trigger_tags={"component": "monitor"})]),
+        prototype(IFMON_ENTRY, 5, "ccIfMonNode", k("node", "ccIfMonNode"),
+                  f"{who}: applies to", "The node the monitor applies to; -1 for both.",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="FLOAT", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::NodeOrBoth", preprocessing=SLOW,
+                  tag_values=t),
+        prototype(IFMON_ENTRY, 6, "ccIfMonLastChange", k("changed", "ccIfMonLastChange"),
+                  f"{who}: last change (agent uptime)",
+                  "sysUpTime when the status last changed; 0 if never.",
+                  value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                  tag_values=t),
+    ]
+    return discovery_rule(
+        "ifmon",
+        "Interface monitor discovery",
+        f"discovery[{{#IFMON.NAME}},{IFMON_ENTRY}.2]",
+        "ccagent.ifmon.discovery",
+        "The interface monitors of every redundancy group "
         "(ccInterfaceMonitorTable); {#SNMPINDEX} is \"<ccRgId>.<ccIfMonIndex>\".",
-        "item_prototypes": [
-            prototype(IFMON_ENTRY, 3, "ccIfMonWeight", k("weight", "ccIfMonWeight"),
-                      f"{who}: weight", "The weight taken from the group while the interface "
-                      "is down.", delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(IFMON_ENTRY, 4, "ccIfMonStatus", status, f"{who}: status",
-                      "The status of the monitored interface on this node; not present counts "
-                      "as down; not monitored: the monitor is the other node's only.",
-                      delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::ccIfMonStatus", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(status)})=2 or last({ref(status)})=3",
-                          f"ccagent: {who} is down", "WARNING",
-                          "A monitored interface is down or missing on this node; its weight "
-                          "is taken from the group's weight.",
-                          opdata="Status: {ITEM.LASTVALUE1}",
-                          trigger_tags={"component": "monitor"})]),
-            prototype(IFMON_ENTRY, 5, "ccIfMonNode", k("node", "ccIfMonNode"),
-                      f"{who}: applies to", "The node the monitor applies to; -1 for both.",
-                      delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="FLOAT", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::NodeOrBoth", preprocessing=SLOW,
-                      tag_values=t),
-            prototype(IFMON_ENTRY, 6, "ccIfMonLastChange", k("changed", "ccIfMonLastChange"),
-                      f"{who}: last change (agent uptime)",
-                      "sysUpTime when the status last changed; 0 if never.",
-                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
-                      tag_values=t),
-        ],
-        "filter": lld_filter(("RGID", "RG"), ("IFMON.NAME", "IFNAME")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "IFMON.INDEX"]))],
-    }
+        prototypes,
+        lld_filter(("RGID", "RG"), ("IFMON.NAME", "IFNAME")),
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RGID", "IFMON.INDEX"]))])
 
 
 def ipmon_discovery():
@@ -650,41 +903,142 @@ def ipmon_discovery():
     status = k("status", "ccIpMonStatus")
     t = {"component": "monitor", "redundancy-group": "{#RGID}", "address": "{#IPMON.ADDRESS}"}
     who = "RG {#RGID} address {#IPMON.ADDRESS}"
-    return {
-        "uuid": uid("discovery", "ipmon"),
-        "name": "IP monitor discovery",
-        "type": "SNMP_AGENT",
-        "snmp_oid": f"discovery[{{#IPMON.ADDRESS}},{IPMON_ENTRY}.7,{{#IPMON.TYPE}},{IPMON_ENTRY}.2]",
-        "key": "ccagent.ipmon.discovery",
-        "delay": "{$CCAGENT.LLD.INTERVAL}",
-        "lifetime": "7d",
-        "description": "The IP monitors of every redundancy group (ccIpMonitorTable); "
+    prototypes = [
+        prototype(IPMON_ENTRY, 4, "ccIpMonWeight", k("weight", "ccIpMonWeight"),
+                  f"{who}: weight", "The weight taken from the group's IP monitoring "
+                  "global threshold while the address is unreachable.", delay="{$CCAGENT.CONFIG.INTERVAL}",
+                  trends="0", preprocessing=SLOW, tag_values=t),
+        prototype(IPMON_ENTRY, 5, "ccIpMonStatus", status, f"{who}: status",
+                  "Reachability of the address from this node.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::ccIpMonStatus", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(status)})=2", f"ccagent: {who} is unreachable",
+                      "WARNING",
+                      "IP monitoring lost the address (retry-count pings in a row). When "
+                      "the primary cannot reach an address that the secondary can, the "
+                      "group fails over.", trigger_tags={"component": "monitor"})]),
+        prototype(IPMON_ENTRY, 6, "ccIpMonLastChange", k("changed", "ccIpMonLastChange"),
+                  f"{who}: last change (agent uptime)",
+                  "sysUpTime when the status last changed; 0 if never.",
+                  value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                  tag_values=t),
+    ]
+    return discovery_rule(
+        "ipmon",
+        "IP monitor discovery",
+        f"discovery[{{#IPMON.ADDRESS}},{IPMON_ENTRY}.7,{{#IPMON.TYPE}},{IPMON_ENTRY}.2]",
+        "ccagent.ipmon.discovery",
+        "The IP monitors of every redundancy group (ccIpMonitorTable); "
         "{#SNMPINDEX} is \"<ccRgId>.<ccIpMonIndex>\"; {#IPMON.ADDRESS} is ccIpMonAddressText, "
         "the address as text (an InetAddress whose octets are printable would arrive as a "
         "string).",
-        "item_prototypes": [
-            prototype(IPMON_ENTRY, 4, "ccIpMonWeight", k("weight", "ccIpMonWeight"),
-                      f"{who}: weight", "The weight taken from the group's IP monitoring "
-                      "global threshold while the address is unreachable.", delay="{$CCAGENT.CONFIG.INTERVAL}",
-                      trends="0", preprocessing=SLOW, tag_values=t),
-            prototype(IPMON_ENTRY, 5, "ccIpMonStatus", status, f"{who}: status",
-                      "Reachability of the address from this node.", delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
-                      valuemap="CHASSIS-CLUSTER-MIB::ccIpMonStatus", tag_values=t,
-                      triggers=[trigger(
-                          f"last({ref(status)})=2", f"ccagent: {who} is unreachable",
-                          "WARNING",
-                          "IP monitoring lost the address (retry-count pings in a row). When "
-                          "the primary cannot reach an address that the secondary can, the "
-                          "group fails over.", trigger_tags={"component": "monitor"})]),
-            prototype(IPMON_ENTRY, 6, "ccIpMonLastChange", k("changed", "ccIpMonLastChange"),
-                      f"{who}: last change (agent uptime)",
-                      "sysUpTime when the status last changed; 0 if never.",
-                      value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
-                      tag_values=t),
-        ],
-        "filter": lld_filter(("RGID", "RG"), ("IPMON.ADDRESS", "IPADDRESS")),
-        "preprocessing": [step("JAVASCRIPT", split_index_js(["RGID", "IPMON.INDEX"]))],
-    }
+        prototypes,
+        lld_filter(("RGID", "RG"), ("IPMON.ADDRESS", "IPADDRESS")),
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RGID", "IPMON.INDEX"]))])
+
+
+def reth_discovery():
+    k = lambda what, obj: f"ccagent.reth.{what}[{obj}.{{#SNMPINDEX}}]"
+    member = k("member.status", "ccRethMemberStatus")
+    restores = k("restores", "ccRethRestores")
+    t = {"component": "reth", "reth": "{#RETH.NAME}"}
+    who = "Reth {#RETH.NAME}"
+    prototypes = [
+        prototype(RETH_ENTRY, 3, "ccRethRgId", k("rg", "ccRethRgId"),
+                  f"{who}: redundancy group", "The redundancy group whose primary holds "
+                  "the reth.", delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0",
+                  preprocessing=SLOW, tag_values=t),
+        prototype(RETH_ENTRY, 4, "ccRethMac", k("mac", "ccRethMac"), f"{who}: MAC address",
+                  "The MAC address both nodes use for the reth; empty when the member keeps "
+                  "its own or the reth does not run on this node.",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", value_type="CHAR", trends="0",
+                  preprocessing=SLOW, tag_values=t),
+        prototype(RETH_ENTRY, 5, "ccRethOperStatus", k("status", "ccRethOperStatus"),
+                  f"{who}: status on this node",
+                  "up while this node holds the reth (it is its group's primary); down on "
+                  "the other node, by design.", delay="{$CCAGENT.STATE.INTERVAL}",
+                  trends="0", valuemap="CHASSIS-CLUSTER-MIB::ccRethOperStatus",
+                  tag_values=t),
+        prototype(RETH_ENTRY, 6, "ccRethMemberStatus", member, f"{who}: member link",
+                  "The link of the reth's members on this node: down when all are down; "
+                  "not present when the reth has no member here.",
+                  delay="{$CCAGENT.STATE.INTERVAL}", trends="0",
+                  valuemap="CHASSIS-CLUSTER-MIB::ccRethMemberStatus", tag_values=t,
+                  triggers=[trigger(
+                      f"last({ref(member)})=2", f"ccagent: {who} member link is down",
+                      "WARNING",
+                      "Every member of the reth on this node has lost its link: this node "
+                      "cannot carry the reth's traffic (as secondary: the group has no "
+                      "backup). A monitored member also shows its interface monitor down.",
+                      opdata="Members: {ITEM.LASTVALUE1}", dependencies=NODATA_DEP,
+                      trigger_tags={"component": "reth"})]),
+        prototype(RETH_ENTRY, 7, "ccRethAddressCount", k("addresses", "ccRethAddressCount"),
+                  f"{who}: addresses", "The number of configured addresses.",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
+                  tag_values=t),
+        prototype(RETH_ENTRY, 8, "ccRethGratuitousArpsSent", k("garps", "ccRethGratuitousArpsSent"),
+                  f"{who}: gratuitous ARPs sent",
+                  "Gratuitous ARPs this node sent for the reth's IPv4 addresses.",
+                  tag_values=t),
+        prototype(RETH_ENTRY, 9, "ccRethNeighborAdvertsSent",
+                  k("nas", "ccRethNeighborAdvertsSent"), f"{who}: neighbour adverts sent",
+                  "Unsolicited neighbour advertisements this node sent for the reth's IPv6 "
+                  "addresses.", tag_values=t),
+        prototype(RETH_ENTRY, 10, "ccRethRestores", restores, f"{who}: restores",
+                  "How often the agent put back an address or the link that something else "
+                  "took from the active reth.", delay="{$CCAGENT.STATE.INTERVAL}",
+                  tag_values=t,
+                  triggers=[trigger(
+                      f"change({ref(restores)})>0",
+                      f"ccagent: {who} was changed by something else and restored", "INFO",
+                      "A network manager or an operator removed an address from the active "
+                      "reth or set it down; the agent put it back. Find who does it "
+                      "(journalctl -x -u ccagentd). Closes at the next poll.",
+                      opdata="Restores: {ITEM.LASTVALUE1}", manual_close=True,
+                      trigger_tags={"component": "reth"})]),
+        prototype(RETH_ENTRY, 11, "ccRethLastChange", k("changed", "ccRethLastChange"),
+                  f"{who}: last change (agent uptime)",
+                  "sysUpTime when the reth last came up or went down on this node.",
+                  value_type="FLOAT", units="uptime", trends="0", preprocessing=UPTIME,
+                  tag_values=t),
+    ]
+    return discovery_rule(
+        "reth",
+        "Redundant Ethernet interface discovery",
+        f"discovery[{{#RETH.NAME}},{RETH_ENTRY}.2]",
+        "ccagent.reth.discovery",
+        "The reths the agent runs (ccRethTable); {#SNMPINDEX} is ccRethIndex, "
+        "N of rethN; {#RETH.NAME} its name.",
+        prototypes,
+        lld_filter(("RETH.NAME", "RETH")))
+
+
+def reth_address_discovery():
+    k = lambda what, obj: f"ccagent.reth.address.{what}[{obj}.{{#SNMPINDEX}}]"
+    t = {"component": "reth", "reth-index": "{#RETH.INDEX}", "address": "{#RETH.ADDRESS}"}
+    who = "Reth {#RETH.INDEX} address {#RETH.ADDRESS}"
+    prototypes = [
+        prototype(RETH_ADDR_ENTRY, 2, "ccRethAddrType", k("type", "ccRethAddrType"),
+                  f"{who}: address type", "1 for IPv4, 2 for IPv6 (InetAddressType).",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
+                  tag_values=t),
+        prototype(RETH_ADDR_ENTRY, 4, "ccRethAddrPrefixLength",
+                  k("prefix", "ccRethAddrPrefixLength"), f"{who}: prefix length",
+                  "The prefix length of the address's subnet.",
+                  delay="{$CCAGENT.CONFIG.INTERVAL}", trends="0", preprocessing=SLOW,
+                  tag_values=t),
+    ]
+    return discovery_rule(
+        "reth-address",
+        "Reth address discovery",
+        f"discovery[{{#RETH.ADDRESS}},{RETH_ADDR_ENTRY}.5]",
+        "ccagent.reth.address.discovery",
+        "The configured addresses of every reth (ccRethAddressTable); "
+        "{#SNMPINDEX} is \"<ccRethIndex>.<ccRethAddrIndex>\"; {#RETH.ADDRESS} is "
+        "ccRethAddrText, the address as text.",
+        prototypes,
+        lld_filter(("RETH.ADDRESS", "RETHADDRESS")),
+        preprocessing=[step("JAVASCRIPT", split_index_js(["RETH.INDEX", "RETH.ADDR.INDEX"]))])
 
 
 # --- SNMP traps ---------------------------------------------------------------------------
@@ -707,6 +1061,14 @@ NOTIFICATION_LIST = [
     ("ccConfigMismatch", 15, "the peer advertises a different configuration digest"),
     ("ccRethStatusChange", 16, "the local node took a reth up or down"),
     ("ccRethAddressRestored", 17, "the primary put back an address or link taken from a reth"),
+    ("ccLanLinkDown", 18, "the LAN heartbeat path went down"),
+    ("ccLanLinkUp", 19, "the LAN heartbeat path came back up"),
+    ("ccSessionSyncDown", 20, "session sync became unreachable, stalled or lossy"),
+    ("ccSessionSyncUp", 21, "session sync is healthy again"),
+    ("ccSessionCommitTimedOut", 22, "the commit of the peer's sessions timed out"),
+    ("ccWitnessLost", 23, "the witness stopped answering this node"),
+    ("ccWitnessFound", 24, "the witness answers this node"),
+    ("ccWitnessGrantChange", 25, "the witness's grant holder or its confirmation changed"),
 ]
 
 
@@ -786,9 +1148,10 @@ def document():
         "name": TEMPLATE,
         "description": DESCRIPTION,
         "groups": [{"name": GROUP}],
-        "items": [availability_item()] + scalars() + trap_items(),
+        "items": [availability_item()] + scalars() + session_sync_items() + witness_items()
+        + trap_items(),
         "discovery_rules": [rg_discovery(), rg_node_discovery(), ifmon_discovery(),
-                            ipmon_discovery()],
+                            ipmon_discovery(), reth_discovery(), reth_address_discovery()],
         "tags": [{"tag": "class", "value": "software"}, {"tag": "target", "value": "ccagent"}],
         "macros": [
             {"macro": "{$CCAGENT.CONFIG.INTERVAL}", "value": "15m",
@@ -828,7 +1191,25 @@ def document():
             for i, (color, key) in enumerate([
                 ("1A7C11", K_HB_SENT), ("2774A4", K_HB_RECEIVED), ("F63100", K_HB_ERRORS),
                 ("A54F10", K_PROBE_SENT), ("FC6EA3", K_PROBE_RECEIVED), ("6C59DC", K_PROBE_ERRORS),
+                ("AC8C14", K_LAN_SENT), ("00897B", K_LAN_RECEIVED), ("B71C1C", K_LAN_ERRORS),
             ])
+        ],
+    }, {
+        "uuid": uid("graph", "session-sync"),
+        "name": "ccagent: session sync messages per second",
+        "graph_items": [
+            {"sortorder": str(i), "color": color, "item": {"host": TEMPLATE, "key": key}}
+            for i, (color, key) in enumerate([
+                ("1A7C11", K_SS_SENT), ("2774A4", K_SS_RECEIVED), ("F63100", K_SS_LOST),
+                ("6C59DC", K_SS_MALFORMED),
+            ])
+        ],
+    }, {
+        "uuid": uid("graph", "session-sync-sessions"),
+        "name": "ccagent: sessions in conntrackd's caches",
+        "graph_items": [
+            {"sortorder": str(i), "color": color, "item": {"host": TEMPLATE, "key": key}}
+            for i, (color, key) in enumerate([("1A7C11", K_SS_LOCAL), ("2774A4", K_SS_EXTERNAL)])
         ],
     }]
     return {

@@ -1,4 +1,5 @@
 """Issue 4: the AgentX subagent inside ccagentd, with a real snmpd and snmptrapd."""
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,8 @@ import pytest
 
 import cclab
 from cclab import MIB_ROOT as ROOT_OID, MONITOR_LAN0, ROOT, STATE_NUMBER as STATE, sh
+from test_sessions import FirewallPair
+from test_witness import WitnessLab
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("snmpd"),
                                 reason="needs root and snmpd")
@@ -51,7 +54,71 @@ def compare_walk_with_status(c, s):
             assert known == ("2" if node.get("weight") is None else "1"), (row, known, node)
             weight = rows[f"{ROOT_OID}.1.3.1.6.{row}"][1]
             assert weight == str(node["weight"] if node.get("weight") is not None else 0), (row, node)
+    check_features_match_ccctl(c, rows, 0)
     return rows
+
+
+LAN = ROOT_OID + ".1.1"                 # ccCluster: ccLanLinkStatus .19 and its counters .20-.22
+SESSION_SYNC = ROOT_OID + ".1.8"        # ccSessionSync
+WITNESS_GROUP = ROOT_OID + ".1.9"       # ccWitness
+LINK = {"up": "1", "down": "2"}
+HEALTH = {"healthy": "1", "unreachable": "2", "stalled": "3", "losing": "4", "unknown": "5"}
+REACHABILITY = {"up": "1", "lost": "2", "unknown": "3"}
+
+
+def scalar(rows, base, column):
+    """The value of scalar base.column.0 as snmpwalk -On prints it (strings unquoted, TimeTicks
+    as their number)."""
+    _, value = rows[f"{base}.{column}.0"]
+    m = re.match(r"^\((\d+)\)", value)
+    return m.group(1) if m else value.strip('"')
+
+
+def check_features_match_ccctl(c, rows, n):
+    """The LAN heartbeat scalars, ccSessionSync and ccWitness equal node n's ccctl views, or
+    say not configured (with zeros) when the configuration has no such part. Counters that move
+    with every heartbeat are checked against a range: the walk and ccctl are two reads."""
+    st = c.status(n)
+    stats = json.loads(c.ccctl(n, "show", "statistics", "--json").stdout)
+    info = json.loads(c.ccctl(n, "show", "information", "--json").stdout)
+    truth = lambda value: "1" if value else "2"  # noqa: E731
+    if "lanLink" in st:
+        assert scalar(rows, LAN, 19) == LINK[st["lanLink"]]
+        for column, key in ((20, "lanHeartbeatsSent"), (21, "lanHeartbeatsReceived")):
+            assert 0 < int(scalar(rows, LAN, column)) <= stats[key], (column, stats)
+    else:
+        assert [scalar(rows, LAN, k) for k in (19, 20, 21, 22)] == ["4", "0", "0", "0"]
+    sync = stats.get("sessionSync")
+    assert scalar(rows, SESSION_SYNC, 1) == truth(sync)
+    if sync:
+        counters = sync.get("counters") or {}
+        commit = sync.get("lastCommit") or {}
+        assert scalar(rows, SESSION_SYNC, 2) == HEALTH[sync["health"]], sync
+        assert scalar(rows, SESSION_SYNC, 3) == (sync.get("healthDetail") or "")
+        assert scalar(rows, SESSION_SYNC, 4) == truth(sync["coldSync"])
+        assert scalar(rows, SESSION_SYNC, 6) == str(counters.get("externalCache", {}).get("active", 0))
+        assert int(scalar(rows, SESSION_SYNC, 8)) <= counters.get("packetsReceived", 0)
+        assert scalar(rows, SESSION_SYNC, 11) == str(sync["commits"])
+        assert scalar(rows, SESSION_SYNC, 12) == str(sync["commitTimeouts"])
+        assert scalar(rows, SESSION_SYNC, 13) == str(commit.get("sessions", 0))
+        assert scalar(rows, SESSION_SYNC, 14) == str(commit.get("milliseconds", 0))
+        assert scalar(rows, SESSION_SYNC, 15) == truth(commit.get("timedOut"))
+    else:
+        assert [scalar(rows, SESSION_SYNC, k) for k in range(2, 16)] == (
+            ["6", "", "2"] + ["0"] * 10 + ["2"]), "session sync not configured"
+    witness = info.get("witness")
+    assert scalar(rows, WITNESS_GROUP, 1) == truth(witness)
+    if witness:
+        assert scalar(rows, WITNESS_GROUP, 2) == REACHABILITY[witness["reachability"]], witness
+        assert scalar(rows, WITNESS_GROUP, 3) == witness["address"]
+        assert scalar(rows, WITNESS_GROUP, 4) == str(witness["port"])
+        holder = witness.get("grantHolder")
+        assert scalar(rows, WITNESS_GROUP, 5) == str(-1 if holder is None else holder)
+        assert scalar(rows, WITNESS_GROUP, 7) == truth(witness["holdsGrant"])
+        assert 0 < int(scalar(rows, WITNESS_GROUP, 10)) <= witness["requestsSent"]
+    else:
+        assert [scalar(rows, WITNESS_GROUP, k) for k in range(2, 13)] == (
+            ["4", "", "0", "-1", "2", "2", "2", "0", "0", "0", "0"]), "no witness"
 
 
 def test_walk_equals_status_before_and_after_failover_and_traps_arrive(snmp_cluster):
@@ -296,3 +363,117 @@ def test_juniper_format_traps_come_from_the_primary_only():
         for s in snmps.values():
             s.close()
         c.close()
+
+
+# ------------------------------------------- LAN heartbeat path, witness and session sync
+
+def retry(check, timeout=10):
+    """check() until it stops failing: a walk and ccctl's views are two reads a moment apart."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def agreeing_walk(c, s, n):
+    """A walk of node n's subtree whose LAN, session-sync and witness objects equal ccctl's."""
+    def attempt():
+        rows, raw = s.walk()
+        assert rows, raw
+        check_features_match_ccctl(c, rows, n)
+        return rows
+    return retry(attempt)
+
+
+def trap_at(s, notification):
+    """Where the first `notification` (its number in ccNotifications) starts in the trap log,
+    or -1 (.0.2 is not .0.20)."""
+    m = re.search(re.escape(f"{ROOT_OID}.0.{notification}") + r"(?![\d.])", s.trap_text())
+    return m.start() if m else -1
+
+
+def trap_after(s, notification):
+    """The first `notification`'s varbinds (snmptrapd -Lf writes them on its line)."""
+    text = s.trap_text()
+    start = trap_at(s, notification)
+    end = text.find("\n", start)
+    return text[start:end if end >= 0 else None]
+
+
+def test_lan_and_witness_objects_follow_ccctl_and_their_changes_are_trapped():
+    lab = WitnessLab()
+    c, s = lab.c, None
+    try:
+        s = c.snmp(0)  # after the agents: node0's subagent connects within a second
+        c.wait_state(0, 1, "primary", timeout=30)
+        c.wait(lambda: lab.info(0).get("witness", {}).get("reachability") == "up", 15,
+               "node0 reaches the witness")
+        c.wait(lambda: len(s.walk()[0]) > 20, 15, "subtree served")
+        rows = agreeing_walk(c, s, 0)
+        assert scalar(rows, LAN, 19) == "1" and scalar(rows, WITNESS_GROUP, 2) == "1"
+        assert int(scalar(rows, WITNESS_GROUP, 9)) > 0     # ccWitnessLastContact
+        assert int(scalar(rows, WITNESS_GROUP, 11)) > 0    # ccWitnessRepliesReceived
+        assert scalar(rows, SESSION_SYNC, 2) == "6"        # no session sync here
+        check_walk_against_the_mib(rows)
+        # The first answer was trapped (queued until the subagent connected).
+        c.wait(lambda: trap_at(s, 24) >= 0, 15, "ccWitnessFound")
+        assert f"{WITNESS_GROUP}.2.0 = INTEGER: 1" in trap_after(s, 24)
+        # The witness dies: lost, trapped, walked; nothing else moves.
+        lab.kill_witness()
+        c.wait(lambda: trap_at(s, 23) >= 0, 15, "ccWitnessLost")
+        trap = trap_after(s, 23)
+        assert f"{WITNESS_GROUP}.2.0 = INTEGER: 2" in trap, trap
+        assert f"{WITNESS_GROUP}.9.0 = Timeticks" in trap, trap
+        assert scalar(agreeing_walk(c, s, 0), WITNESS_GROUP, 2) == "2"
+        # node1 drops the LAN heartbeats both ways: node0's LAN path goes down.
+        lab.cut(1, "lan")
+        c.wait(lambda: trap_at(s, 18) >= 0, 15, "ccLanLinkDown")
+        assert f"{LAN}.19.0 = INTEGER: 2" in trap_after(s, 18)
+        assert scalar(agreeing_walk(c, s, 0), LAN, 19) == "2"
+        assert c.state(0, 1) == "primary" and c.state(1, 1) == "secondary"
+    finally:
+        if s:
+            s.close()
+        lab.close()
+
+
+def test_session_sync_objects_follow_ccctl_and_a_dead_conntrackd_is_trapped():
+    lab = FirewallPair(sync=True)
+    c, s = lab.c, None
+    try:
+        s = c.snmp(1)
+        c.wait_state(0, 1, "primary", timeout=30)
+        c.wait_state(1, 1, "secondary", timeout=30)
+        c.wait(lambda: lab.failures(1) == [], 30, "node1's cold sync to end")
+        c.wait(lambda: lab.sync_state(1).get("health") == "healthy", 20,
+               "node1's session sync to be healthy")
+        c.wait(lambda: len(s.walk()[0]) > 20, 15, "subtree served")
+        rows = agreeing_walk(c, s, 1)
+        assert [scalar(rows, SESSION_SYNC, k) for k in (1, 2, 4)] == ["1", "1", "2"]
+        assert int(scalar(rows, SESSION_SYNC, 8)) > 0      # messages from node0's conntrackd
+        check_walk_against_the_mib(rows)
+        # A manual failover: node1 commits node0's sessions before its reths come up.
+        c.ccctl(1, "request", "failover", "redundancy-group", "1", "node", "1")
+        c.wait_state(1, 1, "primary", timeout=15)
+        rows = agreeing_walk(c, s, 1)
+        assert scalar(rows, SESSION_SYNC, 11) == "1"       # ccSessionSyncCommits
+        assert scalar(rows, SESSION_SYNC, 15) == "2"       # not timed out
+        # node1's conntrackd dies: unreachable, trapped with its reason, walked.
+        c.lab.stop(lab.conntrackd[1])
+        c.wait(lambda: trap_at(s, 20) >= 0, 20, "ccSessionSyncDown")
+        trap = trap_after(s, 20)
+        assert f"{SESSION_SYNC}.2.0 = INTEGER: 2" in trap, trap
+        assert f"{SESSION_SYNC}.3.0 = STRING:" in trap, trap
+        assert scalar(agreeing_walk(c, s, 1), SESSION_SYNC, 2) == "2"
+        # It comes back: healthy again, trapped.
+        lab.start_conntrackd(1)
+        c.wait(lambda: trap_at(s, 21) >= 0, 30, "ccSessionSyncUp")
+        assert f"{SESSION_SYNC}.2.0 = INTEGER: 1" in trap_after(s, 21)
+    finally:
+        if s:
+            s.close()
+        lab.close()

@@ -262,21 +262,72 @@ def test_required_content(template):
     oids = {i.get("snmp_oid") for i in items(template)}
     # Scalars the issue asks for: cluster id, local node, peer and link status, heartbeat
     # counters (as rates), split brain.
-    for column in (1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14):
+    for column in (1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 19, 20, 21, 22):
         assert f"{ROOT}.1.1.{column}.0" in oids, f"ccCluster.{column} not polled"
+    # Every scalar of ccSessionSync (15) and ccWitness (12).
+    for group, count in ((8, 15), (9, 12)):
+        for column in range(1, count + 1):
+            assert f"{ROOT}.1.{group}.{column}.0" in oids, f"ccObjects.{group}.{column} not polled"
     for n in (8, 9, 10, 11, 12, 13):
         item = next(i for i in items(template) if i.get("snmp_oid") == f"{ROOT}.1.1.{n}.0")
         assert [s["type"] for s in item["preprocessing"]] == ["CHANGE_PER_SECOND"]
     tables = {r["snmp_oid"].split(",")[1].rsplit(".", 2)[0] for r in rules(template)}
-    assert tables == {f"{ROOT}.1.{t}" for t in (2, 3, 4, 5)}, tables
+    assert tables == {f"{ROOT}.1.{t}" for t in (2, 3, 4, 5, 6, 7)}, tables
     state = next(p for p in prototypes(template) if p["snmp_oid"].startswith(f"{ROOT}.1.3.1.4."))
     assert state["valuemap"]["name"] == "CHASSIS-CLUSTER-MIB::CcRedundancyGroupState"
     names = " | ".join(
         t["name"] for p in prototypes(template) for t in p.get("trigger_prototypes", []))
     names += " | " + " | ".join(t["name"] for i in items(template) for t in i.get("triggers", []))
     for needle in ("failed over to this node", "ineligible", "disabled", "weight is 0 or less",
-                   "peer node lost", "split brain detected", "heartbeat errors"):
+                   "peer node lost", "split brain detected", "heartbeat errors",
+                   "LAN heartbeat path is down", "session sync is down",
+                   "session sync is losing", "session commit timed out", "witness is unreachable",
+                   "member link is down"):
         assert needle in names, f"no trigger about {needle!r}"
+
+
+def evaluate(expression, values):
+    """A trigger expression of last() comparisons joined by and/or, with values[key] as the
+    last (and previous, for last(...,#2)) value of each item."""
+    def value(match):
+        key = match.group(1)
+        assert key in values, f"{key} has no value in this case"
+        return str(values[key])
+    python = re.sub(r"last\(/[^/]+/([^,)]+(?:\[[^\]]*\])?)(?:,#2)?\)", value, expression)
+    python = re.sub(r"(?<![<>!=])=(?!=)", "==", python)
+    assert re.fullmatch(r"[\d\s()=<>andor]+", python), python
+    return eval(python)  # noqa: S307 - digits, comparisons and and/or only, checked above
+
+
+FEATURE_TRIGGERS = {  # trigger name -> (its item, the value the MIB serves when not configured)
+    "ccagent: LAN heartbeat path is down": {"ccagent.link.lan.status[ccLanLinkStatus.0]": 4},
+    "ccagent: session sync is down": {"ccagent.session.sync.status[ccSessionSyncStatus.0]": 6,
+                                      "ccagent.session.sync.configured[ccSessionSyncConfigured.0]": 2},
+    "ccagent: session sync is losing messages": {
+        "ccagent.session.sync.status[ccSessionSyncStatus.0]": 6,
+        "ccagent.session.sync.configured[ccSessionSyncConfigured.0]": 2},
+    "ccagent: witness is unreachable": {"ccagent.witness.status[ccWitnessStatus.0]": 4},
+}
+# Configured: (values, whether the problem is open).
+FEATURE_CASES = {
+    "ccagent: LAN heartbeat path is down": [({"status": 1}, False), ({"status": 2}, True),
+                                           ({"status": 3}, False)],
+    "ccagent: session sync is down": [({"status": s}, s in (2, 3)) for s in range(1, 6)],
+    "ccagent: session sync is losing messages": [({"status": s}, s == 4) for s in range(1, 6)],
+    "ccagent: witness is unreachable": [({"status": s}, s in (2, 3)) for s in range(1, 4)],
+}
+
+
+def test_feature_triggers_are_quiet_when_the_feature_is_not_configured(template):
+    triggers = {t["name"]: t for i in items(template) for t in i.get("triggers", [])}
+    for name, unconfigured in FEATURE_TRIGGERS.items():
+        expression = triggers[name]["expression"]
+        assert evaluate(expression, unconfigured) is False, name
+        status_key = next(k for k in unconfigured if ".status[" in k)
+        for case, open_ in FEATURE_CASES[name]:
+            values = {k: 1 for k in unconfigured}  # configured(1) = true
+            values[status_key] = case["status"]
+            assert evaluate(expression, values) is open_, (name, case)
 
 
 # --- references -----------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 
-from cclab import MIB_ROOT, MONITOR_LAN0, STATE_NUMBER, Cluster, run  # noqa: E402,F401
+import cclab  # noqa: E402
+from cclab import DEBUG_BIN, MIB_ROOT, MONITOR_LAN0, STATE_NUMBER, Cluster, run  # noqa: E402,F401
 
 IP_MONITOR = "10.77.9.9"  # all four octets printable: the InetAddress a poller misreads as text
 CONFIG = (MONITOR_LAN0
@@ -38,8 +39,8 @@ def free_block():
 class PolledPair:
     interval, threshold = 200, 3  # Cluster's defaults (cclab.base_config)
 
-    def __init__(self):
-        self.c = Cluster(extra=CONFIG, start=False)
+    def __init__(self, extra=""):
+        self.c = Cluster(extra=CONFIG + extra, start=False)
         self.trap_port = random.randrange(20000, 30000)
         self.veths, self.addr, self.gw = [], [], []
         try:
@@ -94,3 +95,50 @@ class PolledPair:
         for v in self.veths:
             subprocess.run(["ip", "link", "del", v], capture_output=True)
         self.c.close()
+
+
+# The features a pair may leave out (DESIGN §11, §12): LAN heartbeats on lan1 of both nodes,
+# a witness on the same LAN, and session sync whose conntrackd is not there (its file does not
+# exist either: `conntrackd -C FILE -s` fails, the agent reports it unreachable).
+WITNESS, WITNESS_PORT, LAN_PORT = "198.51.100.9", 7402, 7403
+LAN_ADDRESS = ("198.51.100.2", "198.51.100.3")
+NO_CONNTRACKD = "/nonexistent/ccagent-zabbix-test/conntrackd.conf"
+FEATURES = ("".join(f"set chassis cluster node {n} lan-address {a}\n" for n, a in enumerate(LAN_ADDRESS))
+            + f"set chassis cluster witness address {WITNESS} port {WITNESS_PORT}\n"
+            + f"set chassis cluster session-sync conntrackd config {NO_CONNTRACKD}\n")
+
+
+class FeaturedPair(PolledPair):
+    """A PolledPair with FEATURES: lan1 of both nodes and a witness namespace on one bridge in
+    the switch namespace; the witness is started by the test (start_witness)."""
+
+    def __init__(self):
+        super().__init__(extra=FEATURES)
+        self.witness = None
+        try:
+            c = self.c
+            cclab.add_switch_bridge(c.topo, "brl", ["port10", "port11"])
+            self.witness_ns = cclab.add_host(c.lab, c.topo, "wt", "brl", f"{WITNESS}/24")
+            for n in (0, 1):
+                run(["ip", "-n", c.ns[n], "addr", "add", f"{LAN_ADDRESS[n]}/24", "dev", "lan1"])
+        except BaseException:
+            self.close()
+            raise
+
+    def start_witness(self):
+        self.witness = self.c.lab.spawn(
+            ["ip", "netns", "exec", self.witness_ns, os.path.join(DEBUG_BIN, "ccwitnessd"),
+             "--listen", f"{WITNESS}:{WITNESS_PORT}", "--key", self.c.key_file],
+            log="witness.log")
+
+    def cut_lan(self, n, cut):
+        """Node n drops the LAN heartbeats both ways (an nftables table of its own)."""
+        ns = self.c.ns[n]
+        if cut:
+            run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=(
+                "table inet cclan {\n chain input {\n  type filter hook input priority 0;\n"
+                f"  udp dport {LAN_PORT} drop\n  udp sport {LAN_PORT} drop\n }}\n"
+                " chain output {\n  type filter hook output priority 0;\n"
+                f"  udp dport {LAN_PORT} drop\n  udp sport {LAN_PORT} drop\n }}\n}}\n"))
+        else:
+            run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "cclan"])

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from zabbixlab import ZabbixLab, wait
-from pairlab import PolledPair, STATE_NUMBER
+from pairlab import FeaturedPair, PolledPair, STATE_NUMBER, WITNESS, WITNESS_PORT
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # CCAGENT_ZABBIX_TEMPLATE: import another file (e.g. an old template from git history).
@@ -56,7 +56,7 @@ def test_the_template_imports(zabbix):
     t = found[0]
     print(f"imported: {t['items']} items, {t['discoveries']} discovery rules, "
           f"{t['triggers']} triggers, {t['graphs']} graphs")
-    assert int(t["discoveries"]) == 4 and int(t["items"]) > 30 and int(t["graphs"]) >= 1
+    assert int(t["discoveries"]) == 6 and int(t["items"]) > 60 and int(t["graphs"]) >= 3
     # Dependencies survived the import.
     triggers = zabbix.call("trigger.get", {"templateids": t["templateid"],
                                            "selectDependencies": ["description"],
@@ -160,14 +160,19 @@ class Monitored:
         return self.items(n, key)[key]["lastvalue"]
 
 
+def start_trapd(zabbix, pair):
+    """snmptrapd for the pair's notifications, configured by the shipped snippet."""
+    zabbix.start_trapd(pair.gw, pair.trap_port,
+                       os.path.join(REPO, "packaging", "snmp", "snmptrapd.conf"),
+                       os.path.join(REPO, "mibs"))
+
+
 @pytest.fixture(scope="module")
 def monitored(zabbix):
     zabbix.import_template(TEMPLATE)
     pair = PolledPair()
     try:
-        zabbix.start_trapd(pair.gw, pair.trap_port,
-                           os.path.join(REPO, "packaging", "snmp", "snmptrapd.conf"),
-                           os.path.join(REPO, "mibs"))
+        start_trapd(zabbix, pair)
         m = Monitored(zabbix, pair)
         pair.start()
         yield m
@@ -178,6 +183,41 @@ def monitored(zabbix):
 ENUM = {"up": 1, "down": 2, "lost": 2, "unknown": 3}
 PEER = {"up": 1, "lost": 2, "unknown": 3}
 IFMON = {"up": 1, "down": 2, "not-present": 3, "not-monitored": 4}
+HEALTH = {"healthy": 1, "unreachable": 2, "stalled": 3, "losing": 4, "unknown": 5}
+WITNESS_STATUS = {"up": 1, "lost": 2, "unknown": 3}
+
+
+def feature_values(st, stats, info):
+    """The LAN, session-sync and witness items: what the MIB serves for ccctl's JSON, the
+    not-configured values when the JSON has no such part."""
+    sync, witness = stats.get("sessionSync"), info.get("witness")
+    counters = (sync or {}).get("counters") or {}
+    commit = (sync or {}).get("lastCommit") or {}
+    truth = lambda value: 1 if value else 2  # noqa: E731
+    return {
+        gen.K_LAN: ENUM[st["lanLink"]] if "lanLink" in st else 4,
+        gen.K_SS_CONFIGURED: truth(sync), gen.K_SS_STATUS: HEALTH[sync["health"]] if sync else 6,
+        # A DisplayString of at most 255 octets.
+        gen.K_SS_DETAIL: ((sync or {}).get("healthDetail") or "").encode()[:255].decode(
+            errors="ignore"),
+        gen.K_SS_COLD: truth((sync or {}).get("coldSync")),
+        gen.K_SS_LOCAL: counters.get("internalCache", {}).get("active", 0),
+        gen.K_SS_EXTERNAL: counters.get("externalCache", {}).get("active", 0),
+        gen.K_SS_COMMITS: (sync or {}).get("commits", 0),
+        gen.K_SS_TIMEOUTS: (sync or {}).get("commitTimeouts", 0),
+        gen.K_SS_LAST_SESSIONS: commit.get("sessions", 0),
+        gen.K_SS_LAST_DURATION: commit.get("milliseconds", 0) / 1000,
+        gen.K_SS_LAST_TIMED_OUT: truth(commit.get("timedOut")),
+        gen.K_W_CONFIGURED: truth(witness),
+        gen.K_W_STATUS: WITNESS_STATUS[witness["reachability"]] if witness else 4,
+        gen.K_W_ADDRESS: witness["address"] if witness else "",
+        gen.K_W_PORT: witness["port"] if witness else 0,
+        gen.K_W_HOLDER: -1 if not witness or witness.get("grantHolder") is None
+        else witness["grantHolder"],
+        gen.K_W_CONFIRMED: truth((witness or {}).get("grantConfirmed")),
+        gen.K_W_HOLDS: truth((witness or {}).get("holdsGrant")),
+        gen.K_W_CLAIMING: truth((witness or {}).get("claiming")),
+    }
 
 
 def expected_values(pair, n):
@@ -186,6 +226,7 @@ def expected_values(pair, n):
     st = pair.c.status(n)
     info = pair.json(n, "information")
     ifaces = pair.json(n, "interfaces")
+    stats = pair.json(n, "statistics")
     want = {
         gen.K_CLUSTER_ID: st["clusterId"], gen.K_LOCAL_NODE: st["localNode"],
         gen.K_HB_INTERVAL: pair.interval / 1000, gen.K_HB_THRESHOLD: pair.threshold,
@@ -194,6 +235,7 @@ def expected_values(pair, n):
         gen.K_SB_STATUS: 2 if info["splitBrainActive"] else 1, gen.K_CONFIG: 1,
         gen.K_SNMP_AVAILABLE: 1, gen.K_DROPPED: 0,
     }
+    want.update(feature_values(st, stats, info))
     # A node that never made a group primary has no reason for it (ccRgLastFailoverReason "").
     reasons = {g["id"]: g.get("lastFailoverReason", "") for g in info["groups"]}
     for g in st["redundancyGroups"]:
@@ -245,9 +287,20 @@ def names_of(pair, n):
 
 # Items whose value is a rate or a time, not in ccctl's JSON: checked for a value and a range.
 RATES = {gen.K_HB_SENT, gen.K_HB_RECEIVED, gen.K_PROBE_SENT, gen.K_PROBE_RECEIVED}
-ZERO_RATES = {gen.K_HB_ERRORS, gen.K_PROBE_ERRORS}
+ZERO_RATES = {gen.K_HB_ERRORS, gen.K_PROBE_ERRORS, gen.K_LAN_ERRORS, gen.K_SS_LOST,
+              gen.K_SS_MALFORMED, gen.K_W_REJECTED}
+# One per heartbeat while the feature works (LAN heartbeats sent and received, witness requests
+# and their answers), else 0: {key: (ccctl show status, show information) -> it works}.
+FEATURE_RATES = {
+    gen.K_LAN_SENT: lambda st, info: "lanLink" in st,
+    gen.K_LAN_RECEIVED: lambda st, info: st.get("lanLink") == "up",
+    gen.K_W_REQUESTS: lambda st, info: "witness" in info,
+    gen.K_W_REPLIES: lambda st, info: (info.get("witness") or {}).get("reachability") == "up",
+}
+# conntrackd's message rates: 0 without session sync (no conntrackd here ever answers).
+SYNC_RATES = {gen.K_SS_SENT, gen.K_SS_RECEIVED}
 TIMES = ("ccagent.splitbrain.last[", "ccagent.rg.failover.last[", "ccagent.rg.node.state.changed[",
-         "ccagent.ifmon.changed[", "ccagent.ipmon.changed[")
+         "ccagent.ifmon.changed[", "ccagent.ipmon.changed[", "ccagent.witness.contact[")
 
 
 def compare(m, n):
@@ -258,8 +311,8 @@ def compare(m, n):
     missing = sorted(set(want) - set(polled))
     if missing:
         return f"not discovered (yet): {missing}"
-    extra = sorted(set(polled) - set(want) - RATES - ZERO_RATES
-                   - {k for k in polled if k.startswith(TIMES)})
+    extra = sorted(set(polled) - set(want) - RATES - ZERO_RATES - set(FEATURE_RATES)
+                   - SYNC_RATES - {k for k in polled if k.startswith(TIMES)})
     assert not extra, f"host node{n} has items ccctl does not show: {extra}"
     unsupported = {k: v["error"] for k, v in polled.items() if v["state"] != "0"}
     assert not unsupported, unsupported
@@ -279,9 +332,18 @@ def compare(m, n):
         rate = float(polled[key]["lastvalue"])
         if not 0.5 / (m.pair.interval / 1000) < rate < 2 / (m.pair.interval / 1000):
             differ[key] = (rate, f"about {1000 / m.pair.interval}/s")
-    for key in ZERO_RATES:
+    for key in ZERO_RATES | SYNC_RATES:
         if float(polled[key]["lastvalue"]) != 0:
             differ[key] = (polled[key]["lastvalue"], 0)
+    st, info = m.pair.c.status(n), m.pair.json(n, "information")
+    for key, works in FEATURE_RATES.items():
+        rate = float(polled[key]["lastvalue"])
+        if works(st, info):
+            # The witness's replies (and the LAN heartbeats) may lag a poll behind the requests.
+            if not 0.3 / (m.pair.interval / 1000) < rate < 2 / (m.pair.interval / 1000):
+                differ[key] = (rate, f"about {1000 / m.pair.interval}/s")
+        elif rate != 0:
+            differ[key] = (rate, 0)
     for key, name in names_of(m.pair, n).items():
         if polled[key]["name"] != name:
             differ[key + " name"] = (polled[key]["name"], name)
@@ -419,3 +481,64 @@ def test_split_brain(monitored):
         m.wait_problems(n, set(), timeout=60, what="(closed by hand)")
     m.z.call("item.update", {"itemid": trap_item, "status": 0})
     print(f"split brain scenario: {time.time() - t0:.0f} s")
+
+
+def test_lan_witness_and_session_sync_items_and_problems(zabbix, monitored):
+    """A second pair (the first one stops, its hosts are disabled) with the LAN heartbeat path,
+    a witness that is not running yet, and session sync whose conntrackd is not there. The new
+    items equal ccctl's views in the configured state; session sync down is a HIGH problem, the
+    witness unreachable (never answered) a WARNING that closes once ccwitnessd runs, the LAN
+    path down a WARNING while node1 drops its LAN heartbeats; and their notifications reach the
+    snmptrap[] items. The first pair, with none of these configured, never showed one of these
+    problems (its hosts' problem sets were exact throughout)."""
+    monitored.pair.close()
+    for host in monitored.hosts:
+        zabbix.call("host.update", {"hostid": host, "status": 1})
+    pair = FeaturedPair()
+    try:
+        start_trapd(zabbix, pair)
+        m = Monitored(zabbix, pair)
+        # The server polls the new hosts (snmpd runs already) before the agents start: it knows
+        # their snmptrap[] items when the first notification (session sync down) arrives.
+        for n in (0, 1):
+            wait(lambda: m.items(n, gen.K_SNMP_AVAILABLE)[gen.K_SNMP_AVAILABLE]["lastvalue"]
+                 == "1", 60, f"the server to poll host node{n}")
+        t0 = time.time()
+        pair.start()
+        pair.c.wait_state(0, 1, "primary", timeout=30)
+        pair.c.wait(lambda: all(pair.c.status(n).get("lanLink") == "up" for n in (0, 1)), 15,
+                    "the LAN heartbeat path up on both nodes")
+        down = {gen.SESSION_SYNC_DOWN_NAME, gen.WITNESS_DOWN_NAME}
+        for n in (0, 1):
+            m.wait_problems(n, down, timeout=180, what="(no conntrackd, no witness)")
+            wait(lambda: compare(m, n) is None, 60, f"node{n}'s items to equal ccctl")
+            assert m.last(n, gen.K_SS_STATUS) == "2" and m.last(n, gen.K_W_STATUS) == "3"
+            assert m.last(n, gen.K_SS_DETAIL) != ""  # why conntrackd does not answer
+            assert m.triggers(n)[gen.SESSION_SYNC_DOWN_NAME]["priority"] == "4"  # HIGH
+            assert m.triggers(n)[gen.WITNESS_DOWN_NAME]["priority"] == "2"  # WARNING
+            m.wait_trap(n, "ccSessionSyncDown", t0)
+        t1 = time.time()
+        pair.start_witness()
+        for n in (0, 1):
+            m.wait_problems(n, {gen.SESSION_SYNC_DOWN_NAME}, what="(witness started)")
+            m.wait_trap(n, "ccWitnessFound", t1)
+            wait(lambda: compare(m, n) is None, 60, f"node{n}'s items to equal ccctl")
+            assert m.last(n, gen.K_W_STATUS) == "1"
+            assert m.last(n, gen.K_W_ADDRESS) == WITNESS
+            assert m.last(n, gen.K_W_PORT) == str(WITNESS_PORT)
+        t2 = time.time()
+        pair.cut_lan(1, True)
+        lan_down = {gen.SESSION_SYNC_DOWN_NAME, gen.LAN_DOWN_NAME}
+        for n in (0, 1):
+            m.wait_problems(n, lan_down, what="(LAN heartbeats dropped)")
+            m.wait_trap(n, "ccLanLinkDown", t2)
+        # The LAN path down changes no role.
+        assert pair.c.state(0, 1) == "primary" and pair.c.state(1, 1) == "secondary"
+        t3 = time.time()
+        pair.cut_lan(1, False)
+        for n in (0, 1):
+            m.wait_problems(n, {gen.SESSION_SYNC_DOWN_NAME}, what="(LAN heartbeats back)")
+            m.wait_trap(n, "ccLanLinkUp", t3)
+        print(f"LAN, witness and session-sync scenario: {time.time() - t0:.0f} s")
+    finally:
+        pair.close()

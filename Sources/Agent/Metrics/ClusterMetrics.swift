@@ -27,7 +27,7 @@ enum ClusterMetrics {
     e.gauge(.peerUp, [], status.peer == .up ? 1 : 0)
     e.gauge(.configMismatch, [], snapshot.configMismatch ? 1 : 0)
     let statistics = snapshot.statistics
-    for (link, state, sent, received, rejected) in [
+    var links = [
       (
         "control", status.controlLink, statistics.heartbeatsSent, statistics.heartbeatsReceived,
         statistics.heartbeatErrors
@@ -36,7 +36,16 @@ enum ClusterMetrics {
         "fabric", status.fabricLink, statistics.probesSent, statistics.probesReceived,
         statistics.probeErrors
       ),
-    ] {
+    ]
+    // The LAN heartbeat path only when both nodes have a lan-address: no series otherwise.
+    if let lan = status.lanLink {
+      links.append(
+        (
+          "lan", lan, statistics.lanHeartbeatsSent ?? 0, statistics.lanHeartbeatsReceived ?? 0,
+          statistics.lanHeartbeatErrors ?? 0
+        ))
+    }
+    for (link, state, sent, received, rejected) in links {
       e.gauge(.linkUp, [("link", link)], state == .up ? 1 : 0)
       e.counter(.linkSent, [("link", link)], sent)
       e.counter(.linkReceived, [("link", link)], received)
@@ -88,16 +97,24 @@ enum ClusterMetrics {
       e.gauge(.rethAddresses, labels, reth.addresses.count)
       if let group = reth.group { e.gauge(.rethGroup, labels, group) }
     }
+    if let sync = statistics.sessionSync { addSessionSync(sync, to: &e) }
+    if let witness = snapshot.witness { addWitness(witness, takenAt: snapshot.takenAt, to: &e) }
   }
 
   /// A registry and the one way values go in: name, type and help always from a family, so two
   /// samples of one name can never disagree on them (the registry traps on a mismatch).
-  private struct Exposition {
+  struct Exposition {
     let registry = PrometheusCollectorRegistry()
 
     func gauge(_ family: MetricFamily, _ labels: [(String, String)], _ value: Int) {
       precondition(family.kind == .gauge)
       registry.makeGauge(descriptor: family.descriptor, labels: labels).set(Int64(value))
+    }
+
+    /// Seconds and other fractions.
+    func gauge(_ family: MetricFamily, _ labels: [(String, String)], _ value: Double) {
+      precondition(family.kind == .gauge)
+      registry.makeGauge(descriptor: family.descriptor, labels: labels).set(value)
     }
 
     func counter(_ family: MetricFamily, _ labels: [(String, String)], _ value: UInt64) {
