@@ -40,6 +40,17 @@ import Testing
   }
 
   /// A cluster-id or key change on one node separates the pair: warned, and the id is kept.
+  @Test func theWitnessAndTheLANPortTakeARestart() {
+    let running = configuration()
+    var reloaded = running
+    reloaded.witness = WitnessEndpoint(address: "198.51.100.9")
+    reloaded.lanPort = 7409
+    let differences = ReloadDifferences(running: running, reloaded: reloaded, keyChanged: false)
+    #expect(differences.needRestart == ["lan-port", "witness"])
+    let applied = ReloadDifferences.applicable(running: running, reloaded: reloaded)
+    #expect(applied.witness == nil && applied.lanPort == running.lanPort)
+  }
+
   @Test func clusterIDAndKeyChangesAreWarnedAbout() {
     let running = configuration()
     var reloaded = running

@@ -42,6 +42,9 @@ public struct ReloadDifferences: Equatable, Sendable {
     }
     if running.agentXSocket != reloaded.agentXSocket { needRestart.append("snmp agentx socket") }
     if running.metricsListen != reloaded.metricsListen { needRestart.append("metrics listen") }
+    if running.lanPort != reloaded.lanPort { needRestart.append("lan-port") }
+    // The witness client's socket is made at start for one endpoint.
+    if running.witness != reloaded.witness { needRestart.append("witness") }
     if running.sessionSync?.conntrackdConfig != reloaded.sessionSync?.conntrackdConfig {
       needRestart.append("session-sync conntrackd config")
     }
@@ -104,6 +107,8 @@ public struct ReloadDifferences: Equatable, Sendable {
     applied.controlSocketPath = running.controlSocketPath
     applied.agentXSocket = running.agentXSocket
     applied.metricsListen = running.metricsListen
+    applied.lanPort = running.lanPort
+    applied.witness = running.witness
     // The session-sync service is made at start for one conntrackd: its timeouts reload,
     // turning it on or off or pointing it elsewhere takes a restart.
     if running.sessionSync?.conntrackdConfig != reloaded.sessionSync?.conntrackdConfig {
