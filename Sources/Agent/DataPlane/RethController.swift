@@ -220,9 +220,8 @@ final class RethController {
       return
     }
     silenced[name] = now.advanced(by: linkDownDelay)
-    for record in try netlink.addresses(index: index) {
-      try deleteIfPresent(record.prefix, index: index)
-    }
+    // Ours by name, no dump; anything else on the reth goes with the full deactivation.
+    for prefix in expectedAddresses(spec) { try deleteIfPresent(prefix, index: index) }
   }
 
   /// When the next silenced reth's link is due to go down; nil when none is silenced.
