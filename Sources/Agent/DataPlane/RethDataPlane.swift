@@ -17,7 +17,8 @@ import Synchronization
 /// nothing and holds no address when it returns), and `execute` for `reset`; the action
 /// pipeline calls `execute` for the rest, in the core's order. The rounds after the first, the
 /// links going down and the repairs run on the "ccagent-reth" thread. One lock serialises
-/// every use of the controller.
+/// every use of the controller (so a withdrawal that falls within another reth's link-down,
+/// 200 ms after that one's withdrawal, waits for its grace period).
 final class RethDataPlane: DataPlaneExecutor, Sendable {
   private struct State {
     var controller: RethController?
@@ -27,11 +28,13 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
     var names: [String] = []
     var plans: [String: RethPlan] = [:]
     var published: [String: RethCounters] = [:]
-    /// Withdrawals per reth: an activation or burst asked before the latest one is dropped.
-    var withdrawals: [String: UInt64] = [:]
   }
 
   private let state = Mutex(State())
+  /// Withdrawals per reth: an activation or burst asked before the latest one is dropped. A
+  /// lock of its own: the driver reads it for every activation it queues, and `state` may be
+  /// held for a link-down's grace period (`finishDueDeactivations`).
+  private let withdrawals = Mutex<[String: UInt64]>([:])
   private let wakePipe: WakePipe
   private let logger: Logger
   private let thread = Mutex<NamedThread?>(nil)
@@ -46,13 +49,15 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
   }
 
   func ticket(for reth: String) -> UInt64 {
-    state.withLock { $0.withdrawals[reth] ?? 0 }
+    withdrawals.withLock { $0[reth] ?? 0 }
   }
 
   func withdraw(_ plan: RethPlan) {
     let logger = self.logger
+    // Counted first: an activation the pipeline checks from now on is dropped; one it checked
+    // before has finished when `state` is ours, and is silenced here.
+    withdrawals.withLock { $0[plan.name, default: 0] &+= 1 }
     state.withLock { state in
-      state.withdrawals[plan.name, default: 0] &+= 1
       guard let controller = state.controller else { return }
       do {
         try controller.silence(plan.name)
@@ -80,7 +85,7 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
       }
       var name = ""
       if let reth = action.plan?.name, action.isSupersededByWithdrawal,
-        ticket != state.withdrawals[reth] ?? 0
+        ticket != withdrawals.withLock({ $0[reth] ?? 0 })
       {
         logger.info("data plane: \(action.kind) \(reth) dropped: withdrawn since it was asked")
         return
