@@ -1,6 +1,7 @@
 import CLinux
 import Cluster
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -713,6 +714,126 @@ struct DataPlaneReloadTests {
         // Again: nothing left, still a success.
         let again = try RethCleanup.run(plans: [plan], sysctlRecord: record)
         #expect(again.succeeded && again.sysctlsRestored == 0)
+      }
+    }
+  }
+}
+
+/// A withdrawal in two halves (`RethController.silence`, then the link down when due): the
+/// old primary is silent before its heartbeat says it gave the RG up, without waiting for the
+/// grace period a macvlan's link-down costs.
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root for network namespaces"))
+struct DataPlaneWithdrawalTests {
+  private static func fromReth(_ frame: [UInt8]) -> Bool {
+    frame.count >= 12 && Array(frame[6..<12]) == sharedMAC
+  }
+
+  /// A netlink socket, and a capture of what reaches the LAN side (`lan1`).
+  private static func lanCapture() throws -> (RouteNetlink, PacketSocket) {
+    let netlink = try RouteNetlink()
+    let peer = try #require(try netlink.link(named: "lan1"))
+    return (netlink, try PacketSocket(interfaceIndex: peer.index, receiveProtocol: 0x0003))
+  }
+
+  @Test func silenceStopsEveryFrameAtOnceAndTheLinkGoesDownWhenDue() throws {
+    try withLAN { namespace in
+      try inNamespace(namespace) {
+        let spec = try #require(
+          RethSpec(
+            name: "reth0", member: "lan0", mac: sharedMAC,
+            addresses: ["192.0.2.1/24", "2001:db8:1::1/64"], announcementCount: 1))
+        let controller = try RethController(specs: [spec], linkDownDelay: .seconds(30))
+        try controller.prepareDown("reth0")
+        let (netlink, receiver) = try Self.lanCapture()
+        try controller.activate("reth0")
+        let reth = try #require(try netlink.link(named: "reth0"))
+        let sender = try PacketSocket(interfaceIndex: reth.index)
+        let garp = NeighbourAnnouncement.gratuitousARP(mac: sharedMAC, address: [192, 0, 2, 1])
+        #expect(!receiver.collect(for: .milliseconds(100), Self.fromReth).isEmpty)
+
+        try controller.silence("reth0")
+        #expect(!controller.isActive("reth0") && controller.isSilenced("reth0"))
+        // Still up, but empty, and nothing it sends (ours or the kernel's) reaches the LAN.
+        #expect(try netlink.link(named: "reth0")?.isAdministrativelyUp == true)
+        #expect(try netlink.addresses(index: reth.index).isEmpty)
+        try? sender.send(garp)
+        #expect(receiver.collect(for: .milliseconds(300), Self.fromReth).isEmpty)
+        // Not due yet: nothing more happens.
+        #expect(controller.finishDueDeactivations().isEmpty)
+        #expect(try netlink.link(named: "reth0")?.isAdministrativelyUp == true)
+
+        // An activation meanwhile lifts the blackhole: the first round goes out at once.
+        try controller.activate("reth0")
+        #expect(controller.isActive("reth0") && !controller.isSilenced("reth0"))
+        #expect(!receiver.collect(for: .milliseconds(100), Self.fromReth).isEmpty)
+        #expect(controller.finishDueDeactivations(now: .now.advanced(by: .seconds(60))).isEmpty)
+        #expect(try netlink.link(named: "reth0")?.isAdministrativelyUp == true)
+
+        // Silenced again and due: down, and the next activation sends again (qdisc removed).
+        try controller.silence("reth0")
+        #expect(controller.nextLinkDownDue != nil)
+        #expect(controller.finishDueDeactivations(now: .now.advanced(by: .seconds(60))).isEmpty)
+        #expect(try netlink.link(named: "reth0")?.isAdministrativelyUp == false)
+        #expect(!controller.isSilenced("reth0") && controller.nextLinkDownDue == nil)
+        try controller.activate("reth0")
+        #expect(!receiver.collect(for: .milliseconds(100), Self.fromReth).isEmpty)
+        try controller.remove("reth0")
+      }
+    }
+  }
+
+  /// A crashed agent's silenced reth keeps its blackhole; the start-up reset lifts it, or the
+  /// next activation would announce nothing.
+  @Test func prepareDownLiftsALeftoverBlackhole() throws {
+    try withLAN { namespace in
+      #expect(
+        sh(
+          "ip", "-n", namespace, "link", "add", "reth0", "link", "lan0", "address",
+          RethMAC.text(sharedMAC), "type", "macvlan", "mode", "bridge"
+        ).status == 0)
+      #expect(sh("ip", "-n", namespace, "link", "set", "reth0", "up").status == 0)
+      #expect(
+        sh("tc", "-n", namespace, "qdisc", "replace", "dev", "reth0", "root", "blackhole").status
+          == 0)
+      try inNamespace(namespace) {
+        let spec = try #require(
+          RethSpec(name: "reth0", member: "lan0", mac: sharedMAC, addresses: ["192.0.2.1/24"]))
+        let controller = try RethController(specs: [spec])
+        try controller.prepareDown("reth0")
+        let receiver = try Self.lanCapture().1
+        try controller.activate("reth0")
+        #expect(!receiver.collect(for: .milliseconds(100), Self.fromReth).isEmpty)
+        try controller.remove("reth0")
+      }
+    }
+  }
+
+  /// An activation queued before a later withdrawal of its reth (behind a commit, say) is
+  /// dropped when its turn comes; one queued after the withdrawal is carried out, and a
+  /// withdrawal takes the link down by itself once due.
+  @Test func anActivationAskedBeforeAWithdrawalIsDropped() throws {
+    try withLAN { namespace in
+      try inNamespace(namespace) {
+        let plan = RethPlan(
+          name: "reth0", group: 1, members: ["lan0"], mac: sharedMAC,
+          addresses: [try RethAddress.parse("192.0.2.1/24", family: .inet).get()],
+          gratuitousARPCount: 1)
+        let dataPlane = try RethDataPlane(
+          logger: Logger(label: "test"), inputs: DriverInputs(), store: SnapshotStore())
+        defer { dataPlane.shutdown() }
+        dataPlane.execute(.reset([plan]), ticket: 0)
+        let netlink = try RouteNetlink()
+        let stale = dataPlane.ticket(for: "reth0")
+        dataPlane.withdraw(plan)
+        dataPlane.execute(.activate(plan), ticket: stale)
+        #expect(try netlink.link(named: "reth0")?.isAdministrativelyUp == false)
+        dataPlane.execute(.activate(plan), ticket: dataPlane.ticket(for: "reth0"))
+        let reth = try #require(try netlink.link(named: "reth0"))
+        #expect(reth.isAdministrativelyUp)
+        #expect(try netlink.addresses(index: reth.index).count == 1)
+        dataPlane.withdraw(plan)
+        #expect(try netlink.addresses(index: reth.index).isEmpty)
+        #expect(waitFor { (try? netlink.link(named: "reth0"))?.isAdministrativelyUp == false })
       }
     }
   }

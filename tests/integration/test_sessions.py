@@ -8,7 +8,9 @@ session sync, and die without it; a rejoining node refuses a manual failover unt
 sync (CS) is done."""
 import json
 import os
+import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -30,7 +32,7 @@ RETHS = (
 )
 SESSION_SYNC = (
     f"set chassis cluster session-sync conntrackd config {CONNTRACKD_CONF}\n"
-    "set chassis cluster session-sync commit-timeout 250\n"
+    "set chassis cluster session-sync commit-timeout {timeout}\n"
 )
 FIREWALL = """table inet ccfw {
 	chain forward {
@@ -47,9 +49,10 @@ class FirewallPair:
     """The lab: a Cluster with lan2, a client and a server, forwarding and the firewall on both
     nodes, conntrackd in each node namespace when `sync`."""
 
-    def __init__(self, sync, start=(0, 1)):
+    def __init__(self, sync, start=(0, 1), commit_timeout=250):
         self.sync = sync
-        self.c = Cluster(extra=RETHS + (SESSION_SYNC if sync else ""), interval=100, start=False)
+        self.c = Cluster(extra=RETHS + (SESSION_SYNC.format(timeout=commit_timeout) if sync else ""),
+                         interval=100, start=False)
         self.etc = []
         self.conntrackd = [None, None]
         self.server = None
@@ -199,4 +202,61 @@ def test_a_rejoining_node_refuses_manual_failover_until_its_cold_sync_is_done():
         c.ccctl(0, "request", "failover", "redundancy-group", "1", "node", "1")
         c.wait_state(1, 1, "primary", timeout=15)
     finally:
+        lab.close()
+
+
+def holds(c, n, address="192.0.2.1/24", reth="reth0"):
+    out = sh(f"ip -n {c.ns[n]} -o addr show dev {reth}", check=False).stdout
+    return address in out
+
+
+def test_a_stalled_commit_holds_the_reths_back_but_not_the_heartbeats():
+    """node1's conntrackd is stopped (SIGSTOP), so the commit it runs on taking RG1 over hangs
+    for the whole commit-timeout: 2 s, twenty heartbeat intervals at 100 ms where the peer is
+    lost after 300 ms of silence. The reths wait for the commit (sessions before traffic), the
+    heartbeats and the datagrams do not: node0 never loses its peer and no split brain
+    follows."""
+    lab = FirewallPair(sync=True, commit_timeout=2000)
+    c = lab.c
+    stopped = False
+    try:
+        c.wait_state(0, 1, "primary", timeout=30)
+        c.wait_state(1, 1, "secondary", timeout=30)
+        c.wait(lambda: lab.failures(1) == [], 30, "node1's cold sync to end")
+        os.kill(lab.conntrackd[1].pid, signal.SIGSTOP)
+        stopped = True
+        peer_views, held_at = [], []
+        halt = threading.Event()
+
+        def sample():
+            while not halt.is_set():
+                st = c.status(0)
+                if st:
+                    peer_views.append(st["peer"])
+                if not held_at and holds(c, 1):
+                    held_at.append(time.time())
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        pulled = time.time()
+        sampler.start()
+        c.cable(0, 1, False)  # node0's lan1 loses carrier: RG1 goes to node1, which commits
+        c.wait_state(1, 1, "primary", timeout=10)
+        c.wait(lambda: holds(c, 1) and holds(c, 1, "198.51.100.1/24", "reth1"), 10,
+               "node1's reths up after the commit gave up")
+        time.sleep(0.5)
+        halt.set()
+        sampler.join()
+        # The reths came up only once the commit had given up (generous: 2 s configured).
+        assert held_at and held_at[0] - pulled >= 1.5, (held_at, pulled)
+        assert "commit failed or timed out" in open(c.logs[1]).read()
+        # Heartbeats went on through the commit: node0 saw its peer up all along.
+        assert peer_views and set(peer_views) == {"up"}, peer_views
+        log0 = open(c.logs[0]).read()
+        assert "peer node1 lost" not in log0, c.tail()
+        assert c.state(0, 1) == "secondary" and c.state(1, 1) == "primary"
+        assert not holds(c, 0)
+    finally:
+        if stopped:
+            os.kill(lab.conntrackd[1].pid, signal.SIGCONT)
         lab.close()

@@ -790,10 +790,13 @@ class Cluster:
             return {g["id"] for g in st["redundancyGroups"] if g["nodes"][n]["status"] == "primary"}
 
         def sample():
+            # Two reads are not one instant: node0, node1, node0 again. An RG node0 held at
+            # both ends of the sandwich it held while node1 was read; one it gave up before
+            # node1 took it (read first, a failover since) is no overlap.
             while not halt.is_set():
-                a, b = self.status(0), self.status(1)
-                if a and b and links_up():
-                    both = primaries(a, 0) & primaries(b, 1)
+                a, b, a2 = self.status(0), self.status(1), self.status(0)
+                if a and b and a2 and links_up():
+                    both = primaries(a, 0) & primaries(b, 1) & primaries(a2, 0)
                     if both:
                         self.violations.append((time.time(), sorted(both)))
                 time.sleep(0.1)

@@ -28,6 +28,7 @@ final class AgentRuntime: Sendable {
   let pings: IPMonitorThread
   let mib: ClusterMIBService
   let dataPlane: RethDataPlane
+  let pipeline: ActionPipeline
   let witness: WitnessClient?
   let sessionSync: SessionSyncController?
   let logger: Logger
@@ -55,18 +56,19 @@ final class AgentRuntime: Sendable {
       screen: screen)
     await driver.attach(transport, screen: screen)
     // Attached before the start: the first batch resets every reth (a crashed agent's
-    // leftovers must not make a second owner on the LAN).
+    // leftovers must not make a second owner on the LAN) and may already ask for a resync.
     let dataPlane = try RethDataPlane(
       logger: logger, inputs: inputs, store: store,
       sysctlRecord: RethSysctls.recordPath(controlSocket: loaded.configuration.controlSocketPath))
-    await driver.attach(dataPlane: dataPlane)
-    let witness = try loaded.configuration.witness.map { try WitnessClient(endpoint: $0) }
-    if let witness { await driver.attach(witness: witness) }
-    // Attached before the start too: the first batch may already ask for a resync.
     let sessionSync = try loaded.configuration.sessionSync.map {
       try SessionSyncController(configuration: $0, logger: logger)
     }
-    if let sessionSync { await driver.attach(sessionSync: sessionSync) }
+    let pipeline = try ActionPipeline(
+      dataPlane: dataPlane, sessionSync: sessionSync, logger: logger
+    ) { commit in inputs.yield(.sessionCommitted(commit)) }
+    await driver.attach(dataPlane: dataPlane, pipeline: pipeline)
+    let witness = try loaded.configuration.witness.map { try WitnessClient(endpoint: $0) }
+    if let witness { await driver.attach(witness: witness) }
     let interfaces = try InterfaceMonitorThread(watched: await driver.watchedInterfaces)
     let initial = try interfaces.initialState()
     for (name, state) in initial.sorted(by: { $0.key < $1.key }) where state == .absent {
@@ -84,8 +86,8 @@ final class AgentRuntime: Sendable {
     return AgentRuntime(
       driver: driver, inputs: inputs, store: store, events: events, heartbeatLoop: heartbeatLoop,
       controlLoop: controlLoop, transport: transport, control: control, interfaces: interfaces,
-      pings: pings, mib: mib, dataPlane: dataPlane, witness: witness, sessionSync: sessionSync,
-      logger: logger)
+      pings: pings, mib: mib, dataPlane: dataPlane, pipeline: pipeline, witness: witness,
+      sessionSync: sessionSync, logger: logger)
   }
 
   private init(
@@ -93,10 +95,11 @@ final class AgentRuntime: Sendable {
     heartbeatLoop: MultiThreadedEventLoopGroup, controlLoop: MultiThreadedEventLoopGroup,
     transport: HeartbeatTransport, control: ControlSocketServer,
     interfaces: InterfaceMonitorThread, pings: IPMonitorThread, mib: ClusterMIBService,
-    dataPlane: RethDataPlane, witness: WitnessClient?, sessionSync: SessionSyncController?,
-    logger: Logger
+    dataPlane: RethDataPlane, pipeline: ActionPipeline, witness: WitnessClient?,
+    sessionSync: SessionSyncController?, logger: Logger
   ) {
     self.dataPlane = dataPlane
+    self.pipeline = pipeline
     self.witness = witness
     self.sessionSync = sessionSync
     self.mib = mib
@@ -123,6 +126,9 @@ final class AgentRuntime: Sendable {
     if let sessionSync {
       services.append(.init(service: SessionSyncService(controller: sessionSync, inputs: inputs)))
     }
+    // Stops after the heartbeats (the stop's own actions are queued by then), before the
+    // session-sync and data-plane services it hands work to.
+    services.append(.init(service: ActionPipelineService(pipeline: pipeline)))
     // The witness client stops after the heartbeats, so the last request says "primary of
     // nothing" when the agent gives its RGs up on the way out.
     if let witness {

@@ -7,7 +7,9 @@ import Logging
 
 /// Runs the core state machine for the daemon: the single place where inputs (datagrams, link
 /// changes, pings, operator requests, time) meet the machine, and where its actions are carried
-/// out in order. Being an actor serialises inputs; nothing here blocks.
+/// out in order. Being an actor serialises inputs; nothing here blocks: the data-plane and
+/// session-sync actions go to the action pipeline, except the fast half of a deactivation,
+/// which must precede the batch's heartbeat.
 actor ClusterDriver {
   private var machine: ClusterStateMachine
   private var loaded: LoadedConfiguration
@@ -22,7 +24,7 @@ actor ClusterDriver {
   private var transport: HeartbeatTransport?
   private var screen: DatagramScreen?
   private var dataPlane: (any DataPlaneExecutor)?
-  private var sessionSync: (any SessionSyncExecutor)?
+  private var pipeline: ActionPipeline?
   private var sleeper: Task<Void, Never>?
   private var sleeperDeadline: ClusterTime?
   private let logger: Logger
@@ -65,16 +67,14 @@ actor ClusterDriver {
       sources: PeerSources(configuration: loaded.configuration, localNode: loaded.localNode))
   }
 
-  func attach(dataPlane: any DataPlaneExecutor) {
+  /// `pipeline` carries out the data-plane and session-sync actions (`ActionPipeline`).
+  func attach(dataPlane: any DataPlaneExecutor, pipeline: ActionPipeline) {
     self.dataPlane = dataPlane
+    self.pipeline = pipeline
   }
 
   func attach(witness client: WitnessClient) {
     self.witnessClient = client
-  }
-
-  func attach(sessionSync: any SessionSyncExecutor) {
-    self.sessionSync = sessionSync
   }
 
   // MARK: - Inputs
@@ -121,6 +121,10 @@ actor ClusterDriver {
 
   func sessionSyncReported(_ report: SessionSyncReport) {
     apply(machine.sessionSyncReported(report, now: now))
+  }
+
+  func sessionCommitted(_ commit: SessionCommit) {
+    apply(machine.sessionCommitted(commit, now: now))
   }
 
   func rethRestored(_ reth: String, link: Bool, addresses: [Int], restores: Int) {
@@ -176,9 +180,9 @@ actor ClusterDriver {
   // MARK: - Actions
 
   private func apply(_ actions: [ClusterAction]) {
-    // One snapshot per batch, shared by every event of the batch and the publish below.
-    var batchSnapshot: ClusterSnapshot?
-    var commits: [SessionCommit] = []
+    // What the peer and the LAN wait for first, in the core's order: withdrawn reths are
+    // silent before the heartbeat says so. The events (records, hooks, traps: all queued)
+    // after, so building their snapshot never delays a heartbeat.
     for action in actions {
       switch action {
       case .sendHeartbeat(let message):
@@ -192,22 +196,25 @@ actor ClusterDriver {
       case .sendWitnessRequest(let request):
         witnessClient?.send(witnessCodec.encode(request))
       case .dataPlane(let action):
-        dataPlane?.execute(action)
+        execute(action)
       case .sessionSync(let action):
-        // A commit returns once done or timed out: the data-plane actions after it wait.
-        if let commit = sessionSync?.execute(action) { commits.append(commit) }
-      case .emit(let event) where event.isRejection:
+        pipeline?.submit(.sessionSync(action))
+      case .emit:
+        continue
+      }
+    }
+    // One snapshot per batch, shared by every event of the batch and the publish below.
+    var batchSnapshot: ClusterSnapshot?
+    for case .emit(let event) in actions {
+      guard !event.isRejection else {
         // No trap or hook follows a rejection: its record needs no snapshot (one per forged
         // datagram was most of a flood's cost).
         events.record(event)
-      case .emit(let event):
-        let snapshot = batchSnapshot ?? machine.snapshot(now: now)
-        batchSnapshot = snapshot
-        events.dispatch(event, snapshot: snapshot)
+        continue
       }
-    }
-    for commit in commits {
-      apply(machine.sessionCommitted(commit, now: now))
+      let snapshot = batchSnapshot ?? machine.snapshot(now: now)
+      batchSnapshot = snapshot
+      events.dispatch(event, snapshot: snapshot)
     }
     // Counters change with every datagram; rebuilding the snapshot for each one costs more
     // than it tells (with 129 RGs it was a tenth of the idle CPU at 100 ms heartbeats). Events
@@ -219,6 +226,21 @@ actor ClusterDriver {
       publish(batchSnapshot)
     }
     rearm()
+  }
+
+  /// A deactivation's fast half here (before the heartbeat), the start-up reset here too (a
+  /// crashed agent's reth is cleaned before this node says anything), the rest queued behind
+  /// the batch's commit.
+  private func execute(_ action: DataPlaneAction) {
+    guard let dataPlane else { return }
+    switch action {
+    case .deactivate(let plan):
+      dataPlane.withdraw(plan)
+    case .reset:
+      dataPlane.execute(action, ticket: 0)
+    case .activate(let plan), .announce(let plan), .remove(let plan):
+      pipeline?.submit(.dataPlane(action, ticket: dataPlane.ticket(for: plan.name)))
+    }
   }
 
   private var lastPublished = ContinuousClock.Instant.now - .seconds(1)

@@ -23,6 +23,8 @@ enum DriverInput: Sendable {
   /// The data plane put back what someone else took from an active reth (see
   /// `ClusterStateMachine.rethRestored`).
   case rethRestored(String, link: Bool, addresses: [Int], restores: Int)
+  /// The action pipeline ran a commit (`conntrackd -c`): its outcome.
+  case sessionCommitted(SessionCommit)
 }
 
 struct DriverInputs: Sendable {

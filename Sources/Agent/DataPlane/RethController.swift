@@ -60,11 +60,19 @@ enum RethControllerError: Error, Equatable {
 /// `sendDueAnnouncements()` at `nextAnnouncementDue`, and `deactivate()` drops what is queued,
 /// so a node that lost primary in between never sends the second burst.
 ///
+/// Withdrawal in two halves: `silence()` before the node says it gave the RG up (a blackhole
+/// root qdisc, addresses removed: ≈ 0.3 ms), the link down `linkDownDelay` later
+/// (`finishDueDeactivations()`): `macvlan_stop` waits for an RCU grace period holding the rtnl
+/// lock (4–30 ms measured), which would stall the peer's activation when both nodes share a
+/// kernel (namespaces, the bench) and every other link change of this host. The packet socket
+/// stays open while the reth exists: closing one waits for a grace period too.
+///
 /// Not Sendable: one owner thread calls everything. Its sockets and /proc/sys writes act in the
 /// network namespace of the thread that created it.
 final class RethController {
   let pacing: Duration
   let secondBurstDelay: Duration
+  let linkDownDelay: Duration
   let watchList = RethWatchList()
   private let netlink: RouteNetlink
   private let sysctls: RethSysctls
@@ -74,16 +82,19 @@ final class RethController {
   private var sockets: [String: PacketSocket] = [:]
   var counters: [String: RethCounters] = [:]
   private var queue: [(due: ContinuousClock.Instant, reth: String)] = []
+  /// Silenced reths (macvlan style) and when their link goes down.
+  private var silenced: [String: ContinuousClock.Instant] = [:]
 
   init(
     specs: [RethSpec], pacing: Duration = .milliseconds(50),
-    secondBurstDelay: Duration = .seconds(2), sysctlRoot: String = "/proc/sys/net",
-    sysctlRecord: String? = nil
+    secondBurstDelay: Duration = .seconds(2), linkDownDelay: Duration = .milliseconds(200),
+    sysctlRoot: String = "/proc/sys/net", sysctlRecord: String? = nil
   ) throws {
     netlink = try RouteNetlink()
     sysctls = RethSysctls(root: sysctlRoot, record: sysctlRecord)
     self.pacing = pacing
     self.secondBurstDelay = secondBurstDelay
+    self.linkDownDelay = linkDownDelay
     for spec in specs {
       self.specs[spec.name] = spec
       counters[spec.name] = RethCounters()
@@ -96,6 +107,8 @@ final class RethController {
   func counters(_ name: String) -> RethCounters? { counters[name] }
   var allCounters: [String: RethCounters] { counters }
   func isActive(_ name: String) -> Bool { active.contains(name) }
+  /// Withdrawn by `silence()`, its link not down yet.
+  func isSilenced(_ name: String) -> Bool { silenced[name] != nil }
 
   // MARK: Actions
 
@@ -105,6 +118,7 @@ final class RethController {
   func prepareDown(_ name: String) throws {
     let spec = try spec(name)
     deactivateBookkeeping(name)
+    silenced[name] = nil
     guard let member = try netlink.link(named: spec.member) else {
       throw RethControllerError.memberMissing(reth: name, member: spec.member)
     }
@@ -127,6 +141,8 @@ final class RethController {
     }
     guard let reth = link else { throw RethControllerError.notOurs(name) }
     try netlink.setLink(index: reth.index, up: false)
+    // A crashed agent's silenced reth: the blackhole would swallow the next activation.
+    try netlink.deleteRootQdisc(index: reth.index)
     if reth.mac != mac { try netlink.setMAC(index: reth.index, mac: mac) }
     let ipv6 = spec.addresses.contains { $0.family == .inet6 }
     try sysctls.apply(RethSysctls.settings(reth: name, parent: spec.member, ipv6: ipv6))
@@ -146,6 +162,8 @@ final class RethController {
       return
     }
     let index = try interfaceIndex(spec)
+    // Silenced and still up: lifting the blackhole is enough (set up anyway: costs nothing).
+    if silenced.removeValue(forKey: name) != nil { try netlink.deleteRootQdisc(index: index) }
     if spec.usesMacvlan { try netlink.setLink(index: index, up: true) }
     for prefix in expectedAddresses(spec) where prefix.family == .inet6 {
       try addIfMissing(prefix, index: index)
@@ -156,24 +174,69 @@ final class RethController {
     active.insert(name)
     watchList.watch(
       name, RethWatchList.Entry(index: index, addresses: Set(expectedAddresses(spec))))
-    sockets[name] = try PacketSocket(interfaceIndex: index)
+    if sockets[name]?.interfaceIndex != index {
+      sockets[name] = try PacketSocket(interfaceIndex: index)
+    }
     schedule(name, now: now, bursts: 2)
     sendDueAnnouncements(now: now)
   }
 
-  /// Down (frames stop at once), addresses removed, queued announcements dropped.
+  /// Down (frames stop at once), addresses removed, queued announcements dropped: all at once,
+  /// slowly (see `silence` for the fast half). Finishes a silenced reth too.
   func deactivate(_ name: String) throws {
     let spec = try spec(name)
     deactivateBookkeeping(name)
+    let wasSilenced = silenced.removeValue(forKey: name) != nil
     let index = try interfaceIndex(spec)
     if spec.usesMacvlan {
       try netlink.setLink(index: index, up: false)
+      if wasSilenced { try netlink.deleteRootQdisc(index: index) }
       for record in try netlink.addresses(index: index) {
         try deleteIfPresent(record.prefix, index: index)
       }
     } else {
       for prefix in spec.addresses { try deleteIfPresent(prefix, index: index) }
     }
+  }
+
+  /// The fast half of a deactivation, for a node about to say that it gave the RG up: when it
+  /// returns nothing leaves the reth (a blackhole root qdisc) and it holds no address; queued
+  /// announcements are dropped. The link goes down at `finishDueDeactivations` after
+  /// `linkDownDelay`, unless an `activate` lifts the blackhole first. Member style: the
+  /// addresses go, which is all a deactivation does there. Nothing when inactive.
+  func silence(_ name: String, now: ContinuousClock.Instant = .now) throws {
+    let spec = try spec(name)
+    guard active.contains(name) else { return }
+    deactivateBookkeeping(name)
+    let index = try interfaceIndex(spec)
+    guard spec.usesMacvlan else {
+      for prefix in spec.addresses { try deleteIfPresent(prefix, index: index) }
+      return
+    }
+    do {
+      try netlink.setBlackholeRoot(index: index)
+    } catch {
+      // No blackhole qdisc in this kernel: the slow way, at once.
+      try deactivate(name)
+      return
+    }
+    silenced[name] = now.advanced(by: linkDownDelay)
+    // Ours by name, no dump; anything else on the reth goes with the full deactivation.
+    for prefix in expectedAddresses(spec) { try deleteIfPresent(prefix, index: index) }
+  }
+
+  /// When the next silenced reth's link is due to go down; nil when none is silenced.
+  var nextLinkDownDue: ContinuousClock.Instant? { silenced.values.min() }
+
+  /// Takes down the links of the reths silenced `linkDownDelay` ago; the failures.
+  func finishDueDeactivations(now: ContinuousClock.Instant = .now) -> [(
+    reth: String, error: any Error
+  )] {
+    var failures: [(reth: String, error: any Error)] = []
+    for (name, due) in silenced.sorted(by: { $0.value < $1.value }) where due <= now {
+      do { try deactivate(name) } catch { failures.append((name, error)) }
+    }
+    return failures
   }
 
   /// A fresh burst (after a split brain is resolved); nothing when inactive.
@@ -188,6 +251,8 @@ final class RethController {
   func remove(_ name: String) throws {
     let spec = try spec(name)
     deactivateBookkeeping(name)
+    silenced[name] = nil
+    sockets.removeValue(forKey: name)?.close()
     if spec.usesMacvlan {
       if let link = try netlink.link(named: name), link.kind == "macvlan" {
         try netlink.deleteLink(index: link.index)
@@ -331,8 +396,6 @@ final class RethController {
     watchList.unwatch(name)
     active.remove(name)
     queue.removeAll { $0.reth == name }
-    sockets[name]?.close()
-    sockets[name] = nil
   }
 
   private func addIfMissing(_ prefix: IPPrefix, index: Int32) throws {

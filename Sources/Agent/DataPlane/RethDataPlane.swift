@@ -7,15 +7,18 @@ import Synchronization
 #endif
 
 /// The data-plane service's worker: carries out the core's reth actions with a
-/// `RethController`, sends the paced GARP/NA rounds when they are due, and puts back what
-/// someone else changed on an active reth (the watchdog's reports). Each repair goes to the
-/// driver as an input (the core turns it into the journal record and the trap); the counters
-/// go to the snapshot store, which merges them into what the views and the MIB read.
+/// `RethController`, sends the paced GARP/NA rounds when they are due, takes the links of
+/// withdrawn reths down, and puts back what someone else changed on an active reth (the
+/// watchdog's reports). Each repair goes to the driver as an input (the core turns it into the
+/// journal record and the trap); the counters go to the snapshot store, which merges them into
+/// what the views and the MIB read.
 ///
-/// The driver calls `execute` in action order; link and addresses are as asked when it returns
-/// (a few netlink round trips), so the batch's heartbeat never announces a role the data plane
-/// does not have yet. The rounds after the first and the repairs run on the "ccagent-reth"
-/// thread. One lock serialises every use of the controller.
+/// The driver calls `withdraw` itself, before the batch's heartbeat (≈ 0.3 ms: the reth sends
+/// nothing and holds no address when it returns), and `execute` for `reset`; the action
+/// pipeline calls `execute` for the rest, in the core's order. The rounds after the first, the
+/// links going down and the repairs run on the "ccagent-reth" thread. One lock serialises
+/// every use of the controller (so a withdrawal that falls within another reth's link-down,
+/// 200 ms after that one's withdrawal, waits for its grace period).
 final class RethDataPlane: DataPlaneExecutor, Sendable {
   private struct State {
     var controller: RethController?
@@ -28,6 +31,10 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
   }
 
   private let state = Mutex(State())
+  /// Withdrawals per reth: an activation or burst asked before the latest one is dropped. A
+  /// lock of its own: the driver reads it for every activation it queues, and `state` may be
+  /// held for a link-down's grace period (`finishDueDeactivations`).
+  private let withdrawals = Mutex<[String: UInt64]>([:])
   private let wakePipe: WakePipe
   private let logger: Logger
   private let thread = Mutex<NamedThread?>(nil)
@@ -46,7 +53,32 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
     wakePipe = try WakePipe()
   }
 
-  func execute(_ action: DataPlaneAction) {
+  func ticket(for reth: String) -> UInt64 {
+    withdrawals.withLock { $0[reth] ?? 0 }
+  }
+
+  func withdraw(_ plan: RethPlan) {
+    let logger = self.logger
+    // Counted first: an activation the pipeline checks from now on is dropped; one it checked
+    // before has finished when `state` is ours, and is silenced here.
+    withdrawals.withLock { $0[plan.name, default: 0] &+= 1 }
+    state.withLock { state in
+      guard let controller = state.controller else { return }
+      do {
+        try controller.silence(plan.name)
+        logger.info(
+          "data plane: \(DataPlaneAction.deactivate(plan))", metadata: ["RETH": "\(plan.name)"])
+      } catch {
+        logger.error(
+          "data plane: deactivate failed",
+          metadata: ["ERROR": "\(error)", "ACTION": "\(DataPlaneAction.deactivate(plan))"])
+      }
+    }
+    wakePipe.wake()
+  }
+
+  func execute(_ action: DataPlaneAction, ticket: UInt64) {
+    if case .deactivate(let plan) = action { return withdraw(plan) }
     let logger = self.logger
     state.withLock { state in
       // Made by the first reset, at start or by the reload that adds the first reth.
@@ -58,6 +90,12 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
         return
       }
       var name = ""
+      if let reth = action.plan?.name, action.isSupersededByWithdrawal,
+        ticket != withdrawals.withLock({ $0[reth] ?? 0 })
+      {
+        logger.info("data plane: \(action.kind) \(reth) dropped: withdrawn since it was asked")
+        return
+      }
       do {
         switch action {
         case .reset(let plans):
@@ -68,9 +106,8 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
           name = plan.name
           state.plans[plan.name] = plan
           try controller.activate(plan.name)
-        case .deactivate(let plan):
-          name = plan.name
-          try controller.deactivate(plan.name)
+        case .deactivate:
+          return  // withdraw(), above
         case .announce(let plan):
           name = plan.name
           controller.announce(plan.name)
@@ -141,6 +178,11 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
       let due: ContinuousClock.Instant? = state.withLock { state in
         guard !state.stopping, let controller = state.controller else { return nil }
         controller.sendDueAnnouncements()
+        for failure in controller.finishDueDeactivations() {
+          logger.error(
+            "\(failure.reth) could not be set down",
+            metadata: ["RETH": "\(failure.reth)", "ERROR": "\(failure.error)"])
+        }
         for (reth, _) in state.tampered where controller.isActive(reth) {
           do {
             let restored = try controller.restore(reth)
@@ -154,7 +196,8 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
         }
         state.tampered.removeAll()
         publishCounters(controller, state: &state)
-        return controller.nextAnnouncementDue ?? .now + .seconds(3600)
+        let next = [controller.nextAnnouncementDue, controller.nextLinkDownDue].compactMap { $0 }
+        return next.min() ?? .now + .seconds(3600)
       }
       guard let due else { return }
       var wake = pollfd(fd: wakePipe.readDescriptor, events: Int16(POLLIN), revents: 0)
@@ -201,7 +244,7 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
     let watchdog: RethWatchdog? = state.withLock { state in
       state.stopping = true
       if let controller = state.controller {
-        for name in state.names where controller.isActive(name) {
+        for name in state.names where controller.isActive(name) || controller.isSilenced(name) {
           try? controller.deactivate(name)
         }
         _ = controller.restoreSysctls()
@@ -211,5 +254,25 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
     watchdog?.stop()
     wakePipe.wake()
     thread.withLock { $0 }?.join()
+  }
+}
+
+extension DataPlaneAction {
+  /// The reth an action is about; nil for `reset`, which is about several.
+  var plan: RethPlan? {
+    switch self {
+    case .reset: nil
+    case .activate(let plan), .deactivate(let plan), .announce(let plan), .remove(let plan): plan
+    }
+  }
+
+  /// Activations and bursts asked before a later withdrawal of their reth are not carried out
+  /// (one waiting behind a commit while the node gave the RG up again would bring the reth up
+  /// on a secondary).
+  var isSupersededByWithdrawal: Bool {
+    switch self {
+    case .activate, .announce: true
+    case .reset, .deactivate, .remove: false
+    }
   }
 }

@@ -393,7 +393,7 @@ final class RouteNetlink {
     return (fd, port)
   }
 
-  private func nextSequence() -> UInt32 {
+  func nextSequence() -> UInt32 {
     sequence = sequence == UInt32.max ? 1 : sequence + 1
     return sequence
   }
@@ -493,14 +493,14 @@ final class RouteNetlink {
 
   // MARK: Transport
 
-  private struct Reply {
+  struct Reply {
     var bytes: [UInt8]
     var message: LinkMonitor.Message
   }
 
   /// Sends one request and collects the replies carrying its sequence number, up to the ACK
   /// (or NLMSG_DONE for a dump). An NLMSG_ERROR with a non-zero code throws it.
-  private func transact(
+  func transact(
     _ request: [UInt8], sequence: UInt32, operation: String, dump: Bool = false
   ) throws -> [Reply] {
     guard fd >= 0 else { throw RouteNetlinkError.system(call: "send", errno: EBADF) }

@@ -43,6 +43,8 @@ struct HeartbeatService: Service {
         await driver.sessionSyncReported(report)
       case .rethRestored(let reth, let link, let addresses, let restores):
         await driver.rethRestored(reth, link: link, addresses: addresses, restores: restores)
+      case .sessionCommitted(let commit):
+        await driver.sessionCommitted(commit)
       }
     }
   }

@@ -6,10 +6,10 @@ import Synchronization
   import Glibc
 #endif
 
-/// Carries out the core's session-sync actions (DESIGN §11). The driver calls `execute` in
-/// action order: a commit runs there and then, bounded by its timeout, so the batch's
-/// data-plane actions (the reths coming up, the GARPs) wait for it; the other commands go to
-/// the "ccagent-ctd" worker and never hold the driver up.
+/// Carries out the core's session-sync actions (DESIGN §11). The action pipeline calls
+/// `execute` in the core's order, off the driver: a commit runs there and then, bounded by its
+/// timeout, so the activations queued after it (the reths coming up, the GARPs) wait for it
+/// while heartbeats go on; the other commands go to the "ccagent-ctd" worker.
 protocol SessionSyncExecutor: Sendable {
   /// Returns the commit's outcome for a `commit`, nil for the others.
   func execute(_ action: SessionSyncAction) -> SessionCommit?

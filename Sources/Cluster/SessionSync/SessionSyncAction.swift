@@ -4,7 +4,8 @@
 public enum SessionSyncAction: Sendable, Equatable {
   /// This node became primary for these RGs (with reths): commit the external cache, the
   /// peer's sessions, into the kernel (`-c`) before the reths come up and the GARPs go out.
-  /// The shell waits for it, at most `timeoutMilliseconds`, then goes on (and says so).
+  /// The batch's data-plane actions wait for it (the heartbeats do not), at most
+  /// `timeoutMilliseconds`, then go on (and the shell says so).
   case commit(groups: [Int], timeoutMilliseconds: Int)
   /// After the commit, without holding anything back: flush the caches (`-f`, skipped while
   /// the peer is primary for other RGs with reths: its sessions are in the external cache),
@@ -34,7 +35,7 @@ public enum SessionSyncAction: Sendable, Equatable {
     }
   }
 
-  /// The shell must finish this one before it executes the rest of the batch.
+  /// The shell must finish this one before it carries out the batch's data-plane actions.
   public var holdsBatch: Bool {
     if case .commit = self { return true }
     return false

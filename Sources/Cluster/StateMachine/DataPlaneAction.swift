@@ -1,7 +1,11 @@
 /// What the data plane must do (DESIGN §10): the core decides, the shell's data-plane service
-/// carries it out, `simulate` prints it. Within one batch these come before the heartbeat and
-/// the events: a node stops emitting the shared MAC before it announces that it gave an RG up,
-/// and has its addresses up before it announces that it took one.
+/// carries it out, `simulate` prints it. Within one batch these come after the batch's commit
+/// (`SessionSyncAction.commit`) and before the heartbeat and the events. The shell carries a
+/// `deactivate` half out before the heartbeat goes (the reth sends nothing and holds no
+/// address: a node stops emitting the shared MAC before it announces that it gave an RG up;
+/// the link goes down a little later), and the others in this order on a worker of its own,
+/// each `activate` after the batch's commit: the heartbeat may announce an RG taken while its
+/// reths are still coming up, never while the old primary's are still sending.
 public enum DataPlaneAction: Sendable, Equatable {
   /// Start-up: each reth exists, down and without addresses (a crashed agent may have left
   /// addresses behind: never a second owner on the LAN). After a reload: the reths new in it,
@@ -10,7 +14,8 @@ public enum DataPlaneAction: Sendable, Equatable {
   case reset([RethPlan])
   /// This node became the RG's primary: link up, addresses, then the GARP/NA bursts.
   case activate(RethPlan)
-  /// This node is no longer the RG's primary (or is stopping): link down, addresses removed.
+  /// This node is no longer the RG's primary (or is stopping): nothing sent, addresses removed,
+  /// then the link down.
   case deactivate(RethPlan)
   /// A fresh GARP/NA burst: the split brain was resolved in this node's favour.
   case announce(RethPlan)
