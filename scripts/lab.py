@@ -18,9 +18,9 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "lib"))
@@ -119,7 +119,14 @@ class DemoPair:
                 f"FDB {mac} on {where}")
 
     def expect(self, predicate, timeout, what):
-        if not cclab.wait_until(predicate, timeout, poll=0.02):
+        """Waits for predicate; fails at once when an agent the lab runs has exited."""
+        def met():
+            for n, proc in enumerate(self.procs):
+                if proc is not None and proc.poll() is not None:
+                    raise LabFailed(f"node{n}'s ccagentd exited with status {proc.returncode} "
+                                    f"while waiting for {what}\n" + self.context())
+            return predicate()
+        if not cclab.wait_until(met, timeout, poll=0.02):
             raise LabFailed(f"timed out after {timeout} s waiting for {what}\n" + self.context())
 
     def context(self):
@@ -219,6 +226,7 @@ def heartbeat_loss(pair):
     os.kill(pair.procs[1].pid, signal.SIGKILL)
     pair.procs[1].wait(timeout=10)
     pair.lab.forget(pair.procs[1])
+    pair.procs[1] = None
     pair.expect(lambda: pair.state(0, 1, of=1) == "lost", 15, "node0 to see node1 lost")
     print(f"  node0 sees node1 lost after {time.time() - t0:.2f} s; RG1 stays on node0: "
           f"{'holds' if pair.holds(0) else 'LOST'} {RETH_ADDRESS}")
@@ -359,14 +367,15 @@ def main():
             keep_note(pair, lab)
         return 0
     except LabFailed as e:
-        print(f"\nlab: FAILED: {e}", flush=True)
-        return 1
-    except (cclab.CommandFailed, RuntimeError, OSError, subprocess.SubprocessError) as e:
-        print(f"\nlab: FAILED: {e}", flush=True)
+        print(f"\nlab: FAILED: {e}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
-        print("\nlab: FAILED: interrupted", flush=True)
+        print("\nlab: FAILED: interrupted", file=sys.stderr, flush=True)
         return 130
+    except Exception as e:  # a command or a reading went wrong: say which, with the trace
+        traceback.print_exc()
+        print(f"\nlab: FAILED: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        return 1
     finally:
         if not args.keep:
             lab.close()

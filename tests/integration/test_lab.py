@@ -1,6 +1,6 @@
 """Issues 14 and 17: `make lab` (scripts/lab.sh) shows the client's ping loss through each move of
 RG1, the journal records, the walk and the traps, exits 0 and leaves nothing behind; without a
-build it fails with a clear message."""
+build, or with an agent that dies, it fails with a clear message and leaves nothing behind."""
 import os
 import re
 import shutil
@@ -87,13 +87,17 @@ def test_make_lab_shows_the_four_outputs_and_cleans_up():
     for wanted in ("ccRgStateChange", "ccRgFailover", "ccRethStatusChange", "ccSplitBrainDetected"):
         assert wanted in traps, (wanted, sorted(set(traps)))
 
-    # Nothing left behind: lab.py removed all itself (the shell's trap found nothing).
-    prefix = re.search(r"namespaces: node0 (\w+)-n0", out).group(1)
+    check_nothing_left(r)
+
+
+def check_nothing_left(r):
+    """lab.py removed all it made itself: the shell's EXIT trap found nothing."""
+    prefix = re.search(r"namespaces: node0 (\w+)-n0", r.stdout).group(1)
     left = [l for l in cclab.run(["ip", "netns", "list"]).stdout.splitlines()
             if l.startswith(prefix + "-")]
     assert not left, left
     assert "left behind" not in r.stderr and "journald it started" not in r.stderr, r.stderr
-    work = re.search(r"work directory (\S+)", out).group(1)
+    work = re.search(r"work directory (\S+)", r.stdout).group(1)
     assert not os.path.exists(work)
 
 
@@ -102,3 +106,23 @@ def test_without_a_build_the_lab_fails_clearly(tmp_path):
                        env={**os.environ, "LAB_BIN": str(tmp_path)})
     assert r.returncode == 1
     assert f"lab: FAILED: no ccagentd and ccctl in {tmp_path}: build first" in r.stderr
+
+
+def test_an_agent_that_dies_fails_the_lab_at_once_with_its_words(tmp_path):
+    """A ccagentd that refuses to start: the lab says which node's agent exited and what it
+    said, well before the election's timeout, and removes everything."""
+    os.symlink(os.path.join(cclab.DEBUG_BIN, "ccctl"), tmp_path / "ccctl")
+    agent = tmp_path / "ccagentd"
+    agent.write_text("#!/bin/sh\necho 'ccagentd: refusing to start (the lab test stand-in)' >&2\n"
+                     "exit 1\n")
+    agent.chmod(0o755)
+    started = time.time()
+    r = subprocess.run([LAB], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "LAB_BIN": str(tmp_path)})
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr
+    assert re.search(r"lab: FAILED: node[01]'s ccagentd exited with status 1 while waiting for "
+                     r"the election", r.stderr), r.stderr
+    assert "refusing to start (the lab test stand-in)" in r.stderr
+    assert time.time() - started < 25
+    assert "lab: OK" not in r.stdout
+    check_nothing_left(r)
