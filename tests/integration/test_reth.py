@@ -38,14 +38,12 @@ def holds(c, n, address=ADDRESS):
 
 
 def neighbour_mac(client):
-    out = sh(f"ip -n {client} neigh show {ADDRESS}", check=False).stdout.split()
-    return out[out.index("lladdr") + 1] if "lladdr" in out else None
+    return lanprobe.neighbour_mac(client, ADDRESS)
 
 
 def fdb_ports(c, mac=MAC):
     """The switch ports the bridge has learned `mac` on."""
-    out = sh(f"bridge -n {c.switch} -j fdb show br brl", check=False).stdout
-    return {e.get("ifname") for e in json.loads(out or "[]") if e.get("mac") == mac}
+    return lanprobe.fdb_ports(c.switch, "brl", mac)
 
 
 def link(c, n, name):

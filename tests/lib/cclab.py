@@ -37,6 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 DEBUG_BIN = os.path.join(ROOT, ".build", "debug")
 NETNS = os.path.join(HERE, "netns.sh")
 MIB_ROOT = ".1.3.6.1.4.1.8072.9999.9999.1"      # CHASSIS-CLUSTER-MIB, under netSnmpPlaypen
+# net-snmp options printing names: ours from mibs/, SNMPv2-MIB's for sysUpTime and snmpTrapOID.
+MIB_NAMES = ["-M", f"+{os.path.join(ROOT, 'mibs')}", "-m", "SNMPv2-MIB:CHASSIS-CLUSTER-MIB"]
 JOURNALD = "/lib/systemd/systemd-journald"
 JOURNAL_SOCKET = "/run/systemd/journal/socket"
 CTL_PORT, FAB_PORT = 7400, 7401                    # the configuration's defaults
@@ -365,12 +367,14 @@ class Snmp:
     """snmpd (AgentX master on work/agentx-<name>.sock unless `agentx` is given) and snmptrapd
     in namespace ns. Traps go to the file `traps` (snmptrapd -Lf), or with traps=None to a
     reader thread that timestamps each line the moment snmptrapd writes it (`first_trap`).
-    `view`: the OID subtree the public community may read (None: everything)."""
+    `view`: the OID subtree the public community may read (None: everything). `names`: traps
+    and `cmd` output carry CHASSIS-CLUSTER-MIB's names (mibs/), else numeric OIDs only."""
 
     def __init__(self, lab, ns, name, agentx=None, port=None, trap_port=None, view=MIB_ROOT,
                  traps="", env=None, pidfiles=False, log_snmpd=False, new_session=False,
-                 extra_conf=""):
+                 extra_conf="", names=False):
         self.lab, self.ns, self.name = lab, ns, name
+        self.mib_options = MIB_NAMES if names else ["-On", "-m", ""]
         self.socket = agentx or lab.path(f"agentx-{name}.sock")
         self.port = port or free_udp_port()
         self.trap_port = trap_port or free_udp_port()
@@ -389,9 +393,10 @@ class Snmp:
         self.received = []                 # (time_ns, line) with traps=None
         self.received_lock = threading.Lock()
         if self.traps:
-            argv += ["-Lf", self.traps, "-C", "-c", tconf, "-On"]
+            argv += ["-Lf", self.traps, "-C", "-c", tconf,
+                     *(self.mib_options if names else ["-On"])]
         else:
-            argv += ["-Le", "-C", "-c", tconf, "-On", "-m", "", "-F", "TRAP %v\n"]
+            argv += ["-Le", "-C", "-c", tconf, *self.mib_options, "-F", "TRAP %v\n"]
         if pidfiles:
             argv += ["-p", lab.path(f"snmptrapd-{name}.pid")]
         argv.append(f"udp:127.0.0.1:{self.trap_port}")
@@ -437,9 +442,9 @@ class Snmp:
         return min(hits) if hits else None
 
     def cmd(self, tool, *args, timeout=120, retries=1):
-        """tool -v2c -c public -On -m "" (no MIB loaded) against this snmpd."""
-        return subprocess.run(["ip", "netns", "exec", self.ns, tool, "-v2c", "-c", "public", "-On",
-                               "-m", "", "-t", "2", "-r", str(retries), f"127.0.0.1:{self.port}",
+        """tool -v2c -c public against this snmpd, -On -m "" (no MIB loaded) unless `names`."""
+        return subprocess.run(["ip", "netns", "exec", self.ns, tool, "-v2c", "-c", "public",
+                               *self.mib_options, "-t", "2", "-r", str(retries), f"127.0.0.1:{self.port}",
                                *args], capture_output=True, text=True, timeout=timeout)
 
     def walk(self, tool="snmpwalk", oid=MIB_ROOT):

@@ -8,6 +8,8 @@ the nodes, the frames on the switch, and which node holds an address. Standard l
   serve_name    a TCP server in a node namespace that answers each connection with its name
   tcp_answer    the name a TCP connection from the client to ADDRESS:PORT is answered with
   HolderSampler `ip -j addr` on two nodes in turn, recording every sample where both hold it
+  neighbour_mac the MAC a host's neighbour entry for an address holds
+  fdb_ports     the switch ports a bridge has learned a MAC on
   garp_bursts   GARPs of one address grouped into bursts (gaps over `gap` s start a new one)
 
 Run as a script inside a namespace (`ip netns exec NS python3 lanprobe.py ping|capture|serve
@@ -53,6 +55,21 @@ class Pinger:
     def answered_after(self, instant):
         """The first reply to a probe sent after `instant`, or None."""
         return next(((s, sent, got) for s, sent, got in self.replies() if sent > instant), None)
+
+    def loss(self, start, end, late=0.1):
+        """(probes lost, outage in s) between the last probe answered in time before `start` and
+        the first after `end`: lost ones had no reply within `late` s (a reply queued behind an
+        ARP resolution still cost its wait); the outage is the longest gap between two probes
+        answered in time. None while no probe sent after `end` is answered."""
+        timely = sorted((s, sent) for s, sent, got in self.replies() if got - sent <= late)
+        before = [r for r in timely if r[1] <= start]
+        after = [r for r in timely if r[1] >= end]
+        if not before or not after:
+            return None
+        window = [r for r in timely if before[-1][1] <= r[1] <= after[0][1]]
+        lost = (window[-1][0] - window[0][0] + 1) - len(window)
+        outage = max(b[1] - a[1] for a, b in zip(window, window[1:]))
+        return lost, outage
 
 
 class FrameCapture:
@@ -124,6 +141,20 @@ def holds(ns, address):
     except ValueError:
         return False
     return any(a.get("local") == address for link in links for a in link.get("addr_info", []))
+
+
+def neighbour_mac(ns, address):
+    """The lladdr of ns's neighbour entry for address, None without one."""
+    out = subprocess.run(["ip", "-n", ns, "neigh", "show", address], capture_output=True,
+                         text=True, timeout=10).stdout.split()
+    return out[out.index("lladdr") + 1] if "lladdr" in out else None
+
+
+def fdb_ports(switch, bridge, mac):
+    """The ports of `bridge` (in namespace switch) that have learned `mac`."""
+    out = subprocess.run(["bridge", "-n", switch, "-j", "fdb", "show", "br", bridge],
+                         capture_output=True, text=True, timeout=10).stdout
+    return {e.get("ifname") for e in json.loads(out or "[]") if e.get("mac") == mac}
 
 
 class HolderSampler:
