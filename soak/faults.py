@@ -9,7 +9,7 @@ import time
 
 from attack import SoakAttacker
 from checker import summary
-from lab import CONVERGENCE_BOUND, PROBE_INTERVAL, RETHS, SAMPLING_ALLOWANCE, log
+from lab import CONVERGENCE_BOUND, PROBE_INTERVAL, RETHS, SAMPLING_ALLOWANCE, SESSION_SYNC, log
 
 BAD_CONFIG_LINES = [
     "set chassis cluster heartbeat-threshold 99\n",
@@ -28,7 +28,7 @@ FAULTS = [
     ("manual-failover", 8), ("snmpd-restart", 5), ("journald-restart", 3), ("sighup-valid", 3),
     ("sighup-invalid", 4), ("datagrams", 5), ("attack-forge", 5), ("attack-replay", 5),
     ("attack-flood", 5), ("lan-cut", 6), ("witness-cut", 6), ("witness-restart", 4),
-    ("partition", 6), ("addr-del", 6),
+    ("partition", 6), ("addr-del", 6), ("conntrackd-restart", 4),
 ]
 LINK_FAULTS = ("link-cut", "link-loss", "link-delay", "link-duplicate", "link-reorder")
 RESTART_FAULTS = ("agent-kill", "graceful-restart")
@@ -93,6 +93,10 @@ class Soak:
                        ("witnesspath", 1)]
             elif kind == "addr-del":
                 res = [("reth", rng.randrange(len(RETHS)))]
+            elif kind == "conntrackd-restart":
+                if not SESSION_SYNC:
+                    continue
+                res = [("conntrackd", n)]
             else:
                 res = [("dgram", n)]
             if any(r in busy for r in res):
@@ -259,6 +263,15 @@ class Soak:
             lab.set_link(n, "ctl0", True)
         elif kind == "addr-del":
             self.delete_address(res[0][1])
+        elif kind == "conntrackd-restart":
+            lab.kill_conntrackd(n, rng.choice([signal.SIGKILL, signal.SIGTERM]))
+            time.sleep(min(duration, 3.0))
+            for attempt in (1, 2):
+                try:
+                    lab.start_conntrackd(n)
+                    break
+                except AssertionError as e:     # conntrackd's own trouble, not the agent's
+                    log(f"conntrackd on node{n} did not come back (attempt {attempt}): {e}")
         elif kind == "attack-forge":
             self.attacker.forge(rng)
         elif kind == "attack-replay":

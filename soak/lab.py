@@ -6,6 +6,7 @@ fault primitives the fault stream (faults.py) uses. Everything it starts is remo
 import collections
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,6 +41,11 @@ CONVERGENCE_BOUND = 2 * DETECT + max(v for k, v in HOLD_DOWN.items() if k != 0)
 SAMPLING_ALLOWANCE = 0.3                            # one sampling period plus scheduling
 KEY = "soak-shared-secret-0123456789abcdef"
 PORT = {"ctl0": cclab.CTL_PORT, "fab0": cclab.FAB_PORT}
+# The node-side device of each link: the fabric is `fabric0` because conntrackd 1.4.7's lexer
+# rejects `Interface fab0` (an all-hex word; DESIGN §11, tests/lib/firewallpair.py).
+DEVICE = {"ctl0": "ctl0", "fab0": "fabric0"}
+SESSION_SYNC = os.environ.get("SOAK_SESSION_SYNC", "1") == "1"
+CONNTRACKD_CONF = "/etc/conntrackd/conntrackd.conf"     # per node through /etc/netns/<ns>
 # The data plane: reth0 (RG1) on lan0 and reth1 (RG2) on lan1, each on its own LAN bridge in
 # the switch namespace (brl0: port0, port1; brl1: port10, port11) with the client on both.
 RETHS = {0: {"rg": 1, "member": "lan0", "address": "192.0.2.1", "bridge": "brl0",
@@ -76,7 +82,9 @@ def config(tag, keyfile):
                   for r, x in RETHS.items())
         + "".join(f"set chassis cluster node {n} lan-address {a}\n"
                   for n, a in enumerate(LAN_ADDRESS))
-        + f"set chassis cluster witness address {WITNESS} port {WITNESS_PORT}\n")
+        + f"set chassis cluster witness address {WITNESS} port {WITNESS_PORT}\n"
+        + (f"set chassis cluster session-sync conntrackd config {CONNTRACKD_CONF}\n"
+           "set chassis cluster session-sync commit-timeout 250\n" if SESSION_SYNC else ""))
 
 
 class ProbeReplies:
@@ -162,6 +170,8 @@ class SoakLab:
         # both reach the witness" (paths_condition), for the detection window.
         self.condition_log = []
         self.rule_handles = {}              # (what, node) -> [(chain, nft handle)]
+        self.conntrackd = [None, None]      # Popen per node (SESSION_SYNC)
+        self.etc_dirs = []                  # /etc/netns/<ns> folders made for conntrackd
         self.attacker_ns = None
         self.client_ns = None
         self.witness_ns = None
@@ -194,6 +204,9 @@ class SoakLab:
         for n in (0, 1):
             self.start_snmp(n)
         self.start_witness()
+        if SESSION_SYNC:
+            for n in (0, 1):
+                self.start_conntrackd(n)
         for n in (0, 1):
             self.start_agent(n)
         for r, x in RETHS.items():
@@ -232,6 +245,33 @@ class SoakLab:
                 "add chain inet soak_paths in { type filter hook input priority 0 ; }\n"
                 "add chain inet soak_paths out { type filter hook output priority 0 ; }\n"))
 
+    def conntrackd_files(self, n):
+        """Node n's conntrackd file at CONNTRACKD_CONF inside its namespace (ip-netns bind-mounts
+        /etc/netns/<ns>/conntrackd over /etc/conntrackd): FTFW over the fabric addresses on
+        fabric0, the nodes' own and the reth addresses not synced. Returns its lock file."""
+        etc = f"/etc/netns/{self.ns[n]}/conntrackd"
+        os.makedirs(etc, exist_ok=True)
+        self.etc_dirs.append(os.path.dirname(etc))
+        cclab.conntrackd_config(
+            os.path.join(etc, "conntrackd.conf"), self.work, n, cclab.ADDRESS[("fab0", n)],
+            cclab.ADDRESS[("fab0", 1 - n)], DEVICE["fab0"],
+            ignore=(cclab.ADDRESS[("ctl0", n)], cclab.ADDRESS[("fab0", n)], LAN_ADDRESS[n],
+                    *(x["address"] for x in RETHS.values())))
+        return os.path.join(self.work, f"conntrackd{n}.lock")
+
+    def start_conntrackd(self, n):
+        lock = self.conntrackd_files(n)
+        try:
+            os.unlink(lock)                 # left by a SIGKILLed conntrackd, which refuses to start
+        except FileNotFoundError:
+            pass
+        self.conntrackd[n] = cclab.spawn_conntrackd(self.base, self.ns[n], CONNTRACKD_CONF,
+                                                    f"conntrackd{n}.out")
+
+    def kill_conntrackd(self, n, sig):
+        proc, self.conntrackd[n] = self.conntrackd[n], None
+        self.base.stop(proc, sig, timeout=5)
+
     def start_witness(self):
         with self.lock:
             self.witness = self.base.spawn(
@@ -247,7 +287,7 @@ class SoakLab:
 
     def relay_up(self):
         """Re-wire ctl0 and fab0 through the relay namespace: nodeN:ctl0 <-> relay:cN and
-        nodeN:fab0 <-> relay:fN, same names and addresses on the node side as netns.sh gives."""
+        nodeN:fabric0 <-> relay:fN (DEVICE), the addresses netns.sh gives."""
         run(["ip", "netns", "add", self.relay_ns])
         self.base.namespaces.append(self.relay_ns)
         # The relay namespace has no addresses; keep its own IPv6 chatter off the links.
@@ -261,12 +301,13 @@ class SoakLab:
             for n in (0, 1):
                 # Root-namespace names, 11 characters, unique per run (the prefix).
                 node_end, relay_end = f"{self.prefix}r{tag}{n}", f"{self.prefix}q{tag}{n}"
+                dev = DEVICE[link]
                 lines += [f"ip link add {node_end} type veth peer name {relay_end}",
-                          f"ip link set {node_end} netns {self.ns[n]} name {link}",
+                          f"ip link set {node_end} netns {self.ns[n]} name {dev}",
                           f"ip link set {relay_end} netns {self.relay_ns} name {tag}{n}",
-                          f"ip -n {self.ns[n]} addr add 10.77.{net}.{n + 1}/24 dev {link}",
+                          f"ip -n {self.ns[n]} addr add 10.77.{net}.{n + 1}/24 dev {dev}",
                           f"ip -n {self.relay_ns} link set {tag}{n} up",
-                          f"ip -n {self.ns[n]} link set {link} up"]
+                          f"ip -n {self.ns[n]} link set {dev} up"]
         # The attacker: ctl0 and fab0 of its namespace on the relay's hub ports ca and fa.
         lines += [f"ip netns add {self.attacker_ns}", f"ip -n {self.attacker_ns} link set lo up"]
         self.base.namespaces.append(self.attacker_ns)
@@ -371,7 +412,7 @@ class SoakLab:
 
     def set_link(self, n, name, up):
         with self.lock:
-            self.topo.link(n, name, up)
+            self.topo.link(n, DEVICE[name], up)
             self.link_down[(name, n)] = not up
             self.note_link_change()
 
@@ -380,7 +421,7 @@ class SoakLab:
         hook, match = ("output", "oifname") if direction == "out" else ("input", "iifname")
         script = (f"add table inet {table}\n"
                   f"add chain inet {table} c {{ type filter hook {hook} priority 0 ; }}\n"
-                  f"add rule inet {table} c {match} \"{name}\" numgen random mod 100 < {percent} drop\n")
+                  f"add rule inet {table} c {match} \"{DEVICE[name]}\" numgen random mod 100 < {percent} drop\n")
         with self.lock:
             run(["ip", "netns", "exec", self.ns[n], "nft", "-f", "-"], input=script)
             self.loss[name].add((n, direction))
@@ -600,7 +641,7 @@ class SoakLab:
 
     def capture(self, n, link):
         """A genuine datagram (hex) on node n's `link` to its port (None if the link is silent)."""
-        got = cclab.capture_datagram(self.ns[n], link, PORT[link], timeout=0.8)
+        got = cclab.capture_datagram(self.ns[n], DEVICE[link], PORT[link], timeout=0.8)
         if got is None:
             return None
         self.captured.append((n, link, got.payload.hex()))
@@ -670,3 +711,5 @@ class SoakLab:
             if a is not None:
                 a.close()
         self.base.close()               # processes (newest first: the relay last), namespaces
+        for path in self.etc_dirs:
+            shutil.rmtree(path, ignore_errors=True)
