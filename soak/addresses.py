@@ -111,3 +111,116 @@ class Addresses:
 
     def close(self):
         self.sock.close()
+
+
+# --------------------------------------------------------------------------------- the watcher
+RTM_DELADDR = 21
+RTMGRP_IPV4_IFADDR = 0x10
+
+
+def _events(sock):
+    """(kind, address) of every RTM_NEWADDR/RTM_DELADDR queued on a subscribed socket."""
+    out = []
+    while True:
+        try:
+            data = sock.recv(1 << 16, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return out
+        offset = 0
+        while offset + NLMSG.size <= len(data):
+            length, kind, _, _, _ = NLMSG.unpack_from(data, offset)
+            if length < NLMSG.size:
+                break
+            if kind in (RTM_NEWADDR, RTM_DELADDR):
+                found = {}
+                Addresses._parse(data[offset + NLMSG.size:offset + length], found)
+                out += [("add" if kind == RTM_NEWADDR else "del", a) for a in found]
+            offset += (length + 3) & ~3
+
+
+def watch(out_path, namespaces):
+    """Writes every IPv4 address change in `namespaces` to out_path as lines
+    `TIME NODE add|del ADDRESS` (and `TIME NODE sync ADDRESS...` with the full set at the start
+    and after a lost event), as it happens. One process, one thread: the changes of one poll()
+    share its time, dels before adds, so a handoff read in one batch never looks like an
+    overlap; an overlap is real, to within the time between two reads."""
+    import errno
+    import select
+    import time
+    subscribed, dumpers = [], []
+    for ns in namespaces:
+        s = netlink_socket(ns)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.bind((0, RTMGRP_IPV4_IFADDR))
+        subscribed.append(s)
+        dumpers.append(Addresses(ns))
+    poller = select.poll()
+    for s in subscribed:
+        poller.register(s.fileno(), select.POLLIN)
+    node_of = {s.fileno(): n for n, s in enumerate(subscribed)}
+    with open(out_path, "a") as f:
+        def sync(n, t):
+            f.write(f"{t:.6f} {n} sync {' '.join(sorted(dumpers[n].ipv4()))}\n")
+        t = time.time()
+        for n in range(len(namespaces)):
+            sync(n, t)
+        f.flush()
+        while True:
+            ready = poller.poll()
+            t = time.time()
+            batch, lost = [], []
+            for fd, _ in ready:
+                n = node_of[fd]
+                try:
+                    batch += [(n, kind, a) for kind, a in _events(subscribed[n])]
+                except OSError as e:
+                    if e.errno != errno.ENOBUFS:
+                        raise
+                    lost.append(n)
+            for n, kind, a in sorted(batch, key=lambda e: e[1] != "del"):
+                f.write(f"{t:.6f} {n} {kind} {a}\n")
+            for n in lost:
+                sync(n, time.time())
+            f.flush()
+
+
+def read_watch(path):
+    """The watcher's lines as (time, node, kind, [addresses])."""
+    rows = []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and line.endswith("\n"):
+                    rows.append((float(parts[0]), int(parts[1]), parts[2], parts[3:]))
+    except OSError:
+        pass
+    return rows
+
+
+def overlaps(rows, address):
+    """[(start, end)] of every time both nodes held `address`, from read_watch rows (end None:
+    still both at the end of the file)."""
+    held = [False, False]
+    out, start = [], None
+    for t, n, kind, addresses in rows:
+        if kind == "sync":
+            held[n] = address in addresses
+        elif address in addresses:
+            held[n] = kind == "add"
+        if all(held) and start is None:
+            start = t
+        elif not all(held) and start is not None:
+            out.append((start, t))
+            start = None
+    if start is not None:
+        out.append((start, None))
+    return out
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) >= 4 and sys.argv[1] == "watch":
+        watch(sys.argv[2], sys.argv[3:])
+    else:
+        sys.exit("usage: addresses.py watch OUT NAMESPACE...")

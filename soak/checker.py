@@ -6,7 +6,10 @@ import re
 import threading
 import time
 
+import addresses
 from lab import RETHS, RG_FAILOVER_ID, RG_STATE_CHANGE_ID, WINDOW, cclab, log
+
+SPLIT_BRAIN_ID = cclab.message_ids()["splitBrainDetected"]
 
 TRAP_RG_STATE_CHANGE = cclab.MIB_ROOT + ".0.1"
 LEAK_MIN_LIFE = 180                         # seconds a process must live for the leak check
@@ -56,7 +59,7 @@ class Checker(threading.Thread):
                     lab.pid_life[proc.pid][1] = time.time()
                     lab.killed_pids[proc.pid] = time.time()  # report once
                     lab.ended_how[proc.pid] = "crash"
-                    lab.awaiting_cleanup[n] = proc.pid
+                    lab.begin_cleanup_window(n, proc.pid)
                     lab.agents[n] = None
                     lab.base.forget(proc)
                 lab.cleanup(n)                  # the unit's ExecStopPost, then Restart=
@@ -255,8 +258,74 @@ def within(t, windows, before=0.0, after=0.0):
     return any(s - before <= t <= ((e if e is not None else 1e18) + after) for s, e in windows)
 
 
+def owner_excuse(lab, t):
+    """Why both nodes owning a reth address at t is no violation (None: it is one): the rule of
+    Checker.excused_by_window, at an instant of the past."""
+    dead = lab.awaiting_cleanup_at(t)
+    if dead:
+        return "a SIGKILLed agent's node before its clean-up"
+    state, last_flip = False, None
+    for when, applies in lab.condition_log:
+        if when > t:
+            break
+        state, last_flip = applies, when
+    if not state:
+        return "no path between the nodes and no witness both reach"
+    if last_flip is not None and t - last_flip < WINDOW:
+        return f"a path or the witness came back less than {WINDOW:.1f}s before"
+    return None
+
+
+def check_owner_events(lab, checker):
+    """Every interval in which both nodes held a reth address, from the watcher's events: a
+    violation if at any instant of it owner_excuse has no excuse. The excuse can only change at
+    a condition flip (+ WINDOW) or a kill or clean-up, so those instants and the start are the
+    ones to test."""
+    rows = addresses.read_watch(lab.address_events)
+    critical = sorted({t for t, _ in lab.condition_log} | {t + WINDOW for t, _ in lab.condition_log}
+                      | {w[1] for w in lab.cleanup_windows}
+                      | {w[2] for w in lab.cleanup_windows if w[2]})
+    found = []
+    for r, x in RETHS.items():
+        for start, end in addresses.overlaps(rows, x["address"]):
+            stop = end if end is not None else time.time()
+            instants = [start] + [c + 1e-6 for c in critical if start < c < stop]
+            excuses = [owner_excuse(lab, t) for t in instants]
+            unexcused = [t for t, e in zip(instants, excuses) if e is None]
+            found.append((r, start, stop, next((e for e in excuses if e), None) if not unexcused
+                          else None))
+            if unexcused:
+                checker.violation("dual-owner", f"reth{r} {x['address']} held by both nodes from "
+                                  f"{stamp(start)} for {(stop - start) * 1000:.0f} ms (address "
+                                  f"events), unexcused from {stamp(unexcused[0])}")
+    return found, len(rows)
+
+
+def check_split_brains(lab, checker):
+    """A split brain the agents detected (journal) while a path worked: a dual primary the
+    status samples may have missed (it lasts a few tens of milliseconds)."""
+    seen = []
+    for pid in lab.pid_life:
+        for e in cclab.journal_entries(f"MESSAGE_ID={SPLIT_BRAIN_ID}", f"_PID={pid}"):
+            t = int(e["__REALTIME_TIMESTAMP"]) / 1e6
+            excuse = owner_excuse(lab, t)
+            seen.append((t, pid, e.get("MESSAGE", ""), excuse))
+    seen.sort()
+    for t, pid, message, excuse in seen:
+        if excuse is None:
+            checker.violation("dual-primary", f"journal: node{lab.pid_node[pid]} pid {pid} at "
+                              f"{stamp(t)}: {message}")
+    return seen
+
+
+def stamp(t):
+    return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
+
+
 def analyse(lab, checker, soak):
     result = {"violations": list(checker.violations)}
+    result["owner_events"], result["address_events"] = check_owner_events(lab, checker)
+    result["split_brains"] = check_split_brains(lab, checker)
     # 1. Every change seen in status is in the journal.
     records = {pid: journal_records(pid) for pid in lab.pid_life}
     missing_journal, excused_journal = [], []

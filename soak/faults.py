@@ -21,9 +21,10 @@ BAD_CONFIG_LINES = [
 
 
 # (kind, weight): weighted so that each kind comes up several times in 10 minutes (agent
-# restarts are also limited by RESTART_AGE, so that long-lived processes exist for the leak check).
+# restarts are also scheduled by Soak.restart_node, so that long-lived processes exist for the
+# leak check).
 FAULTS = [
-    ("link-cut", 10), ("link-loss", 8), ("link-delay", 4), ("link-duplicate", 4),
+    ("link-cut", 10), ("link-loss", 8), ("link-delay", 4), ("link-duplicate", 5),
     ("link-reorder", 4), ("member-flap", 10), ("agent-kill", 5), ("graceful-restart", 5),
     ("manual-failover", 8), ("snmpd-restart", 5), ("journald-restart", 3), ("sighup-valid", 3),
     ("sighup-invalid", 4), ("datagrams", 5), ("attack-forge", 5), ("attack-replay", 5),
@@ -45,8 +46,12 @@ class Soak:
         self.counts = collections.Counter()
         self.convergence = []
         self.convergence_failures = []
-        # An agent is restarted (killed or stopped) only once it is this old.
-        self.restart_age = 20 if smoke else 150
+        # Agents are restarted (killed or stopped) once they are this old, node0's in the first
+        # half of the run and node1's in the second, so that each half has a long-lived process
+        # on the other node for the leak check.
+        self.restart_age = 20 if smoke else 60
+        self.started = time.time()
+        self.middle = self.started + minutes * 30
         self.attacker = SoakAttacker(lab)
         self.manual = collections.Counter()     # "rgN accepted|refused|unreachable"
         self.refusals = []                      # (rg, node, message) of refused requests
@@ -67,7 +72,8 @@ class Soak:
             elif kind == "member-flap":
                 res = [("lan", n, rng.randrange(2))]
             elif kind in RESTART_FAULTS:
-                if lab.agents[n] is None or time.time() - lab.agent_started[n] < self.restart_age:
+                n = self.restart_node()
+                if n is None:
                     continue
                 res = [("agent", n)]
             elif kind == "snmpd-restart":
@@ -105,10 +111,24 @@ class Soak:
             return kind, n, res
         return None
 
+    def restart_node(self):
+        """The node whose agent may be restarted now, if it is old enough."""
+        n = 0 if time.time() < self.middle else 1
+        if self.lab.agents[n] is None or time.time() - self.lab.agent_started[n] < self.restart_age:
+            return None
+        return n
+
     def episode(self):
         rng = self.rng
         busy = set()
         plan = []
+        # A restart as soon as one is due (a weighted pick alone would miss most of them).
+        n = self.restart_node()
+        if n is not None and rng.random() < 0.6:
+            kind = min(RESTART_FAULTS, key=lambda k: (self.counts[k], k))
+            busy.add(("agent", n))
+            plan.append((rng.uniform(0, 1.5), rng.uniform(0.3, 5.0), kind, n, [("agent", n)],
+                         rng.getrandbits(64)))
         for _ in range(rng.choice([1, 1, 2, 2, 3])):
             c = self.choose(busy)
             if c:

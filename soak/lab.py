@@ -26,6 +26,7 @@ from cclab import run, sh  # noqa: E402
 
 BIN = os.environ.get("SOAK_BIN", cclab.DEBUG_BIN)
 RELAY = os.path.join(HERE, "relay.py")
+WATCHER = os.path.join(HERE, "addresses.py")
 _IDS = cclab.message_ids()
 RG_STATE_CHANGE_ID = _IDS["rgStateChange"]
 # A change *to primary* (not out of hold) is journalled as "failover" under its own id instead
@@ -182,6 +183,9 @@ class SoakLab:
         # until the unit's ExecStopPost (`ccagentd --cleanup-reths`) ran: node -> pid until then.
         self.ended_how = {}
         self.awaiting_cleanup = {}
+        self.cleanup_windows = []           # [node, killed at, clean-up done at or None]
+        self.address_events = os.path.join(self.work, "addresses.events")
+        self.watcher = None
         self.stop_results = []              # (node, pid, exit status, seconds) of graceful stops
         self.cleanup_results = []           # (node, exit status, seconds, stderr tail)
 
@@ -194,6 +198,10 @@ class SoakLab:
         self.relay_up()
         self.lan_up()
         self.addresses = [Addresses(ns) for ns in self.ns]
+        # Every address change of both nodes, as it happens (addresses.py watch), for the
+        # owner check after the run: the sampled check sees overlaps of 150 ms and more only.
+        self.watcher = self.base.spawn([sys.executable, WATCHER, "watch", self.address_events,
+                                        *self.ns], log="watcher.log")
         self.note_link_change()
         with open(self.keyfile, "w") as f:
             f.write(KEY + "\n")
@@ -512,7 +520,7 @@ class SoakLab:
                 return False
             self.killed_pids[proc.pid] = time.time()
             self.ended_how[proc.pid] = "kill"
-            self.awaiting_cleanup[n] = proc.pid
+            self.begin_cleanup_window(n, proc.pid)
             self.base.stop(proc, signal.SIGKILL)
             self.pid_life[proc.pid][1] = time.time()
             self.agents[n] = None
@@ -535,7 +543,7 @@ class SoakLab:
             status = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             status = None                   # a hang: the caller reports it; the kill follows
-            self.awaiting_cleanup[n] = proc.pid
+            self.begin_cleanup_window(n, proc.pid)
             self.base.stop(proc, signal.SIGKILL)
         took = time.time() - started
         self.base.forget(proc)
@@ -543,6 +551,17 @@ class SoakLab:
         self.stop_results.append((n, proc.pid, status, took))
         self.cleanup(n)
         return status, took
+
+    def begin_cleanup_window(self, n, pid):
+        """Node n's agent died without giving its reths up: excused until cleanup(n) ran."""
+        with self.lock:
+            self.awaiting_cleanup[n] = pid
+            self.cleanup_windows.append([n, time.time(), None])
+
+    def awaiting_cleanup_at(self, t):
+        with self.lock:
+            return [n for n, start, end in self.cleanup_windows
+                    if start <= t and (end is None or t < end)]
 
     def cleanup(self, n):
         """`ccagentd --cleanup-reths` for node n (the unit's ExecStopPost)."""
@@ -555,6 +574,9 @@ class SoakLab:
             self.cleanup_results.append((n, r.returncode, time.time() - started,
                                          r.stderr.strip()[-300:]))
             self.awaiting_cleanup.pop(n, None)
+            for window in self.cleanup_windows:
+                if window[0] == n and window[2] is None:
+                    window[2] = time.time()
         return r
 
     def manual_failover(self, via, rg, node):

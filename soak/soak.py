@@ -67,6 +67,16 @@ def report(lab, checker, soak, res, episodes, elapsed, seed):
     print(f"reth owners: {checker.holder_samples} samples (node0, node1, node0 over netlink); "
           f"both nodes held an address in {len(owners)}, excused {sum(1 for o in owners if o[2])}: "
           f"{dict(collections.Counter(o[2] for o in owners if o[2]))}")
+    events = res["owner_events"]
+    print(f"reth owners from {res['address_events']} address events: both nodes held an address "
+          f"{len(events)} times, excused {sum(1 for e in events if e[3])}: "
+          f"{dict(collections.Counter(e[3] for e in events if e[3]))}")
+    for r, start, stop, excuse in events[:12]:
+        print(f"  reth{r} {time.strftime('%H:%M:%S', time.localtime(start))} "
+              f"{(stop - start) * 1000:.0f} ms: {excuse or 'VIOLATION'}")
+    brains = res["split_brains"]
+    print(f"split brains detected by the agents (journal): {len(brains)}, excused "
+          f"{sum(1 for b in brains if b[3])}")
     if soak.convergence:
         print(f"convergence after faults stop: n={len(soak.convergence)} "
               f"median={statistics.median(soak.convergence):.2f}s max={max(soak.convergence):.2f}s")
