@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 [ "$(id -u)" = 0 ] || { echo "soak: run as root (namespaces, nftables)" >&2; exit 1; }
 BIN=${SOAK_BIN:-.build/debug}
-if [ ! -x "$BIN/ccagentd" ] || [ ! -x "$BIN/ccctl" ]; then
+if [ ! -x "$BIN/ccagentd" ] || [ ! -x "$BIN/ccctl" ] || [ ! -x "$BIN/ccwitnessd" ]; then
   swift build
 fi
 for tool in nft snmpd snmptrapd journalctl; do

@@ -6,9 +6,13 @@ import re
 import threading
 import time
 
-from lab import RG_FAILOVER_ID, RG_STATE_CHANGE_ID, WINDOW, cclab, log
+import addresses
+from lab import RETHS, RG_FAILOVER_ID, RG_STATE_CHANGE_ID, WINDOW, cclab, log
+
+SPLIT_BRAIN_ID = cclab.message_ids()["splitBrainDetected"]
 
 TRAP_RG_STATE_CHANGE = cclab.MIB_ROOT + ".0.1"
+LEAK_MIN_LIFE = 180                         # seconds a process must live for the leak check
 # ccRgNodeState.<rg>.<node> (CHASSIS-CLUSTER-MIB) and its enumeration (cclab.STATE_NAME).
 TRAP_STATE_RE = re.compile(re.escape(cclab.MIB_ROOT + ".1.3.1.4.") + r"(\d+)\.(\d+) = INTEGER: (\d+)")
 
@@ -28,6 +32,9 @@ class Checker(threading.Thread):
         self.changes = []                   # (t_prev_seen, t_seen, node, pid, rg, prev, new)
         self.latest = [None, None]          # (t, pid, status)
         self.rss = collections.defaultdict(list)   # pid -> [(t, kB)]
+        self.pss = collections.defaultdict(list)   # pid -> [(t, kB)] (smaps_rollup)
+        self.holder_samples = 0
+        self.owners_seen = []               # (t, reth, excuse or None): both nodes held it
         self.last_rss = 0.0
         self.dual_seen = []                 # every dual primary seen, excused or not
         self.hang_reported = set()
@@ -51,9 +58,12 @@ class Checker(threading.Thread):
                 with lab.lock:
                     lab.pid_life[proc.pid][1] = time.time()
                     lab.killed_pids[proc.pid] = time.time()  # report once
+                    lab.ended_how[proc.pid] = "crash"
+                    lab.begin_cleanup_window(n, proc.pid)
                     lab.agents[n] = None
                     lab.base.forget(proc)
-                    lab.start_agent(n)
+                lab.cleanup(n)                  # the unit's ExecStopPost, then Restart=
+                lab.start_agent(n)
             return None
         started = time.time()
         try:
@@ -95,15 +105,40 @@ class Checker(threading.Thread):
     def primaries(status, n):
         return {g["id"] for g in status["redundancyGroups"] if g["nodes"][n]["status"] == "primary"}
 
-    def excused_by_window(self, t):
-        """Is t inside the detection window after a link change, or is no link clean?"""
+    def excused_by_window(self, start, end):
+        """Why two owners (or primaries) seen between start and end are no violation: no path
+        between the nodes passes all traffic and they do not both reach the witness, or that
+        became the case less than the detection window before; None if they are one."""
         lab = self.lab
-        if not lab.clean_links():
-            return "no link passing all traffic"
-        recent = [c for c in lab.link_changes if t - c < WINDOW]
-        if recent:
-            return f"{t - max(recent):.2f}s after a link change (window {WINDOW:.1f}s)"
+        if lab.paths_condition() is None:
+            return "no path between the nodes and no witness both reach"
+        if not lab.condition_steady(start, end, WINDOW):
+            return f"a path or the witness came back less than {WINDOW:.1f}s before"
         return None
+
+    def check_owners(self):
+        """Both nodes' addresses (node0, node1, node0): a reth address on both is a violation
+        unless excused_by_window, or one of them is a SIGKILLed agent's node before its
+        ExecStopPost clean-up ran."""
+        lab = self.lab
+        for r, x in RETHS.items():
+            start = time.time()
+            try:
+                held = lab.holders(x["address"])
+            except OSError as e:
+                self.violation("owners", f"reading the nodes' addresses failed: {e}")
+                continue
+            end = time.time()
+            self.holder_samples += 1
+            if len(held) < 2:
+                continue
+            dead = [n for n in (0, 1) if n in lab.awaiting_cleanup]
+            excuse = (f"node{dead[0]}'s agent was SIGKILLed, its clean-up still running" if dead
+                      else self.excused_by_window(start, end))
+            self.owners_seen.append((start, r, excuse))
+            if excuse is None:
+                self.violation("dual-owner", f"reth{r} {x['address']} held by both nodes while "
+                               f"{lab.paths_condition()} works; paths: {lab.describe_paths()}")
 
     def check_relay(self):
         lab = self.lab
@@ -116,6 +151,7 @@ class Checker(threading.Thread):
         while not self.stop_event.is_set():
             t0 = time.time()
             self.check_relay()
+            self.lab.watch_journald()
             a0 = self.probe(0)
             b = self.probe(1)
             a1 = self.probe(0) if (a0 and b) else None
@@ -123,19 +159,25 @@ class Checker(threading.Thread):
             if a0 and b and a1:
                 both = self.primaries(a0, 0) & self.primaries(b, 1) & self.primaries(a1, 0)
                 if both:
-                    excuse = self.excused_by_window(t0)
+                    excuse = self.excused_by_window(t0, time.time())
                     self.dual_seen.append((t0, sorted(both), excuse))
                     if excuse is None:
                         self.violation("dual-primary", f"RG {sorted(both)} primary on both nodes "
-                                       f"while {self.lab.clean_links()} passes traffic; node0: "
+                                       f"while {self.lab.paths_condition()} works; node0: "
                                        f"{summary(a0)} / node1: {summary(b)}")
+            self.check_owners()
             if time.time() - self.last_rss >= 2.0:
                 self.last_rss = time.time()
                 for proc in list(self.lab.agents):
-                    if proc is not None and proc.poll() is None:
+                    # From 2 s of age: `ip netns exec` has exec'd and the agent has started.
+                    if proc is not None and proc.poll() is None and \
+                            time.time() - self.lab.pid_life[proc.pid][0] >= 2.0:
                         kb = cclab.rss_kb(proc.pid)  # None until `ip netns exec` has exec'd
                         if kb:
                             self.rss[proc.pid].append((time.time(), kb))
+                            pss = pss_kb(proc.pid)
+                            if pss:
+                                self.pss[proc.pid].append((time.time(), pss))
             time.sleep(max(0.0, 0.15 - (time.time() - t0)))
 
     def converged(self):
@@ -160,6 +202,18 @@ class Checker(threading.Thread):
     def stop(self):
         self.stop_event.set()
         self.join(timeout=10)
+
+
+def pss_kb(pid):
+    """Pss of pid in kB from /proc/PID/smaps_rollup (None if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def summary(status):
@@ -204,8 +258,74 @@ def within(t, windows, before=0.0, after=0.0):
     return any(s - before <= t <= ((e if e is not None else 1e18) + after) for s, e in windows)
 
 
+def owner_excuse(lab, t):
+    """Why both nodes owning a reth address at t is no violation (None: it is one): the rule of
+    Checker.excused_by_window, at an instant of the past."""
+    dead = lab.awaiting_cleanup_at(t)
+    if dead:
+        return "a SIGKILLed agent's node before its clean-up"
+    state, last_flip = False, None
+    for when, applies in lab.condition_log:
+        if when > t:
+            break
+        state, last_flip = applies, when
+    if not state:
+        return "no path between the nodes and no witness both reach"
+    if last_flip is not None and t - last_flip < WINDOW:
+        return f"a path or the witness came back less than {WINDOW:.1f}s before"
+    return None
+
+
+def check_owner_events(lab, checker):
+    """Every interval in which both nodes held a reth address, from the watcher's events: a
+    violation if at any instant of it owner_excuse has no excuse. The excuse can only change at
+    a condition flip (+ WINDOW) or a kill or clean-up, so those instants and the start are the
+    ones to test."""
+    rows = addresses.read_watch(lab.address_events)
+    critical = sorted({t for t, _ in lab.condition_log} | {t + WINDOW for t, _ in lab.condition_log}
+                      | {w[1] for w in lab.cleanup_windows}
+                      | {w[2] for w in lab.cleanup_windows if w[2]})
+    found = []
+    for r, x in RETHS.items():
+        for start, end in addresses.overlaps(rows, x["address"]):
+            stop = end if end is not None else time.time()
+            instants = [start] + [c + 1e-6 for c in critical if start < c < stop]
+            excuses = [owner_excuse(lab, t) for t in instants]
+            unexcused = [t for t, e in zip(instants, excuses) if e is None]
+            found.append((r, start, stop, next((e for e in excuses if e), None) if not unexcused
+                          else None))
+            if unexcused:
+                checker.violation("dual-owner", f"reth{r} {x['address']} held by both nodes from "
+                                  f"{stamp(start)} for {(stop - start) * 1000:.0f} ms (address "
+                                  f"events), unexcused from {stamp(unexcused[0])}")
+    return found, len(rows)
+
+
+def check_split_brains(lab, checker):
+    """A split brain the agents detected (journal) while a path worked: a dual primary the
+    status samples may have missed (it lasts a few tens of milliseconds)."""
+    seen = []
+    for pid in lab.pid_life:
+        for e in cclab.journal_entries(f"MESSAGE_ID={SPLIT_BRAIN_ID}", f"_PID={pid}"):
+            t = int(e["__REALTIME_TIMESTAMP"]) / 1e6
+            excuse = owner_excuse(lab, t)
+            seen.append((t, pid, e.get("MESSAGE", ""), excuse))
+    seen.sort()
+    for t, pid, message, excuse in seen:
+        if excuse is None:
+            checker.violation("dual-primary", f"journal: node{lab.pid_node[pid]} pid {pid} at "
+                              f"{stamp(t)}: {message}")
+    return seen
+
+
+def stamp(t):
+    return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
+
+
 def analyse(lab, checker, soak):
     result = {"violations": list(checker.violations)}
+    result["owner_events"], result["address_events"] = check_owner_events(lab, checker)
+    result["split_brains"] = check_split_brains(lab, checker)
     # 1. Every change seen in status is in the journal.
     records = {pid: journal_records(pid) for pid in lab.pid_life}
     missing_journal, excused_journal = [], []
@@ -250,7 +370,7 @@ def analyse(lab, checker, soak):
                         excusable = True
                     if w[0] - 1.0 <= r["t"] <= w[0]:
                         excusable = True     # handed to snmpd just before it was killed
-                if killed and killed - 0.2 <= r["t"] <= killed:
+                if killed and lab.ended_how.get(pid) == "kill" and killed - 0.2 <= r["t"] <= killed:
                     excusable = True         # raised in the last instant before SIGKILL
                 candidates[key].append((r, excusable))
         got = collections.Counter(parse_traps(lab.snmp[n].traps, n))
@@ -271,21 +391,23 @@ def analyse(lab, checker, soak):
     result.update(expected=expected, received=received, excused_traps=excused_traps,
                   journal_checked=len(checker.changes), journal_missing=len(missing_journal),
                   journal_excused=len(excused_journal), only_failover_id=only_failover_id)
-    # 3. RSS: per process that lived long enough, growth after its first minute.
-    rss_rows = []
-    for pid, series in checker.rss.items():
-        if not series:
-            continue
-        start = lab.pid_life[pid][0]
-        after_minute = [kb for t, kb in series if t - start >= 60]
-        first, last = series[0][1], series[-1][1]
-        base = after_minute[0] if after_minute else None
-        lived = series[-1][0] - start
-        growth = (last - base) / base * 100 if base else None
-        rss_rows.append((lab.pid_node[pid], pid, lived, first, base, last, growth))
-        if not soak.smoke and base and lived >= 180 and growth >= 10:
-            checker.violation("leak", f"node{lab.pid_node[pid]} pid {pid}: RSS {base} kB at 1 min "
-                                      f"-> {last} kB after {lived:.0f}s (+{growth:.1f}%)")
-    result["rss"] = sorted(rss_rows)
+    # 3. RSS and PSS: per process that lived long enough, growth after its first minute.
+    for name, samples in (("rss", checker.rss), ("pss", checker.pss)):
+        rows = []
+        for pid, series in samples.items():
+            if not series:
+                continue
+            start = lab.pid_life[pid][0]
+            after_minute = [kb for t, kb in series if t - start >= 60]
+            first, last = series[0][1], series[-1][1]
+            base = after_minute[0] if after_minute else None
+            lived = series[-1][0] - start
+            growth = (last - base) / base * 100 if base else None
+            rows.append((lab.pid_node[pid], pid, lived, first, base, last, growth))
+            if not soak.smoke and base and lived >= LEAK_MIN_LIFE and growth >= 10:
+                checker.violation("leak", f"node{lab.pid_node[pid]} pid {pid}: {name.upper()} "
+                                          f"{base} kB at 1 min -> {last} kB after {lived:.0f}s "
+                                          f"(+{growth:.1f}%)")
+        result[name] = sorted(rows)
     return result
 

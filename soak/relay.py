@@ -8,8 +8,12 @@ Run inside the relay namespace (ip netns exec NS python3 soak/relay.py ...):
 
 Each --link NAME:A:B joins interfaces A (side 0, towards node0) and B (side 1, towards node1).
 Every frame received on one side (ARP, IPv6, anything) is sent out of the other; frames the
-relay sent itself (pkttype PACKET_OUTGOING) are never forwarded again. Frames whose IP protocol
-is in the direction's `protocols` (default [17], UDP) get that direction's impairments:
+relay sent itself (pkttype PACKET_OUTGOING) are never forwarded again. NAME:A:B:C adds a hub
+port C (the soak's attacker): it receives a copy of every frame from A and B (unimpaired, at
+once), and a frame it sends goes out of the side whose node has its destination MAC (learned
+from the frames of A and B), or out of both for broadcast and unknown destinations, never
+impaired. Frames whose IP protocol is in the direction's `protocols` (default [17], UDP) get
+that direction's impairments:
 
   delay_ms, jitter_ms  each frame leaves delay + uniform(0, jitter) later; a jitter larger than
                        the gap between frames reorders them (they leave in due-time order)
@@ -25,7 +29,8 @@ bound an address):
       out are zero (hold_ms 250, protocols [17])
   {"op": "clear", "link": "ctl"|"all"}   all settings back to zero, a held frame goes out now
   {"op": "stats"}                        settings and counters of every direction
-Replies are {"ok": true, ...} or {"ok": false, "error": "..."}.
+Replies are {"ok": true, ...} or {"ok": false, "error": "..."}. Each link's stats carry its hub
+port's counters as "hub": frames in, sent to side 0, to side 1, copied out, send errors.
 
 Errors sending a frame (the far side administratively down during a link cut: ENETDOWN,
 ENOBUFS, ENXIO, ...) are counted and otherwise ignored. Standard library only.
@@ -102,6 +107,7 @@ class Direction:
 
     def __init__(self, link, name, out_sock):
         self.link, self.name, self.out = link, name, out_sock
+        self.hub = None                     # the link's Hub, if it has one
         self.held = None                    # (token, frame)
         self.reset()
         self.stats = dict(forwarded=0, impaired=0, delayed=0, duplicated=0, held=0,
@@ -124,6 +130,38 @@ class Direction:
                     protocols=sorted(self.protocols))
 
 
+class Hub:
+    """The hub port of one link: copies of both directions out, its own frames in (unimpaired),
+    switched to the side that has the destination MAC."""
+
+    def __init__(self, link, sock, side_a, side_b):
+        self.link, self.sock, self.sides = link, sock, (side_a, side_b)
+        self.learned = {}                   # MAC -> 0 or 1 (the side its frames came from)
+        self.stats = dict(received=0, to0=0, to1=0, copied=0, send_errors=0)
+
+    def learn(self, side, frame):
+        if len(frame) >= 14 and not frame[6] & 1:
+            self.learned[frame[6:12]] = side
+
+    def copy(self, frame):
+        try:
+            self.sock.send(frame)
+            self.stats["copied"] += 1
+        except OSError:
+            self.stats["send_errors"] += 1
+
+    def forward(self, frame):
+        """A frame from the hub port: to the side that has its destination, or to both."""
+        self.stats["received"] += 1
+        side = self.learned.get(frame[0:6]) if len(frame) >= 14 and not frame[0] & 1 else None
+        for n in ((0, 1) if side is None else (side,)):
+            try:
+                self.sides[n].send(frame)
+                self.stats[f"to{n}"] += 1
+            except OSError:
+                self.stats["send_errors"] += 1
+
+
 class Relay:
     def __init__(self, control_path, links, seed):
         self.rng = random.Random(seed)
@@ -132,10 +170,15 @@ class Relay:
         self.poll = select.poll()
         self.by_fd = {}                     # fd -> (socket, Direction for frames read there)
         self.links = {}                     # name -> {"01": Direction, "10": Direction}
-        for name, a, b in links:
+        self.hubs = {}                      # name -> Hub
+        for name, a, b, *hub in links:
             sa, sb = self.open(a), self.open(b)
             d01, d10 = Direction(name, "01", sb), Direction(name, "10", sa)
             self.links[name] = {"01": d01, "10": d10}
+            if hub:
+                sc = self.open(hub[0])
+                self.hubs[name] = d01.hub = d10.hub = Hub(name, sc, sa, sb)
+                self.by_fd[sc.fileno()] = (sc, self.hubs[name])
             self.by_fd[sa.fileno()] = (sa, d01)
             self.by_fd[sb.fileno()] = (sb, d10)
         try:
@@ -189,6 +232,12 @@ class Relay:
                     if AUXDATA.unpack_from(data)[0] & TP_STATUS_CSUMNOTREADY:
                         frame = fix_l4_checksum(frame)
                         d.stats["csum_fixed"] += 1
+            if isinstance(d, Hub):
+                d.forward(frame)
+                continue
+            if d.hub is not None:
+                d.hub.learn(0 if d.name == "01" else 1, frame)
+                d.hub.copy(frame)
             self.frame(d, frame)
 
     def frame(self, d, frame):
@@ -276,7 +325,8 @@ class Relay:
             return {"ok": True}
         if op == "stats":
             return {"ok": True, "pid": os.getpid(), "queued": len(self.heap), "links": {
-                name: {w: dict(settings=d.settings(), **d.stats) for w, d in dirs.items()}
+                name: {**{w: dict(settings=d.settings(), **d.stats) for w, d in dirs.items()},
+                       **({"hub": dict(self.hubs[name].stats)} if name in self.hubs else {})}
                 for name, dirs in self.links.items()}}
         raise ValueError(f"unknown op {op!r}")
 
@@ -329,17 +379,17 @@ class Relay:
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--control", required=True, help="UNIX datagram control socket path")
-    p.add_argument("--link", action="append", required=True, metavar="NAME:IF0:IF1")
+    p.add_argument("--link", action="append", required=True, metavar="NAME:IF0:IF1[:HUB]")
     p.add_argument("--seed", type=int, default=None)
     args = p.parse_args()
     links = []
     for spec in args.link:
         parts = spec.split(":")
-        if len(parts) != 3 or not all(parts):
-            p.error(f"--link {spec!r}: expected NAME:IF0:IF1")
+        if len(parts) not in (3, 4) or not all(parts):
+            p.error(f"--link {spec!r}: expected NAME:IF0:IF1 or NAME:IF0:IF1:HUB")
         links.append(tuple(parts))
     relay = Relay(args.control, links, args.seed)
-    log(f"pid {os.getpid()} relaying {', '.join(f'{n}: {a}<->{b}' for n, a, b in links)}; "
+    log(f"pid {os.getpid()} relaying {', '.join(f'{n}: {a}<->{b}' + (f' hub {h[0]}' if h else '') for n, a, b, *h in links)}; "
         f"control {args.control}")
     try:
         relay.run()

@@ -37,7 +37,8 @@ def report(lab, checker, soak, res, episodes, elapsed, seed):
           f"episodes={episodes}  smoke={'yes' if soak.smoke else 'no'}")
     print(f"heartbeat {INTERVAL_MS} ms x {THRESHOLD}; detection window {WINDOW:.1f} s; convergence "
           f"bound {CONVERGENCE_BOUND:.1f} s (+{SAMPLING_ALLOWANCE} s sampling)")
-    print(f"journald: {'started by the soak (restarted as a fault)' if lab.journald.started_by_us else 'pre-existing (not restarted)'}")
+    print(f"journald: {'started by the soak (restarted as a fault)' if lab.journald.started_by_us else 'pre-existing (not restarted)'}"
+          f"; stopped by someone else during the run: {lab.journald_lost} (outages excused)")
     print("faults injected by kind:")
     for kind, _ in FAULTS:
         print(f"  {kind:18s} {soak.counts.get(kind, 0)}")
@@ -47,6 +48,11 @@ def report(lab, checker, soak, res, episodes, elapsed, seed):
               "(UDP while impaired), delayed, duplicated, reordered, held past hold_ms, send errors")
         for link, dirs in sorted(res["relay"]["links"].items()):
             for d, st in sorted(dirs.items()):
+                if d == "hub":
+                    print(f"  {link} attacker hub: {st['received']} in ({st['to0']} to node0, "
+                          f"{st['to1']} to node1), {st['copied']} copies out, "
+                          f"{st['send_errors']} send-errors")
+                    continue
                 print(f"  {link} {d}: {st['forwarded']} fwd, {st['impaired']} impaired, "
                       f"{st['delayed']} delayed, {st['duplicated']} dup, {st['reordered']} reord, "
                       f"{st['hold_timeouts']} hold-timeouts, {st['send_errors']} send-errors")
@@ -57,19 +63,63 @@ def report(lab, checker, soak, res, episodes, elapsed, seed):
     excused = [d for d in checker.dual_seen if d[2]]
     print(f"dual primaries seen: {len(checker.dual_seen)} samples, {len(excused)} inside a "
           f"detection window or with no clean link")
+    owners = checker.owners_seen
+    print(f"reth owners: {checker.holder_samples} samples (node0, node1, node0 over netlink); "
+          f"both nodes held an address in {len(owners)}, excused {sum(1 for o in owners if o[2])}: "
+          f"{dict(collections.Counter(o[2] for o in owners if o[2]))}")
+    events = res["owner_events"]
+    print(f"reth owners from {res['address_events']} address events: both nodes held an address "
+          f"{len(events)} times, excused {sum(1 for e in events if e[3])}: "
+          f"{dict(collections.Counter(e[3] for e in events if e[3]))}")
+    for r, start, stop, excuse in events[:12]:
+        print(f"  reth{r} {time.strftime('%H:%M:%S', time.localtime(start))} "
+              f"{(stop - start) * 1000:.0f} ms: {excuse or 'VIOLATION'}")
+    brains = res["split_brains"]
+    print(f"split brains detected by the agents (journal): {len(brains)}, excused "
+          f"{sum(1 for b in brains if b[3])}")
     if soak.convergence:
         print(f"convergence after faults stop: n={len(soak.convergence)} "
               f"median={statistics.median(soak.convergence):.2f}s max={max(soak.convergence):.2f}s")
+    if soak.probe_times:
+        print(f"client probes answered after faults stop (every reth): n={len(soak.probe_times)} "
+              f"median={statistics.median(soak.probe_times):.2f}s max={max(soak.probe_times):.2f}s; "
+              f"replies {', '.join(f'reth{r} {lab.replies[r].count()}' for r in sorted(lab.replies))}")
+    print(f"manual failovers: {dict(sorted(soak.manual.items()))}")
+    for rg, node, text in soak.refusals[:6]:
+        print(f"  refused rg{rg} -> node{node}: {text}")
+    stops = lab.stop_results
+    print(f"graceful stops: {len(stops)}, exit statuses {dict(collections.Counter(s[2] for s in stops))}, "
+          f"longest {max((s[3] for s in stops), default=0):.2f}s; ExecStopPost clean-ups: "
+          f"{len(lab.cleanup_results)}, exit statuses "
+          f"{dict(collections.Counter(c[1] for c in lab.cleanup_results))}, longest "
+          f"{max((c[2] for c in lab.cleanup_results), default=0):.2f}s")
+    if soak.restores:
+        print(f"deleted reth addresses put back: n={len(soak.restores)} "
+              f"median={statistics.median(soak.restores) * 1000:.0f} ms "
+              f"max={max(soak.restores) * 1000:.0f} ms; "
+              f"not back within the bound: {len(soak.not_restored)}")
+    floods = soak.attacker.floods
+    for kind in ("replay", "flood"):
+        got = [f for f in floods if f["kind"] == kind]
+        if got:
+            print(f"attacker {kind}s: n={len(got)}, {sum(f['sent'] for f in got)} datagrams, "
+                  f"achieved rate {min(f['rate'] for f in got):.0f}-{max(f['rate'] for f in got):.0f}/s "
+                  f"(asked {min(f['target_rate'] for f in got)}-{max(f['target_rate'] for f in got)}/s)")
+    print(f"attacker forgeries sent: {soak.attacker.sent}; attack-only episodes: "
+          f"{dict(soak.attack_checks)}")
     print(f"RG state changes seen in status: {res['journal_checked']}, missing in journald: "
           f"{res['journal_missing']}, excused (journald down): {res['journal_excused']}; "
           f"{res['only_failover_id']} of them journalled only under the failover MESSAGE_ID "
           f"{RG_FAILOVER_ID}, not {RG_STATE_CHANGE_ID}")
     print(f"ccRgStateChange notifications: expected {res['expected']}, received {res['received']}, "
           f"excused (snmpd restart + agent kill) {res['excused_traps']}, extra {res['extra_traps']}")
-    print("RSS (kB) per agent process: node pid lived first at-1min last growth-after-1min")
-    for node, pid, lived, first, base, last, growth in res["rss"]:
-        g = f"{growth:+.1f}%" if growth is not None else "n/a (<1 min)"
-        print(f"  node{node} {pid:7d} {lived:6.0f}s {first:7d} {base if base else '-':>7} {last:7d} {g}")
+    for name in ("rss", "pss"):
+        print(f"{name.upper()} (kB) per agent process: node pid lived first at-1min last "
+              f"growth-after-1min")
+        for node, pid, lived, first, base, last, growth in res[name]:
+            g = f"{growth:+.1f}%" if growth is not None else "n/a (<1 min)"
+            print(f"  node{node} {pid:7d} {lived:6.0f}s {first:7d} {base if base else '-':>7} "
+                  f"{last:7d} {g}")
     print(f"crashes: {len(lab.crashes)}")
     kinds = collections.Counter(v[1] for v in checker.violations)
     print(f"invariant violations: {len(checker.violations)} {dict(kinds) if kinds else ''}")
@@ -84,7 +134,7 @@ def main():
     for tool in ("ip", "nft", "snmpd", "snmptrapd", "journalctl"):
         if not shutil.which(tool):
             raise SystemExit(f"soak: {tool} not found")
-    for b in ("ccagentd", "ccctl"):
+    for b in ("ccagentd", "ccctl", "ccwitnessd"):
         if not os.access(os.path.join(BIN, b), os.X_OK):
             raise SystemExit(f"soak: {BIN}/{b} missing (swift build)")
     minutes = float(os.environ.get("SOAK_MINUTES", "10"))
