@@ -125,7 +125,7 @@ struct HeartbeatScreenTests {
     _ = machine.start(now: .zero, interfaces: [:])
     let before = machine.viewGeneration
     var batch = RejectedDatagrams()
-    for _ in 0..<40 {
+    for _ in 0..<100 {
       batch.add(
         DatagramRejection(link: .control, source: "10.9.9.9", reason: "r"), unexpectedSource: true)
     }
@@ -133,7 +133,7 @@ struct HeartbeatScreenTests {
     #expect(actions.count == RejectedDatagrams.sampleLimit)
     #expect(actions.allSatisfy { if case .emit(.datagramRejected) = $0 { true } else { false } })
     let statistics = machine.snapshot(now: .milliseconds(1000)).statistics
-    #expect(statistics.heartbeatErrors == 40 && statistics.heartbeatSourceRejected == 40)
+    #expect(statistics.heartbeatErrors == 100 && statistics.heartbeatSourceRejected == 100)
     #expect(machine.viewGeneration == before)
   }
 }

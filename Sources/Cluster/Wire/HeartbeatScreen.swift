@@ -92,7 +92,7 @@ public struct DatagramRejection: Sendable, Equatable {
 /// Rejections gathered between two visits of the driver: every one counted, the first few
 /// kept for the journal (whose rate limiter would drop the rest anyway).
 public struct RejectedDatagrams: Sendable, Equatable {
-  public static let sampleLimit = 16
+  public static let sampleLimit = 64
 
   public private(set) var errors: [HeartbeatMessage.Link: UInt64] = [:]
   public private(set) var unexpectedSources: [HeartbeatMessage.Link: UInt64] = [:]
