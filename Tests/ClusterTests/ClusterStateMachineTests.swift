@@ -294,4 +294,25 @@ struct ClusterStateMachineTests {
           ]),
       ])
   }
+
+  // MARK: - election order
+
+  @Test func aHealthySecondaryBeatsAPeerInSecondaryHoldWhateverThePriorities() throws {
+    // Both nodes rank the same way, so the node that just gave the RG up never takes it back
+    // on priority while the other is taking it (the soak's fabric-flap dual primary).
+    let holding = Candidate(
+      node: 1, available: true, healthy: true, manualTarget: false, configuredPriority: 150,
+      state: .secondaryHold)
+    var secondary = Candidate(
+      node: 0, available: true, healthy: true, manualTarget: false, configuredPriority: 100,
+      state: .secondary)
+    #expect(secondary.beats(holding))
+    #expect(!holding.beats(secondary))
+    let machine = try primaryWithPeer()
+    #expect(
+      machine.electionReason(winner: secondary, loser: holding, group: 1)
+        == "node1 secondary-hold")
+    secondary.healthy = false  // an unhealthy secondary still loses to a healthy one
+    #expect(holding.beats(secondary))
+  }
 }

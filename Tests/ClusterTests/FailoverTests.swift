@@ -49,6 +49,31 @@ struct FailoverTests {
     #expect(run.dualPrimaryWhileConnected.isEmpty)
   }
 
+  @Test func aFailureThatClearsBeforeThePeerAnswersDoesNotTakeTheGroupBack() {
+    // Found by the soak (a flapping fabric link): node0 gives RG1 up, its failure clears 1 ms
+    // later, before node1's "primary" arrives. Node0 is in secondary-hold and must not take
+    // RG1 back on priority while node1 is taking it, or both are primary until split-brain
+    // resolution.
+    let run = ScenarioRun(
+      baseConfiguration() + """
+        ---
+        +0s boot node0
+        +0s boot node1
+        +4s link down node0 eth1
+        +1ms link up node0 eth1
+        +5ms status
+        +2s status
+        """)
+    #expect(run.dualPrimaryWhileConnected.isEmpty)
+    #expect(run.dualPrimary.isEmpty)
+    #expect(run.primary(0, group: 1) == 1)
+    #expect(run.primary(1, group: 1) == 1)
+    #expect(
+      run.transitions(node: 0, group: 1) == [
+        "hold -> primary", "primary -> secondary-hold", "secondary-hold -> secondary",
+      ])
+  }
+
   @Test func withoutPreemptRecoveredNodeStaysSecondary() {
     let run = ScenarioRun(
       baseConfiguration() + """

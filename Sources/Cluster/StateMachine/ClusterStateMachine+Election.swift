@@ -9,13 +9,18 @@ struct Candidate: Sendable {
   var configuredPriority: Int
   var state: RedundancyGroupState
 
-  /// Election order (DESIGN §3.2, §3.5, §3.6): available, then healthy (monitoring beats
-  /// manual), then manual, then priority, then node0. Unhealthy nodes compare on node id only,
-  /// so an RG whose weight is 0 on both nodes ends up on node0.
-  var rank: (Int, Int, Int, Int, Int) {
+  /// Election order (DESIGN §3.2, §3.4–§3.6): available, then healthy (monitoring beats
+  /// manual), then manual, then not in secondary-hold, then priority, then node0. Unhealthy
+  /// nodes compare on node id only, so an RG whose weight is 0 on both nodes ends up on node0.
+  /// A node in secondary-hold has just given the RG up and loses to a healthy secondary on both
+  /// nodes' view: without that it would take the RG back on priority when its failure clears
+  /// before the peer's "primary" arrives, and both would be primary (DESIGN §3.4: hold-down
+  /// applies to every failover).
+  var rank: (Int, Int, Int, Int, Int, Int) {
     (
       available ? 1 : 0, healthy ? 1 : 0, healthy && manualTarget ? 1 : 0,
-      healthy ? configuredPriority : 0, node == 0 ? 1 : 0
+      healthy && state != .secondaryHold ? 1 : 0, healthy ? configuredPriority : 0,
+      node == 0 ? 1 : 0
     )
   }
 
@@ -67,11 +72,15 @@ extension ClusterStateMachine {
     }
     if !winner.healthy && !loser.healthy { return "weight 0 on both nodes, node0 wins" }
     if winner.manualTarget { return "manual failover" }
-    if winner.configuredPriority != loser.configuredPriority {
+    if winner.configuredPriority > loser.configuredPriority {
       if groups[groupID]?.configuration.preempt != nil && loser.state == .secondaryHold {
         return "preempt (better priority \(winner.configuredPriority)/\(loser.configuredPriority))"
       }
       return "better priority (\(winner.configuredPriority)/\(loser.configuredPriority))"
+    }
+    // The loser gave the RG up and its hold-down runs; the winner may have the lower priority.
+    if loser.state == .secondaryHold && winner.state != .secondaryHold {
+      return "node\(loser.node) secondary-hold"
     }
     return "same priority (\(winner.configuredPriority)), node0 wins"
   }
