@@ -16,13 +16,24 @@ let fuzzerLink: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=ll
 let package = Package(
   name: "ccagent-fuzz",
   dependencies: [.package(path: "..")],
-  targets: [.target(name: "CFuzzerDriver")]
-    + ["FuzzHeartbeat", "FuzzConfig", "FuzzScenario"].map { name in
-    .executableTarget(
-      name: name,
-      dependencies: ["CFuzzerDriver", .product(name: "Cluster", package: parentIdentity)],
-      swiftSettings: fuzzerFlags,
-      linkerSettings: fuzzerLink)
-  },
+  targets: [
+    .target(name: "CFuzzerDriver"),
+    // The fixture cluster and input helpers the harnesses share.
+    .target(
+      name: "FuzzSupport", dependencies: [.product(name: "Cluster", package: parentIdentity)],
+      swiftSettings: fuzzerFlags),
+  ]
+    + [
+      "FuzzHeartbeat", "FuzzConfig", "FuzzScenario", "FuzzWitness", "FuzzControlRequest",
+      "FuzzScreen", "FuzzConntrackd", "FuzzMetricsRoute",
+    ].map { name in
+      .executableTarget(
+        name: name,
+        dependencies: [
+          "CFuzzerDriver", "FuzzSupport", .product(name: "Cluster", package: parentIdentity),
+        ],
+        swiftSettings: fuzzerFlags,
+        linkerSettings: fuzzerLink)
+    },
   swiftLanguageModes: [.v6]
 )

@@ -85,21 +85,14 @@ private final class MetricsRequestHandler: ChannelInboundHandler, @unchecked Sen
   }
 
   private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
-    let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+    let route = MetricsRoute(method: request.method.rawValue, uri: request.uri)
     var headers = HTTPHeaders()
-    let status: HTTPResponseStatus
+    let status = HTTPResponseStatus(statusCode: route.statusCode)
     let body: [UInt8]
-    if path != "/metrics" {
-      status = .notFound
-      body = Array("not found: the metrics are at /metrics\n".utf8)
-      headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-    } else if request.method != .GET {
-      status = .methodNotAllowed
-      body = Array("method not allowed: only GET\n".utf8)
-      headers.add(name: "Allow", value: "GET")
-      headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+    if let refusal = route.refusal {
+      body = Array(refusal.body.utf8)
+      for header in refusal.headers { headers.add(name: header.name, value: header.value) }
     } else {
-      status = .ok
       body = render()
       headers.add(name: "Content-Type", value: MetricsServer.contentType)
     }

@@ -91,8 +91,10 @@ public enum ConntrackdConfigCheck {
 
   /// Whether `entry` ("192.0.2.1" or "192.0.2.0/24") covers the address.
   static func covers(_ entry: String, _ octets: [UInt8]) -> Bool {
+    // "/" alone splits into nothing.
     let parts = entry.split(separator: "/", maxSplits: 1)
-    let base = InetAddressText.parse(String(parts[0])).octets
+    guard let address = parts.first else { return false }
+    let base = InetAddressText.parse(String(address)).octets
     guard base.count == octets.count, !base.isEmpty else { return false }
     let length = parts.count == 2 ? Int(parts[1]) ?? -1 : base.count * 8
     guard length >= 0 && length <= base.count * 8 else { return false }
