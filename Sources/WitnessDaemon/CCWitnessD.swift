@@ -21,12 +21,22 @@ struct CCWitnessD: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "A cluster's authentication-key-file; repeat for each key. Clusters are told apart by "
-        + "cluster id and key.", valueName: "file"))
+      "A cluster's authentication-key-file; repeat for each cluster. Clusters are told apart "
+        + "by cluster id and key. While a cluster is rekeyed give both of its keys, comma "
+        + "separated (new.key,old.key): its nodes count as one cluster whichever key they send "
+        + "with.", valueName: "file[,file]"))
   var key: [String] = []
+
+  /// Each --key value as the cluster's key files.
+  var clusterKeyFiles: [[String]] {
+    key.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+  }
 
   func validate() throws {
     guard !key.isEmpty else { throw ValidationError("at least one --key FILE is required") }
+    for (value, files) in zip(key, clusterKeyFiles) where files.contains(where: \.isEmpty) {
+      throw ValidationError("--key \(value): an empty file name (e.g. --key new.key,old.key)")
+    }
     if case .failure(let problem) = ListenAddress.parse(listen) {
       throw ValidationError(
         "--listen \(listen): \(problem.message) (e.g. 0.0.0.0:7402 or [::]:7402)")
@@ -37,20 +47,22 @@ struct CCWitnessD: ParsableCommand {
     LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
     var logger = Logger(label: "ccwitnessd")
     logger.logLevel = .info
-    let keys = try key.map { path in
-      do {
-        // Not `KeyFile.load`: under the unit the key is a systemd credential, owned by the
-        // service's dynamic user rather than root.
-        return try HeartbeatCodec.loadKey(fileContents: try FileReader.readBytes(path))
-      } catch {
-        throw ValidationError("\(path): \(error)")
+    let clusters = try clusterKeyFiles.map { files in
+      try files.map { path in
+        do {
+          // Not `KeyFile.load`: under the unit the key is a systemd credential, owned by the
+          // service's dynamic user rather than root.
+          return try HeartbeatCodec.loadKey(fileContents: try FileReader.readBytes(path))
+        } catch {
+          throw ValidationError("\(path): \(error)")
+        }
       }
     }
     let address = try ListenAddress.parse(listen).get()
     let socket = try WitnessSocket(address: address.host, port: address.port)
     logger.info(
-      "ccwitnessd listening", metadata: ["LISTEN": "\(listen)", "KEYS": "\(keys.count)"])
-    var server = WitnessServer(codecs: keys.map { WitnessCodec(key: $0) }, logger: logger)
+      "ccwitnessd listening", metadata: ["LISTEN": "\(listen)", "CLUSTERS": "\(clusters.count)"])
+    var server = WitnessServer(keyring: WitnessKeyring(clusters: clusters), logger: logger)
     server.run(socket)
   }
 }

@@ -2,9 +2,10 @@ import Cluster
 import Logging
 
 /// The witness's loop: each datagram is authenticated with the first key that verifies it,
-/// handed to the arbiter, and answered; the arbiter's grants and releases are logged.
+/// handed to the arbiter under that key's cluster, and answered with the same key; the
+/// arbiter's grants and releases are logged.
 struct WitnessServer {
-  let codecs: [WitnessCodec]
+  let keyring: WitnessKeyring
   let logger: Logger
   private var arbiter: WitnessArbiter
   private let clock = ContinuousClock()
@@ -14,8 +15,8 @@ struct WitnessServer {
   /// Rejected datagrams are logged as a count at most this often.
   static let rejectionReportInterval = Duration.seconds(10)
 
-  init(codecs: [WitnessCodec], logger: Logger) {
-    self.codecs = codecs
+  init(keyring: WitnessKeyring, logger: Logger) {
+    self.keyring = keyring
     self.logger = logger
     startedAt = clock.now
     lastRejectionReport = startedAt
@@ -37,14 +38,13 @@ struct WitnessServer {
   }
 
   private mutating func handle(_ datagram: WitnessSocket.Datagram, socket: WitnessSocket) {
-    for (index, codec) in codecs.enumerated() {
-      guard let request = try? codec.decodeRequest(datagram.bytes) else { continue }
-      let decision = arbiter.requestReceived(request, keyIndex: index, now: now)
-      log(decision.events, source: WitnessSocket.text(datagram))
-      if let reply = decision.reply { socket.send(codec.encode(reply), to: datagram) }
+    guard let opened = keyring.open(datagram.bytes) else {
+      rejected += 1
       return
     }
-    rejected += 1
+    let decision = arbiter.requestReceived(opened.request, keyIndex: opened.cluster, now: now)
+    log(decision.events, source: WitnessSocket.text(datagram))
+    if let reply = decision.reply { socket.send(opened.codec.encode(reply), to: datagram) }
   }
 
   private mutating func log(_ events: [WitnessArbiter.Event], source: String? = nil) {

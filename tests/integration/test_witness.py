@@ -4,12 +4,14 @@ same LAN arbitrates when a node hears its peer on no path. Paths are cut with nf
 inside the node namespaces (this kernel has no netem)."""
 import json
 import os
+import signal
 import threading
 import time
 
 import pytest
 
 from cluster import BIN, Cluster, sh
+import cclab  # noqa: E402  (on the path through cluster)
 
 WITNESS = "198.51.100.9"
 WITNESS_PORT = 7402
@@ -207,3 +209,48 @@ def test_the_witness_dying_moves_nothing(lab):
     assert lab.holds(0) and not lab.holds(1)
     assert "witness" in c.ccctl(0, "show", "information").stdout.lower()
     assert lab.both == []
+
+
+def test_mid_rotation_the_witness_still_sees_one_cluster(lab):
+    """Key rotation (README "Key rotation"): the witness is given both keys of the cluster
+    (`--key new,old`). Between the two nodes' steps node0 sends with the new key and node1 with
+    the old one; cut off from each other, they must still compete for one grant, not be
+    granted one each as two clusters of one node."""
+    c = lab.c
+    old = lab.keyfile
+    new = c.lab.path("key-new")
+    cclab.write_file(new, "witness-test-new-key-0123456789abcdef-99\n", mode=0o600)
+    lab.kill_witness()
+    lab.witness = c.lab.spawn(
+        ["ip", "netns", "exec", lab.witness_ns, os.path.join(BIN, "ccwitnessd"),
+         "--listen", f"{WITNESS}:{WITNESS_PORT}", "--key", f"{new},{old}"], log="witness.log")
+    text = open(c.config_path).read()
+    assert f"authentication-key-file {old}\n" in text
+    # Step 1 on node1 (accepts the new key, still sends with the old one), then it is in the
+    # mid-rotation state for good: restarted on a file of its own.
+    node1_conf = c.lab.path("node1-rotating.conf")
+    cclab.write_file(node1_conf, text + f"set chassis cluster previous-authentication-key-file {new}\n")
+    c.kill(1, signal.SIGTERM)
+    c.procs[1] = cclab.spawn_agent(c.lab, c.ns[1], 1, node1_conf, c.socket(1), c.agentx(1),
+                                   "node1.log")
+    c.wait_state(1, 1, "secondary", timeout=30)
+    # Step 2 on node0: sends with the new key, accepts the old one.
+    c.write_config(text.replace(f"authentication-key-file {old}\n",
+                                f"authentication-key-file {new}\n"
+                                f"set chassis cluster previous-authentication-key-file {old}\n"))
+    c.procs[0].send_signal(signal.SIGHUP)
+    time.sleep(2)
+    c.wait(lambda: all(c.status(n)["peer"] == "up" for n in (0, 1)), 20, "the peer up on both")
+    c.wait(lambda: all(lab.info(n)["witness"]["reachability"] == "up" for n in (0, 1)), 20,
+           "both nodes reach the witness with their own key")
+    assert c.state(0, 1) == "primary" and c.state(1, 1) == "secondary"
+    lab.start_overlap_sampler()
+    lab.cut_links("control", "fabric", "lan")
+    c.wait(lambda: c.status(1)["peer"] != "up", 15, "node1 loses its peer")
+    time.sleep(5 * LEASE_S + 2)
+    assert c.state(0, 1) == "primary"
+    assert c.state(1, 1) != "primary"
+    assert lab.holds(0) and not lab.holds(1)
+    assert lab.info(0)["witness"]["holdsGrant"]
+    assert lab.info(1)["witness"]["grantHolder"] == 0
+    assert lab.both == [], lab.both
