@@ -113,7 +113,7 @@ def report(lab, checker, soak, res, episodes, elapsed, seed):
           f"{RG_FAILOVER_ID}, not {RG_STATE_CHANGE_ID}")
     print(f"ccRgStateChange notifications: expected {res['expected']}, received {res['received']}, "
           f"excused (snmpd restart + agent kill) {res['excused_traps']}, extra {res['extra_traps']}")
-    for name in ("rss", "uss", "pss"):
+    for name in ("rss", "anon", "pss"):
         print(f"{name.upper()} (kB) per agent process: node pid lived first at-1min last "
               f"growth-after-1min")
         for node, pid, lived, first, base, last, growth in res[name]:
