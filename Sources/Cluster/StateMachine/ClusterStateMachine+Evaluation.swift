@@ -177,7 +177,7 @@ extension ClusterStateMachine {
         setAllGroups(.secondary, reason: "peer lost", now: now)
       } else if control.status == .up {
         ineligibleSince = nil
-        setAllGroups(.secondary, reason: "control link recovered", now: now)
+        rejoin(reason: "control link recovered", now: now)
       } else if now >= since + .seconds(configuration.controlLinkFailureTimeoutSeconds) {
         ineligibleSince = nil
         disabled = true
@@ -188,7 +188,7 @@ extension ClusterStateMachine {
       control.goodSinceDown >= 3
     {
       disabled = false
-      setAllGroups(.secondary, reason: "control link recovered", now: now)
+      rejoin(reason: "control link recovered", now: now)
     }
     // FL: the RG0-secondary node gives up its data RGs while the fabric is down.
     let wantFabricFailure =
@@ -414,6 +414,25 @@ extension ClusterStateMachine {
             SplitBrainResolution(
               groups: ids, winner: winner,
               reason: electionReason(winner: w, loser: l, group: ids[0])))))
+    }
+  }
+
+  /// Back from ineligible or disabled: secondary, or secondary-hold while the hold-down of a
+  /// primacy this node gave up still runs. A node that has just announced itself ineligible
+  /// must not take an RG back on priority in the instant its peer takes it on that
+  /// announcement (the soak found both primary when the control link came back within
+  /// milliseconds of its timeout); in secondary-hold it ranks below a healthy secondary on both
+  /// nodes' view (`Candidate.rank`), as after any other failover (DESIGN §3.4).
+  private mutating func rejoin(reason: String, now: ClusterTime) {
+    for id in groupIDs {
+      guard var group = groups[id], group.state != .secondary else { continue }
+      if let remaining = holdDownRemaining(group, now: now) {
+        group.secondaryHoldUntil = now + remaining
+        groups[id] = group
+        transition(id, to: .secondaryHold, reason: reason, now: now)
+      } else {
+        transition(id, to: .secondary, reason: reason, now: now)
+      }
     }
   }
 
