@@ -20,6 +20,10 @@ struct MachinePair {
   var batches: [[[ClusterAction]]] = [[], []]
   /// Nodes that are not running: not ticked, nothing delivered to them.
   var stopped: Set<Int> = []
+  /// Nodes whose heartbeats are queued instead of delivered, until `release(from:)`: a message
+  /// still in flight while the other node acts.
+  var held: Set<Int> = []
+  private var inFlight: [(from: Int, message: HeartbeatMessage)] = []
 
   init(configurations: [String]) {
     nodes = (0...1).map { node in
@@ -81,14 +85,32 @@ struct MachinePair {
       case .sessionSync(let action): sessionActions[node].append(action)
       case .sendHeartbeat(let message):
         sent[node].append(message)
-        for link in [HeartbeatMessage.Link.control, .fabric]
-        where !cut.contains(link) && !stopped.contains(1 - node) {
-          var copy = message
-          copy.link = link
-          let reply = nodes[1 - node].messageReceived(copy, now: now)
-          handle(reply, from: 1 - node)
+        if held.contains(node) {
+          inFlight.append((node, message))
+        } else {
+          deliver(message, from: node)
         }
       }
+    }
+  }
+
+  private mutating func deliver(_ message: HeartbeatMessage, from node: Int) {
+    for link in [HeartbeatMessage.Link.control, .fabric]
+    where !cut.contains(link) && !stopped.contains(1 - node) {
+      var copy = message
+      copy.link = link
+      let reply = nodes[1 - node].messageReceived(copy, now: now)
+      handle(reply, from: 1 - node)
+    }
+  }
+
+  /// Delivers what `node` sent while held, in order, and stops holding it.
+  mutating func release(from node: Int) {
+    held.remove(node)
+    let queued = inFlight.filter { $0.from == node }
+    inFlight.removeAll { $0.from == node }
+    for item in queued {
+      deliver(item.message, from: node)
     }
   }
 
