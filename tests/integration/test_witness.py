@@ -68,10 +68,12 @@ class WitnessLab:
         for n in (0, 1):
             c.start(n)
 
-    def start_witness(self):
+    def start_witness(self, key=None):
+        """`key`: the --key value (default the cluster's key file)."""
         self.witness = self.c.lab.spawn(
             ["ip", "netns", "exec", self.witness_ns, os.path.join(BIN, "ccwitnessd"),
-             "--listen", f"{WITNESS}:{WITNESS_PORT}", "--key", self.keyfile], log="witness.log")
+             "--listen", f"{WITNESS}:{WITNESS_PORT}", "--key", key or self.keyfile],
+            log="witness.log")
 
     def kill_witness(self):
         self.c.lab.stop(self.witness)
@@ -221,15 +223,14 @@ def test_mid_rotation_the_witness_still_sees_one_cluster(lab):
     new = c.lab.path("key-new")
     cclab.write_file(new, "witness-test-new-key-0123456789abcdef-99\n", mode=0o600)
     lab.kill_witness()
-    lab.witness = c.lab.spawn(
-        ["ip", "netns", "exec", lab.witness_ns, os.path.join(BIN, "ccwitnessd"),
-         "--listen", f"{WITNESS}:{WITNESS_PORT}", "--key", f"{new},{old}"], log="witness.log")
+    lab.start_witness(key=f"{new},{old}")
     text = open(c.config_path).read()
     assert f"authentication-key-file {old}\n" in text
     # Step 1 on node1 (accepts the new key, still sends with the old one), then it is in the
     # mid-rotation state for good: restarted on a file of its own.
     node1_conf = c.lab.path("node1-rotating.conf")
-    cclab.write_file(node1_conf, text + f"set chassis cluster previous-authentication-key-file {new}\n")
+    cclab.write_file(node1_conf,
+                     text + f"set chassis cluster previous-authentication-key-file {new}\n")
     c.kill(1, signal.SIGTERM)
     c.procs[1] = cclab.spawn_agent(c.lab, c.ns[1], 1, node1_conf, c.socket(1), c.agentx(1),
                                    "node1.log")

@@ -19,8 +19,6 @@ public struct WitnessKeyring: Sendable {
     self.clusters = clusters.map { keys in keys.map { WitnessCodec(key: $0) } }
   }
 
-  public var clusterCount: Int { clusters.count }
-
   /// nil when no key of any cluster verifies the datagram (or it is malformed).
   public func open(_ bytes: [UInt8]) -> Opened? {
     for (index, codecs) in clusters.enumerated() {
