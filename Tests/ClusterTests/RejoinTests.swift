@@ -42,4 +42,53 @@ struct RejoinTests {
         "primary -> ineligible", "ineligible -> secondary-hold", "secondary-hold -> secondary",
       ])
   }
+
+  @Test func aRejoiningNodeWaitsForAFreshViewBeforeTakingOnPriority() throws {
+    // Found by the soak (seed 2): node0 has just given RG1 up on preempt (secondary-hold) and
+    // node1 took it. Node1 goes ineligible and node0 takes RG1 on that; node1 is back a few ms
+    // later, while node0's "primary" is still on its way. Its last view of node0 says
+    // secondary-hold, level with its own, so on priority alone it would take RG1 back: both
+    // primary. A node that rejoins acts on no election until the peer answers its new nonce.
+    var pair = MachinePair(
+      configuration: pairConfiguration("set chassis cluster redundancy-group 1 preempt")
+        .replacingPriority(group: 1, node0: 100, node1: 150))
+    pair.stopped = [1]
+    pair.start()
+    pair.run(for: .seconds(5), step: .milliseconds(10))
+    try #require(pair.state(0, group: 1) == .primary)
+    pair.stopped = []
+    pair.restart(1, epoch: 2000)
+    for _ in 0..<200 where pair.state(1, group: 1) != .primary {
+      pair.run(for: .milliseconds(10), step: .milliseconds(10))
+    }
+    try #require(pair.state(1, group: 1) == .primary)
+    try #require(pair.state(0, group: 1) == .secondaryHold)
+    pair.cut = [.control]
+    pair.run(for: .milliseconds(250), step: .milliseconds(10))
+    pair.held = [1]  // node1's "ineligible" is on its way
+    for _ in 0..<30 where pair.state(1, group: 1) != .ineligible {
+      pair.run(for: .milliseconds(10), step: .milliseconds(10))
+    }
+    try #require(pair.state(1, group: 1) == .ineligible)
+    let late = try #require(pair.sent[0].last)  // node0 in secondary-hold, before it takes RG1
+    pair.held = [0, 1]
+    pair.release(from: 1)  // node0 takes RG1 on "ineligible"; its "primary" is on its way
+    try #require(pair.state(0, group: 1) == .primary)
+    var copy = late
+    copy.link = .control  // the control copy of node0's heartbeat, late: the link is back
+    pair.inject(copy, to: 1)
+    #expect(pair.state(1, group: 1) != .primary)
+    pair.cut = []
+    pair.release(from: 0)
+    #expect(pair.dualPrimaryGroups.isEmpty)
+    for _ in 0..<300 {
+      pair.run(for: .milliseconds(10), step: .milliseconds(10))
+      #expect(pair.dualPrimaryGroups.isEmpty)
+    }
+    let splitBrains = pair.emitted.flatMap { $0 }.filter {
+      if case .splitBrainDetected = $0 { return true }
+      return false
+    }
+    #expect(splitBrains.isEmpty)
+  }
 }

@@ -261,6 +261,8 @@ extension ClusterStateMachine {
         transition(id, to: .primary, reason: "peer leaving", now: now)
         return
       }
+      // The peer may have taken the RG on our own absence; its answer is one round trip away.
+      if awaitingFreshPeerView { return }
       if peerState != .primary, me.available,
         !other.available || other.state == .hold || me.beats(other)
       {
@@ -422,8 +424,16 @@ extension ClusterStateMachine {
   /// must not take an RG back on priority in the instant its peer takes it on that
   /// announcement (the soak found both primary when the control link came back within
   /// milliseconds of its timeout); in secondary-hold it ranks below a healthy secondary on both
-  /// nodes' view (`Candidate.rank`), as after any other failover (DESIGN §3.4).
+  /// nodes' view (`Candidate.rank`), as after any other failover (DESIGN §3.4). Its view of the
+  /// peer may be stale too (the peer's "primary" on our absence still in flight, the soak's
+  /// seed 2): a renewed nonce marks which of the peer's messages were sent after our return,
+  /// and until one arrives no election moves an RG here (a lost peer still does).
   private mutating func rejoin(reason: String, now: ClusterTime) {
+    if peerStatus == .up {
+      challenge.renew()
+      awaitingFreshPeerView = true
+      announceNow = true
+    }
     for id in groupIDs {
       guard var group = groups[id], group.state != .secondary else { continue }
       if let remaining = holdDownRemaining(group, now: now) {

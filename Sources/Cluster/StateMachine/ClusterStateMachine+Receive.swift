@@ -63,6 +63,7 @@ extension ClusterStateMachine {
       return mustAnswer
     }
     if mustAnswer { announceNow = true }
+    awaitingFreshPeerView = false
 
     // The epoch is remembered even while the peer is lost, so a peer that died and came back
     // is seen as restarted and its sequence numbers are counted afresh.

@@ -53,6 +53,9 @@ public struct ClusterStateMachine: Sendable {
   /// The peer's latest message said it is leaving (planned handoff).
   var peerLeaving = false
   var ineligibleSince: ClusterTime?
+  /// Back from ineligible or disabled, this node's view of the peer predates its return: no
+  /// election-driven take until a message answers the nonce renewed at the rejoin.
+  var awaitingFreshPeerView = false
   var disabled = false
   var fabricFailure = false
   var configMismatch = false
