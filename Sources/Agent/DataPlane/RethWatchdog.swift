@@ -21,11 +21,38 @@ final class RethWatchList: Sendable {
     var addresses: Set<IPPrefix>
   }
 
-  private let entries = Mutex<[String: Entry]>([:])
+  private struct State {
+    var entries: [String: Entry] = [:]
+    /// Bumped by every watch and unwatch of a name: a check made in between is void.
+    var generations: [String: UInt64] = [:]
+    var counter: UInt64 = 0
 
-  func watch(_ name: String, _ entry: Entry) { entries.withLock { $0[name] = entry } }
-  func unwatch(_ name: String) { _ = entries.withLock { $0.removeValue(forKey: name) } }
-  func snapshot() -> [String: Entry] { entries.withLock { $0 } }
+    mutating func bump(_ name: String) {
+      counter &+= 1
+      generations[name] = counter
+    }
+  }
+
+  private let state = Mutex(State())
+
+  func watch(_ name: String, _ entry: Entry) {
+    state.withLock {
+      $0.entries[name] = entry
+      $0.bump(name)
+    }
+  }
+  func unwatch(_ name: String) {
+    state.withLock {
+      $0.entries.removeValue(forKey: name)
+      $0.bump(name)
+    }
+  }
+  func snapshot() -> [String: Entry] { state.withLock { $0.entries } }
+  func generation(of name: String) -> UInt64 { state.withLock { $0.generations[name] ?? 0 } }
+  /// The entries and their generations, read together.
+  func versionedSnapshot() -> (entries: [String: Entry], generations: [String: UInt64]) {
+    state.withLock { ($0.entries, $0.generations) }
+  }
 }
 
 /// Follows rtnetlink's link and address notifications (RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
@@ -115,9 +142,12 @@ final class RethWatchdog: Sendable {
         }
         continue
       }
+      let (watched, generations) = list.versionedSnapshot()
       for (name, change) in Self.changes(
-        in: Array(buffer.prefix(count)), watched: list.snapshot(), ignoring: ignoredPort)
-      where Self.stillTrue(change, index: list.snapshot()[name]?.index, checker: checker) {
+        in: Array(buffer.prefix(count)), watched: watched, ignoring: ignoredPort)
+      where Self.stillTrue(change, index: watched[name]?.index, checker: checker) {
+        // Our own deactivation and re-activation in between: the check saw our work, not theirs.
+        guard generations[name] == list.generation(of: name) else { continue }
         report(name, change)
       }
     }
