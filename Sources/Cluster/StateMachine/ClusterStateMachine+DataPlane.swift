@@ -1,7 +1,4 @@
 extension ClusterStateMachine {
-  /// Every reth this node runs: one with a redundancy group and a member here.
-  public var rethPlans: [RethPlan] { configuration.rethPlans(on: localNode) }
-
   /// The data-plane actions that bring the reths to the roles just decided: a reth is up
   /// exactly while this node is its RG's primary. Compared with what was last asked, so each
   /// change is asked once; the winner of a resolved split brain announces again. `events`
@@ -10,6 +7,15 @@ extension ClusterStateMachine {
     actions: [ClusterAction], events: [ClusterAction]
   ) {
     let plans = rethPlans
+    // Nothing to bring up or down, nothing reloaded (the common case, at every heartbeat).
+    if dataPlane.started, dataPlane.planList == plans,
+      splitBrainGroups == dataPlane.splitBrainGroups,
+      plans.allSatisfy({
+        (groups.state($0.group) == .primary) == dataPlane.active.contains($0.name)
+      })
+    {
+      return ([], [])
+    }
     var result: [DataPlaneAction] = []
     var changes: [RethStatusChange] = []
     let current = Dictionary(uniqueKeysWithValues: plans.map { ($0.name, $0) })
@@ -29,7 +35,7 @@ extension ClusterStateMachine {
     if !fresh.isEmpty { result.append(.reset(fresh)) }
     let resolved = dataPlane.splitBrainGroups.subtracting(splitBrainGroups)
     for plan in plans {
-      let primary = groups[plan.group]?.state == .primary
+      let primary = groups.state(plan.group) == .primary
       if !primary && dataPlane.active.contains(plan.name) {
         result.append(.deactivate(plan))
         dataPlane.active.remove(plan.name)
@@ -39,7 +45,7 @@ extension ClusterStateMachine {
     // Deactivations first: within a batch no two reths of one node move at cross purposes,
     // and a reth that goes down here never waits behind one that comes up.
     for plan in plans {
-      let primary = groups[plan.group]?.state == .primary
+      let primary = groups.state(plan.group) == .primary
       if primary && !dataPlane.active.contains(plan.name) {
         result.append(.activate(plan))
         dataPlane.active.insert(plan.name)
@@ -49,6 +55,7 @@ extension ClusterStateMachine {
       }
     }
     dataPlane.plans = current
+    dataPlane.planList = plans
     dataPlane.splitBrainGroups = splitBrainGroups
     for change in changes { dataPlane.lastChange[change.reth] = now }
     return (result.map { .dataPlane($0) }, changes.map { .emit(.rethStatusChanged($0)) })
@@ -86,6 +93,8 @@ extension RethStatusChange {
 struct DataPlaneRuntime: Sendable {
   var started = false
   var plans: [String: RethPlan] = [:]
+  /// The same, in configuration order: compared whole at each evaluation.
+  var planList: [RethPlan] = []
   var active: Set<String> = []
   var splitBrainGroups: Set<Int> = []
   /// When each reth last came up or went down on this node.

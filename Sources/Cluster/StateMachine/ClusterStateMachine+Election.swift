@@ -29,13 +29,13 @@ struct Candidate: Sendable {
 
 extension ClusterStateMachine {
   func candidate(node: Int, group id: Int) -> Candidate {
-    let group = groups[id]  // one copy of the runtime, not one per field
-    let manual = group?.manual.target == node
+    let manual = groups.read(id) { $0.manual.target } == node
     if node == localNode {
       return Candidate(
         node: node, available: isLocallyAvailable, healthy: isLocallyHealthy(id),
-        manualTarget: manual, configuredPriority: group?.configuration.priority[node] ?? 0,
-        state: group?.state ?? .hold)
+        manualTarget: manual,
+        configuredPriority: groups.read(id) { $0.configuration.priority[node] } ?? 0,
+        state: groups.state(id) ?? .hold)
     }
     guard peerStatus == .up, let announcement = peer?.groups[id] else {
       return Candidate(
@@ -54,7 +54,7 @@ extension ClusterStateMachine {
 
   /// The RG's state on a node as this node knows it; `lost` for an unreachable peer.
   public func state(of id: Int, on node: Int) -> RedundancyGroupState {
-    if node == localNode { return groups[id]?.state ?? .hold }
+    if node == localNode { return groups.state(id) ?? .hold }
     guard peerStatus == .up, let state = peer?.groups[id]?.state else { return .lost }
     return state
   }

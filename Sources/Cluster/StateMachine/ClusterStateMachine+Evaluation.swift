@@ -11,11 +11,11 @@ extension ClusterStateMachine {
     evaluateWitness(now: now)
     // Roles feed back into node conditions (RG0 primary decides who goes ineligible), so settle.
     for _ in 0..<4 {
-      let before = groupIDs.map { groups[$0]?.state }
+      let before = groupIDs.map { groups.state($0) }
       evaluateNodeConditions(now: now)
       for id in groupIDs { evaluateGroup(id, now: now) }
       evaluateSplitBrain(now: now)
-      if groupIDs.map({ groups[$0]?.state }) == before { break }
+      if groupIDs.map({ groups.state($0) }) == before { break }
     }
     evaluateColdSync(now: now)
     announce(now: now)
@@ -39,16 +39,18 @@ extension ClusterStateMachine {
       if lan.status == .up { deadlines.append(lan.lastReceivedAt.map { $0 + timeout }) }
     }
     deadlines += witnessDeadlines
-    if let bootedAt, groupIDs.contains(where: { groups[$0]?.state == .hold }) {
+    if let bootedAt, groupIDs.contains(where: { groups.state($0) == .hold }) {
       deadlines.append(bootedAt + configuration.bootHoldTime)
     }
     for id in groupIDs {
-      deadlines.append(groups[id]?.secondaryHoldUntil)
-      deadlines.append(groups[id]?.pendingFailoverAt)
-      if let since = groups[id]?.preemptConditionSince,
-        let delay = groups[id]?.configuration.preempt?.delaySeconds
-      {
-        deadlines.append(since + .seconds(delay))
+      groups.read(id) { group in
+        deadlines.append(group.secondaryHoldUntil)
+        deadlines.append(group.pendingFailoverAt)
+        if let since = group.preemptConditionSince,
+          let delay = group.configuration.preempt?.delaySeconds
+        {
+          deadlines.append(since + .seconds(delay))
+        }
       }
     }
     deadlines.append(coldSyncDeadline)
@@ -161,7 +163,7 @@ extension ClusterStateMachine {
   // MARK: - Node conditions: control-link failure, disabled, fabric failure
 
   private mutating func evaluateNodeConditions(now: ClusterTime) {
-    let isRG0Primary = groups[0]?.state == .primary
+    let isRG0Primary = groups.state(0) == .primary
     // With the LAN heartbeat, losing control and fabric together is a control-link failure too.
     if peerStatus == .up, control.status == .down, fabric.status == .up || lan.status == .up,
       ineligibleSince == nil, !disabled, !isRG0Primary
@@ -199,8 +201,8 @@ extension ClusterStateMachine {
   private mutating func setAllGroups(
     _ state: RedundancyGroupState, reason: String, now: ClusterTime
   ) {
-    for id in groupIDs where groups[id]?.state != state {
-      if groups[id]?.state == .primary { groups[id]?.lastFailoverAt = now }
+    for id in groupIDs where groups.state(id) != state {
+      if groups.state(id) == .primary { groups[id]?.lastFailoverAt = now }
       transition(id, to: state, reason: reason, now: now)
     }
   }
@@ -210,12 +212,12 @@ extension ClusterStateMachine {
   private mutating func evaluateGroup(_ id: Int, now: ClusterTime) {
     guard !leaving else { return }
     failBackManualIfNeeded(id, now: now)
-    guard let group = groups[id] else { return }
+    guard let groupState = groups.state(id) else { return }
     let me = candidate(node: localNode, group: id)
     let other = candidate(node: peerNode, group: id)
     let peerState: RedundancyGroupState? = peerStatus == .up ? peer?.groups[id]?.state : nil
 
-    switch group.state {
+    switch groupState {
     case .disabled, .ineligible, .lost:
       return
     case .primary where witnessGiveUpReason(now: now) != nil:
@@ -272,7 +274,7 @@ extension ClusterStateMachine {
         transition(id, to: .primary, reason: reason, now: now)
         return
       }
-      if group.state == .secondaryHold, let until = group.secondaryHoldUntil, now >= until {
+      if groupState == .secondaryHold, let until = groups[id]?.secondaryHoldUntil, now >= until {
         transition(id, to: .secondary, reason: "ready to become secondary", now: now)
       }
     }
@@ -281,6 +283,17 @@ extension ClusterStateMachine {
   private mutating func evaluatePrimary(
     _ id: Int, me: Candidate, other: Candidate, now: ClusterTime
   ) {
+    // The steady state, decided without copying the runtime: nothing pending, no manual
+    // request, no failure to hand over for, no better-priority peer to preempt for. Exactly the
+    // cases in which `giveUpReason` returns nil and changes nothing.
+    let settled =
+      groups.read(id) { group in
+        group.pendingFailoverAt == nil && group.preemptConditionSince == nil
+          && group.manual.target == nil
+          && (group.configuration.preempt == nil || other.state != .secondary
+            || other.configuredPriority <= me.configuredPriority)
+      } ?? true
+    if settled && (me.healthy || !(other.healthy || other.node == 0)) { return }
     guard var group = groups[id] else { return }
     guard let reason = giveUpReason(&group, me: me, other: other, now: now) else {
       group.pendingFailoverAt = nil
@@ -346,7 +359,8 @@ extension ClusterStateMachine {
 
   /// Manual failover ends when its target fails: its weight reaches 0 or it is lost.
   private mutating func failBackManualIfNeeded(_ id: Int, now: ClusterTime) {
-    guard let target = groups[id]?.manual.target, var group = groups[id] else { return }
+    guard let target = groups.read(id, { $0.manual.target }) ?? nil, var group = groups[id]
+    else { return }
     let why: String
     if target == peerNode && peerStatus != .up {
       why = "failback: node\(target) lost"
@@ -376,7 +390,7 @@ extension ClusterStateMachine {
       return
     }
     let dual = groupIDs.filter {
-      groups[$0]?.state == .primary && peer.groups[$0]?.state == .primary
+      groups.state($0) == .primary && peer.groups[$0]?.state == .primary
     }
     let fresh = dual.filter { !splitBrainGroups.contains($0) }
     if !fresh.isEmpty {
@@ -508,18 +522,26 @@ extension ClusterStateMachine {
 
   func announcement() -> [GroupAnnouncement] {
     groupIDs.compactMap { id in
-      guard let group = groups[id] else { return nil }
+      guard
+        let fields = groups.read(
+          id,
+          {
+            (
+              $0.state, $0.manual, $0.configuration.priority[localNode], $0.failoverCount,
+              $0.preemptGeneration
+            )
+          })
+      else { return nil }
+      let (state, manual, priority, failoverCount, preemptGeneration) = fields
       return GroupAnnouncement(
-        id: UInt8(clamping: id),
-        configuredPriority: UInt8(clamping: group.configuration.priority[localNode]),
+        id: UInt8(clamping: id), configuredPriority: UInt8(clamping: priority),
         effectivePriority: UInt8(clamping: effectivePriority(of: id)),
-        weight: Int16(clamping: health(of: id).weight), state: group.state,
+        weight: Int16(clamping: health(of: id).weight), state: state,
         healthy: isLocallyHealthy(id), failureCodes: failureCodes(of: id),
-        failoverCount: UInt32(clamping: group.failoverCount),
-        manualTarget: group.manual.target.map { UInt8(clamping: $0) },
-        manualGeneration: group.manual.generation,
-        manualAuthor: UInt8(clamping: group.manual.author),
-        preemptGeneration: group.preemptGeneration)
+        failoverCount: UInt32(clamping: failoverCount),
+        manualTarget: manual.target.map { UInt8(clamping: $0) },
+        manualGeneration: manual.generation, manualAuthor: UInt8(clamping: manual.author),
+        preemptGeneration: preemptGeneration)
     }
   }
 }

@@ -77,9 +77,9 @@ extension ClusterStateMachine {
   }
 
   func effectivePriority(of id: Int) -> Int {
-    guard let group = groups[id], isLocallyAvailable, isLocallyHealthy(id) else { return 0 }
-    if group.manual.target == localNode { return 255 }
-    return group.configuration.priority[localNode]
+    guard groups[id] != nil, isLocallyAvailable, isLocallyHealthy(id) else { return 0 }
+    if groups.read(id, { $0.manual.target }) == localNode { return 255 }
+    return groups.read(id) { $0.configuration.priority[localNode] } ?? 0
   }
 
   mutating func ipMonitorKeys(address: String) -> [MonitorKey] {

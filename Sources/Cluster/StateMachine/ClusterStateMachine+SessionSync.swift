@@ -23,7 +23,7 @@ extension ClusterStateMachine {
   /// its primary (the one whose sessions are missing). With no primary to sync from (both
   /// nodes starting) the election goes by priority as usual.
   func coldSyncActive(_ id: Int) -> Bool {
-    guard sessionSync.coldSyncSince != nil, groups[id]?.state != .primary, peerStatus == .up,
+    guard sessionSync.coldSyncSince != nil, groups.state(id) != .primary, peerStatus == .up,
       peer?.groups[id]?.state == .primary
     else { return false }
     return hasReth(id)
@@ -33,7 +33,7 @@ extension ClusterStateMachine {
   /// reths: its external cache is empty or stale until the primary's bulk sync arrives.
   mutating func beginColdSync(now: ClusterTime) {
     guard sessionSync.coldSyncSince == nil, !sessionSyncGroups.isEmpty,
-      !sessionSyncGroups.contains(where: { groups[$0]?.state == .primary })
+      !sessionSyncGroups.contains(where: { groups.state($0) == .primary })
     else { return }
     sessionSync.coldSyncSince = now
     sessionSync.coldSyncWaited = false
@@ -87,7 +87,7 @@ extension ClusterStateMachine {
   ) {
     guard let sync = configuration.sessionSync else { return ([], []) }
     let rethGroups = sessionSyncGroups
-    let primary = Set(rethGroups.filter { groups[$0]?.state == .primary })
+    let primary = Set(rethGroups.filter { groups.state($0) == .primary })
     let fresh = primary.subtracting(sessionSync.primaryGroups).sorted()
     var before: [SessionSyncAction] = []
     var after: [SessionSyncAction] = []
@@ -104,9 +104,9 @@ extension ClusterStateMachine {
     let role: SessionSyncRuntime.Role?
     if !primary.isEmpty {
       role = .primary
-    } else if others.contains(where: { [.secondary, .secondaryHold].contains(groups[$0]?.state) }) {
+    } else if others.contains(where: { [.secondary, .secondaryHold].contains(groups.state($0)) }) {
       role = .backup
-    } else if others.contains(where: { [.ineligible, .disabled].contains(groups[$0]?.state) }) {
+    } else if others.contains(where: { [.ineligible, .disabled].contains(groups.state($0)) }) {
       role = .fault
     } else {
       role = nil

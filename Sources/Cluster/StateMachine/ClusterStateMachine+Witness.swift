@@ -118,7 +118,7 @@ extension ClusterStateMachine {
     guard let lease = witnessLease else { return }
     let content = WitnessContent(
       claim: witnessClaim(now: now),
-      primary: groupIDs.contains { groups[$0]?.state == .primary },
+      primary: groupIDs.contains { groups.state($0) == .primary },
       priority: UInt8(clamping: groups[0]?.configuration.priority[localNode] ?? 0))
     guard periodic || announceWitnessNow || content != witness.lastContent else { return }
     announceWitnessNow = false

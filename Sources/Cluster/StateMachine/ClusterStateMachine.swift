@@ -5,8 +5,14 @@
 /// arrive never matters, and `nextDeadline` tells the shell when time alone can change something.
 public struct ClusterStateMachine: Sendable {
   public private(set) var configuration: ClusterConfiguration {
-    didSet { healthCache = nil }
+    didSet {
+      healthCache = nil
+      rethPlans = configuration.rethPlans(on: localNode)
+    }
   }
+  /// Every reth this node runs (one with a redundancy group and a member here), derived from
+  /// the configuration once: the evaluation reads it several times per RG.
+  public private(set) var rethPlans: [RethPlan]
   public let localNode: Int
   public var peerNode: Int { 1 - localNode }
   /// The nonce this node's messages carry now (the peer must echo it).
@@ -81,6 +87,7 @@ public struct ClusterStateMachine: Sendable {
     precondition(localNode == 0 || localNode == 1, "node id must be 0 or 1")
     self.configuration = configuration
     self.localNode = localNode
+    self.rethPlans = configuration.rethPlans(on: localNode)
     self.bootEpoch = bootEpoch
     self.challenge = FreshnessChallenge(seed: nonceSeed ?? bootEpoch)
     self.configDigest = configDigest
@@ -192,7 +199,7 @@ public struct ClusterStateMachine: Sendable {
     guard !leaving else { return finish(now: now) }
     leaving = true
     for id in groupIDs {
-      guard let state = groups[id]?.state, state != .secondary else { continue }
+      guard let state = groups.state(id), state != .secondary else { continue }
       if state == .primary { groups[id]?.lastFailoverAt = now }
       transition(id, to: .secondary, reason: "agent stopping", now: now)
     }
