@@ -182,11 +182,24 @@ actor ClusterDriver {
   private func apply(_ actions: [ClusterAction]) {
     // What the peer and the LAN wait for first, in the core's order: withdrawn reths are
     // silent before the heartbeat says so. The events (records, hooks, traps: all queued)
-    // after, so building their snapshot never delays a heartbeat.
+    // after, so building their snapshot never delays a heartbeat, except once per role
+    // change: the view is published before the peer hears of it, so no `show` of this node
+    // can still say "primary" once the peer has taken over on its word (the soak sampled that
+    // under load: a dual primary that was only a view several ms late).
+    var batchSnapshot: ClusterSnapshot?
+    var roleViewPublished = false
     for action in actions {
       switch action {
       case .sendHeartbeat(let message):
         guard let transport else { continue }
+        if !roleViewPublished, machine.viewGeneration != publishedGeneration,
+          actions.contains(where: \.isRoleChange)
+        {
+          roleViewPublished = true
+          let snapshot = machine.snapshot(now: now)
+          batchSnapshot = snapshot
+          publish(snapshot)
+        }
         // The same content on every link, each copy saying which link it was sent on.
         for link in transport.links {
           var copy = message
@@ -204,7 +217,6 @@ actor ClusterDriver {
       }
     }
     // One snapshot per batch, shared by every event of the batch and the publish below.
-    var batchSnapshot: ClusterSnapshot?
     for case .emit(let event) in actions {
       guard !event.isRejection else {
         // No trap or hook follows a rejection: its record needs no snapshot (one per forged
@@ -220,8 +232,9 @@ actor ClusterDriver {
     // than it tells (with 129 RGs it was a tenth of the idle CPU at 100 ms heartbeats). Events
     // and any change of a role or of what the peer announces publish at once; counters alone
     // at most every 250 ms (with the next input).
-    if batchSnapshot != nil || machine.viewGeneration != publishedGeneration
-      || clock.now - lastPublished >= .milliseconds(250)
+    if !roleViewPublished,
+      batchSnapshot != nil || machine.viewGeneration != publishedGeneration
+        || clock.now - lastPublished >= .milliseconds(250)
     {
       publish(batchSnapshot)
     }
@@ -288,5 +301,13 @@ enum WallClock {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+  }
+}
+
+extension ClusterAction {
+  /// A redundancy group changed state on this node.
+  fileprivate var isRoleChange: Bool {
+    if case .emit(.groupStateChanged) = self { return true }
+    return false
   }
 }
