@@ -1494,6 +1494,8 @@ def main():
     ap.add_argument("--session-runs", type=int, default=None, help="runs of each session-survival fault "
                     "per stream count (default 3, smoke 1)")
     ap.add_argument("--idle-seconds", type=float, default=None, help="footprint window (default 60, smoke 5)")
+    ap.add_argument("--intervals", default="1000,100,10", help="comma-separated heartbeat intervals (ms) "
+                    "for the phases that run at each")
     args = ap.parse_args()
     ctx = Bench(args)
     atexit.register(ctx.close)
@@ -1508,7 +1510,10 @@ def main():
     started = datetime.datetime.now()
     smoke = args.smoke
     runs = 3 if smoke else 20
-    intervals = [1000, 100, 10]
+    try:
+        intervals = [int(x) for x in args.intervals.split(",")]
+    except ValueError:
+        ap.error(f"--intervals: not a comma-separated list of milliseconds: {args.intervals!r}")
     only = args.only.split(",")
     if "failover" in only:
         phase_failover(ctx, runs, intervals)

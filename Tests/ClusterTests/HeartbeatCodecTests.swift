@@ -237,6 +237,14 @@ private func isMalformed(_ error: HeartbeatDecodingError?) -> Bool {
       let bytes = codec.encode(message(groups: [group(4), group(5), group(4)]))
       #expect(decodeError(codec, bytes) == .malformed("duplicate group 4"))
     }
+    // Ids in every quarter of 0...255 (the decoder keeps one bit per id), each 64 apart.
+    let spread = [0, 63, 64, 127, 128, 191, 192, 255].map { group(UInt8($0)) }
+    let decoded = try? plain.decode(plain.encode(message(groups: spread)), expectedClusterID: 7)
+    #expect(decoded?.groups.map(\.id) == spread.map(\.id))
+    for id in [0, 64, 128, 192, 255] as [UInt8] {
+      let bytes = plain.encode(message(groups: spread + [group(id)]))
+      #expect(decodeError(plain, bytes) == .malformed("duplicate group \(id)"))
+    }
   }
 
   @Test func tooManyGroups() {

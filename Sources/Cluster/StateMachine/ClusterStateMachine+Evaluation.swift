@@ -11,11 +11,11 @@ extension ClusterStateMachine {
     evaluateWitness(now: now)
     // Roles feed back into node conditions (RG0 primary decides who goes ineligible), so settle.
     for _ in 0..<4 {
-      let before = groupIDs.map { groups.state($0) }
+      let before = transitionCount
       evaluateNodeConditions(now: now)
       for id in groupIDs { evaluateGroup(id, now: now) }
       evaluateSplitBrain(now: now)
-      if groupIDs.map({ groups.state($0) }) == before { break }
+      if transitionCount == before { break }
     }
     evaluateColdSync(now: now)
     announce(now: now)
@@ -31,35 +31,41 @@ extension ClusterStateMachine {
 
   /// The earliest time at which time alone can change something; the shell calls `tick` then.
   public var nextDeadline: ClusterTime? {
-    var deadlines: [ClusterTime?] = [nextHeartbeatAt]
+    // Deadlines already passed have been acted on (or wait for a message): never spin on them.
+    // Folded one by one: an array of every RG's candidates was built at each input.
+    let after = lastEvaluatedAt ?? .zero
+    var earliest: ClusterTime?
+    func consider(_ deadline: ClusterTime?) {
+      guard let deadline, deadline > after else { return }
+      if earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
+    }
+    consider(nextHeartbeatAt)
     let timeout = configuration.linkFailureTimeout
     if peerStatus == .up {
-      if control.status == .up { deadlines.append(control.lastReceivedAt.map { $0 + timeout }) }
-      if fabric.status == .up { deadlines.append(fabric.lastReceivedAt.map { $0 + timeout }) }
-      if lan.status == .up { deadlines.append(lan.lastReceivedAt.map { $0 + timeout }) }
+      if control.status == .up { consider(control.lastReceivedAt.map { $0 + timeout }) }
+      if fabric.status == .up { consider(fabric.lastReceivedAt.map { $0 + timeout }) }
+      if lan.status == .up { consider(lan.lastReceivedAt.map { $0 + timeout }) }
     }
-    deadlines += witnessDeadlines
+    for deadline in witnessDeadlines { consider(deadline) }
     if let bootedAt, groupIDs.contains(where: { groups.state($0) == .hold }) {
-      deadlines.append(bootedAt + configuration.bootHoldTime)
+      consider(bootedAt + configuration.bootHoldTime)
     }
     for id in groupIDs {
       groups.read(id) { group in
-        deadlines.append(group.secondaryHoldUntil)
-        deadlines.append(group.pendingFailoverAt)
+        consider(group.secondaryHoldUntil)
+        consider(group.pendingFailoverAt)
         if let since = group.preemptConditionSince,
           let delay = group.configuration.preempt?.delaySeconds
         {
-          deadlines.append(since + .seconds(delay))
+          consider(since + .seconds(delay))
         }
       }
     }
-    deadlines.append(coldSyncDeadline)
+    consider(coldSyncDeadline)
     if let ineligibleSince {
-      deadlines.append(ineligibleSince + .seconds(configuration.controlLinkFailureTimeoutSeconds))
+      consider(ineligibleSince + .seconds(configuration.controlLinkFailureTimeoutSeconds))
     }
-    // Deadlines already passed have been acted on (or wait for a message): never spin on them.
-    let after = lastEvaluatedAt ?? .zero
-    return deadlines.compactMap { $0 }.filter { $0 > after }.min()
+    return earliest
   }
 
   // MARK: - Links and the peer
@@ -467,6 +473,7 @@ extension ClusterStateMachine {
   ) {
     guard var group = groups[id], group.state != state else { return }
     viewGeneration &+= 1
+    transitionCount &+= 1
     let from = group.state
     group.state = state
     group.lastTransitionAt = now

@@ -117,7 +117,7 @@ extension ClusterStateMachine {
 
     var view = PeerView(
       nodeID: Int(message.nodeID), epoch: message.bootEpoch, configDigest: message.configDigest,
-      counterGeneration: message.counterGeneration, groups: [:])
+      counterGeneration: message.counterGeneration, groups: PeerGroups())
     for group in message.groups {
       let id = Int(group.id)
       view.groups[id] = group

@@ -77,6 +77,8 @@ public struct ClusterStateMachine: Sendable {
   public internal(set) var viewGeneration: UInt64 = 0
   /// When the peer's announced state of each RG last changed, as this node saw it.
   var peerStateChangedAt: [Int: ClusterTime] = [:]
+  /// Transitions made so far: `finish` settles until an evaluation makes none.
+  var transitionCount: UInt64 = 0
 
   /// `nonceSeed`: random per start in the agent; the simulation and tests leave it to the
   /// epoch, so that the same run always sends the same nonces.

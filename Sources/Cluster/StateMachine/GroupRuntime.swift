@@ -68,7 +68,40 @@ struct PeerView: Sendable {
   var epoch: UInt64
   var configDigest: UInt64
   var counterGeneration: UInt32
-  var groups: [Int: GroupAnnouncement]
+  var groups: PeerGroups
+}
+
+/// The peer's announcements by RG id, in array slots like `GroupTable`: a dictionary hashed
+/// each of 129 ids several times per message and per evaluation.
+struct PeerGroups: Sendable, Equatable, Sequence {
+  private var slots: [GroupAnnouncement?] = []
+
+  init() {}
+
+  subscript(id: Int) -> GroupAnnouncement? {
+    get { id >= 0 && id < slots.count ? slots[id] : nil }
+    set {
+      guard id >= 0 else { return }
+      if id >= slots.count {
+        guard newValue != nil else { return }
+        slots.append(contentsOf: repeatElement(nil, count: id + 1 - slots.count))
+      }
+      slots[id] = newValue
+    }
+  }
+
+  /// The RGs announced, by id.
+  func makeIterator() -> some IteratorProtocol<(key: Int, value: GroupAnnouncement)> {
+    slots.enumerated().lazy.compactMap { slot in slot.element.map { (key: slot.offset, value: $0) }
+    }
+    .makeIterator()
+  }
+
+  /// The same announcements, whatever empty slots either side has at its end.
+  static func == (lhs: PeerGroups, rhs: PeerGroups) -> Bool {
+    let count = Swift.max(lhs.slots.count, rhs.slots.count)
+    return (0..<count).allSatisfy { lhs[$0] == rhs[$0] }
+  }
 }
 
 /// Reception bookkeeping of one link.
@@ -99,7 +132,24 @@ struct GroupTable: Sendable {
   @inline(__always)
   func read<Result>(_ id: Int, _ body: (borrowing GroupRuntime) -> Result) -> Result? {
     guard id >= 0 && id < slots.count else { return nil }
-    return slots.withUnsafeBufferPointer { $0[id].map { body($0) } }
+    return slots.withUnsafeBufferPointer { buffer in
+      let slot = buffer.baseAddress! + id
+      guard case .some = slot.pointee else { return nil }
+      // `Optional.map` (or `if let`) binds a copy of the payload: 129 of them per evaluation
+      // were most of an idle agent's memmove and retain/release. A single-payload enum keeps
+      // its payload at offset 0 and, with a reference inside, adds no tag byte
+      // (`GroupTableTests` checks the sizes), so the runtime is read where it lies.
+      return slot.withMemoryRebound(to: GroupRuntime.self, capacity: 1) { body($0.pointee) }
+    }
+  }
+
+  /// Whether `id` has a runtime, from the slot's tag alone (no copy of the payload).
+  @inline(__always)
+  private func isPresent(_ id: Int) -> Bool {
+    slots.withUnsafeBufferPointer { buffer in
+      if case .some = buffer[id] { return true }
+      return false
+    }
   }
 
   /// The RG's state, read in place (see `read`).
@@ -122,9 +172,9 @@ struct GroupTable: Sendable {
         if id >= slots.count {
           slots.append(contentsOf: repeatElement(nil, count: id + 1 - slots.count))
         }
-        let wasPresent = slots[id] != nil
+        let wasPresent = isPresent(id)
         yield &slots[id]
-        if wasPresent != (slots[id] != nil) {
+        if wasPresent != isPresent(id) {
           keys = slots.indices.filter { slots[$0] != nil }
         }
       }
