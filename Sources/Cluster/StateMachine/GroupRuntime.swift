@@ -175,7 +175,7 @@ struct GroupTable: Sendable {
         let wasPresent = isPresent(id)
         yield &slots[id]
         if wasPresent != isPresent(id) {
-          keys = slots.indices.filter { slots[$0] != nil }
+          keys = slots.indices.filter(isPresent)
         }
       }
     }

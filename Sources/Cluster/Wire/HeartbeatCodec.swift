@@ -135,18 +135,13 @@ public struct HeartbeatCodec: Sendable {
     var groups: [GroupAnnouncement] = []
     groups.reserveCapacity(count)
     // One bit per possible id: a Set hashed every id of every message (129 per heartbeat).
-    var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var seen = SIMD4<UInt64>()
     for _ in 0..<count {
       let group = try Self.decodeGroup(&reader)
+      let word = Int(group.id >> 6)
       let bit = UInt64(1) << (group.id & 63)
-      let known: Bool
-      switch group.id >> 6 {
-      case 0: (known, seen.0) = (seen.0 & bit != 0, seen.0 | bit)
-      case 1: (known, seen.1) = (seen.1 & bit != 0, seen.1 | bit)
-      case 2: (known, seen.2) = (seen.2 & bit != 0, seen.2 | bit)
-      default: (known, seen.3) = (seen.3 & bit != 0, seen.3 | bit)
-      }
-      guard !known else { throw .malformed("duplicate group \(group.id)") }
+      guard seen[word] & bit == 0 else { throw .malformed("duplicate group \(group.id)") }
+      seen[word] |= bit
       groups.append(group)
     }
     guard reader.remaining == 0 else { throw .malformed("\(reader.remaining) trailing bytes") }
