@@ -16,6 +16,10 @@ RTM_NEWADDR, RTM_GETADDR = 20, 22
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 IFA_LOCAL = 2
+IFA_FLAGS = 8
+# A reth handing over keeps its addresses for its grace period, deprecated (its frames leave by
+# the peer's port): it does not own them on the LAN.
+IFA_F_DEPRECATED = 0x20
 NLMSG = struct.Struct("=IHHII")
 IFADDRMSG = struct.Struct("=BBBBI")
 RTATTR = struct.Struct("=HH")
@@ -93,18 +97,29 @@ class Addresses:
                     offset += (length + 3) & ~3
 
     @staticmethod
-    def _parse(message, found):
-        family, _, _, _, index = IFADDRMSG.unpack_from(message)
+    def _parse(message, found, deprecated=None):
+        """Adds the message's address to `found`, or to `deprecated` (dropped when None) when
+        it is deprecated."""
+        family, _, flags, _, index = IFADDRMSG.unpack_from(message)
         if family != socket.AF_INET:
             return
         offset = IFADDRMSG.size
+        local = None
         while offset + RTATTR.size <= len(message):
             length, kind = RTATTR.unpack_from(message, offset)
             if length < RTATTR.size:
-                return
+                break
             if kind == IFA_LOCAL and length >= RTATTR.size + 4:
-                found[socket.inet_ntoa(message[offset + 4:offset + 8])] = index
+                local = socket.inet_ntoa(message[offset + 4:offset + 8])
+            elif kind == IFA_FLAGS and length >= RTATTR.size + 4:
+                flags = struct.unpack_from("=I", message, offset + 4)[0]
             offset += (length + 3) & ~3
+        if local is None:
+            return
+        if not flags & IFA_F_DEPRECATED:
+            found[local] = index
+        elif deprecated is not None:
+            deprecated[local] = index
 
     def holds(self, address):
         return address in self.ipv4()
@@ -132,9 +147,10 @@ def _events(sock):
             if length < NLMSG.size:
                 break
             if kind in (RTM_NEWADDR, RTM_DELADDR):
-                found = {}
-                Addresses._parse(data[offset + NLMSG.size:offset + length], found)
+                found, deprecated = {}, {}
+                Addresses._parse(data[offset + NLMSG.size:offset + length], found, deprecated)
                 out += [("add" if kind == RTM_NEWADDR else "del", a) for a in found]
+                out += [("del", a) for a in deprecated]
             offset += (length + 3) & ~3
 
 

@@ -133,14 +133,17 @@ def tcp_answer(client, address, port, timeout=2.0):
 
 
 def holds(ns, address):
-    """Whether any interface in ns carries `address` (`ip -j addr`)."""
+    """Whether any interface in ns carries `address` (`ip -j addr`), not deprecated: a reth
+    handing over keeps its addresses for its grace period, deprecated, and sends through the
+    peer's port only, so it does not own them on the LAN."""
     r = subprocess.run(["ip", "-j", "-n", ns, "addr", "show"], capture_output=True, text=True,
                        timeout=10)
     try:
         links = json.loads(r.stdout or "[]")
     except ValueError:
         return False
-    return any(a.get("local") == address for link in links for a in link.get("addr_info", []))
+    return any(a.get("local") == address and not a.get("deprecated")
+               for link in links for a in link.get("addr_info", []))
 
 
 def neighbour_mac(ns, address):

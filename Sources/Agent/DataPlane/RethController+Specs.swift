@@ -32,6 +32,7 @@ extension RethSpec {
     guard let member = plan.members.first else { return nil }
     self.init(
       name: plan.name, member: member, mac: plan.mac,
-      addresses: plan.addresses.map(\.description), announcementCount: plan.gratuitousARPCount)
+      addresses: plan.addresses.map(\.description), announcementCount: plan.gratuitousARPCount,
+      fabricLink: plan.fabricLink, fabricAddress: plan.fabricAddress)
   }
 }

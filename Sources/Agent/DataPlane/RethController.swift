@@ -16,14 +16,20 @@ struct RethSpec: Equatable, Sendable {
   var announcementCount: Int
   /// Set the Router flag in neighbour advertisements (the node forwards).
   var router: Bool
+  /// This node's fabric link by name, else by the address it holds: a withdrawn macvlan reth
+  /// hands over through it (`RethController+Handover.swift`). Neither: a blackhole instead.
+  var fabricLink: String?
+  var fabricAddress: [UInt8]?
 
   /// Addresses as prefix strings ("192.0.2.1/24"); nil when one does not parse.
   init?(
     name: String, member: String, mac: [UInt8]?, addresses: [String], announcementCount: Int = 4,
-    router: Bool = true
+    router: Bool = true, fabricLink: String? = nil, fabricAddress: String? = nil
   ) {
     let parsed = addresses.compactMap(IPPrefix.init)
     guard parsed.count == addresses.count, mac == nil || mac?.count == 6 else { return nil }
+    self.fabricLink = fabricLink
+    self.fabricAddress = fabricAddress.flatMap(IPPrefix.init)?.bytes
     self.name = name
     self.member = member
     self.mac = mac
@@ -74,7 +80,8 @@ final class RethController {
   let secondBurstDelay: Duration
   let linkDownDelay: Duration
   let watchList = RethWatchList()
-  private let netlink: RouteNetlink
+  // Not private: RethController+Handover.swift sets the fabric filters with it.
+  let netlink: RouteNetlink
   private let sysctls: RethSysctls
   // Not private: RethController+Specs.swift adds, replaces and drops specs on reload.
   var specs: [String: RethSpec] = [:]
@@ -84,10 +91,15 @@ final class RethController {
   private var queue: [(due: ContinuousClock.Instant, reth: String)] = []
   /// Silenced reths (macvlan style) and when their link goes down.
   private var silenced: [String: ContinuousClock.Instant] = [:]
+  /// Reths that hand over through the fabric when withdrawn, and why the others cannot.
+  var handover: [String: HandoverLinks] = [:]
+  var handoverProblems: [String: String] = [:]
+  /// Silenced by handing over (addresses kept, deprecated), not by a blackhole.
+  private var handingOver: Set<String> = []
 
   init(
     specs: [RethSpec], pacing: Duration = .milliseconds(50),
-    secondBurstDelay: Duration = .seconds(2), linkDownDelay: Duration = .milliseconds(200),
+    secondBurstDelay: Duration = .seconds(2), linkDownDelay: Duration = .milliseconds(500),
     sysctlRoot: String = "/proc/sys/net", sysctlRecord: String? = nil
   ) throws {
     netlink = try RouteNetlink()
@@ -119,6 +131,7 @@ final class RethController {
     let spec = try spec(name)
     deactivateBookkeeping(name)
     silenced[name] = nil
+    handingOver.remove(name)
     guard let member = try netlink.link(named: spec.member) else {
       throw RethControllerError.memberMissing(reth: name, member: spec.member)
     }
@@ -141,8 +154,10 @@ final class RethController {
     }
     guard let reth = link else { throw RethControllerError.notOurs(name) }
     try netlink.setLink(index: reth.index, up: false)
-    // A crashed agent's silenced reth: the blackhole would swallow the next activation.
+    // A crashed agent's silenced reth: the blackhole would swallow the next activation, the
+    // handover filters would send it all to the fabric.
     try netlink.deleteRootQdisc(index: reth.index)
+    try endHandover(reth: reth.index)
     if reth.mac != mac { try netlink.setMAC(index: reth.index, mac: mac) }
     let ipv6 = spec.addresses.contains { $0.family == .inet6 }
     try sysctls.apply(RethSysctls.settings(reth: name, parent: spec.member, ipv6: ipv6))
@@ -150,6 +165,7 @@ final class RethController {
     for record in try netlink.addresses(index: reth.index) {
       try deleteIfPresent(record.prefix, index: reth.index)
     }
+    prepareHandover(spec, reth: reth.index, member: member.index)
   }
 
   /// Link up, IPv6 addresses (no DAD, our link-local first), IPv4 addresses, then the first
@@ -162,8 +178,17 @@ final class RethController {
       return
     }
     let index = try interfaceIndex(spec)
-    // Silenced and still up: lifting the blackhole is enough (set up anyway: costs nothing).
-    if silenced.removeValue(forKey: name) != nil { try netlink.deleteRootQdisc(index: index) }
+    // Silenced and still up: lifting the blackhole or the handover is enough (set up anyway:
+    // costs nothing).
+    if silenced.removeValue(forKey: name) != nil {
+      try netlink.deleteRootQdisc(index: index)
+      try endHandover(reth: index)
+    }
+    if handingOver.remove(name) != nil {
+      for prefix in expectedAddresses(spec) {
+        try? netlink.setDeprecated(prefix, index: index, false)
+      }
+    }
     if spec.usesMacvlan { try netlink.setLink(index: index, up: true) }
     for prefix in expectedAddresses(spec) where prefix.family == .inet6 {
       try addIfMissing(prefix, index: index)
@@ -172,6 +197,8 @@ final class RethController {
       try addIfMissing(prefix, index: index)
     }
     active.insert(name)
+    // Last: until now what reached the member for the reth went to the peer.
+    try relay(name, on: false)
     watchList.watch(
       name, RethWatchList.Entry(index: index, addresses: Set(expectedAddresses(spec))))
     if sockets[name]?.interfaceIndex != index {
@@ -187,10 +214,16 @@ final class RethController {
     let spec = try spec(name)
     deactivateBookkeeping(name)
     let wasSilenced = silenced.removeValue(forKey: name) != nil
+    handingOver.remove(name)
     let index = try interfaceIndex(spec)
     if spec.usesMacvlan {
+      // First: from now on what reaches the member for the reth goes to the peer.
+      try relay(name, on: true)
       try netlink.setLink(index: index, up: false)
-      if wasSilenced { try netlink.deleteRootQdisc(index: index) }
+      if wasSilenced {
+        try netlink.deleteRootQdisc(index: index)
+        try endHandover(reth: index)
+      }
       for record in try netlink.addresses(index: index) {
         try deleteIfPresent(record.prefix, index: index)
       }
@@ -213,6 +246,14 @@ final class RethController {
       for prefix in spec.addresses { try deleteIfPresent(prefix, index: index) }
       return
     }
+    if beginHandover(name) {
+      // Addresses kept, deprecated: what still reaches this node is forwarded (and answered)
+      // until the link goes down; every frame of it leaves through the peer's member.
+      silenced[name] = now.advanced(by: linkDownDelay)
+      handingOver.insert(name)
+      for prefix in expectedAddresses(spec) { try? netlink.setDeprecated(prefix, index: index, true) }
+      return
+    }
     do {
       try netlink.setBlackholeRoot(index: index)
     } catch {
@@ -227,6 +268,8 @@ final class RethController {
 
   /// When the next silenced reth's link is due to go down; nil when none is silenced.
   var nextLinkDownDue: ContinuousClock.Instant? { silenced.values.min() }
+  /// When the last one is.
+  var lastLinkDownDue: ContinuousClock.Instant? { silenced.values.max() }
 
   /// Takes down the links of the reths silenced `linkDownDelay` ago; the failures.
   func finishDueDeactivations(now: ContinuousClock.Instant = .now) -> [(
@@ -252,7 +295,9 @@ final class RethController {
     let spec = try spec(name)
     deactivateBookkeeping(name)
     silenced[name] = nil
+    handingOver.remove(name)
     sockets.removeValue(forKey: name)?.close()
+    dropHandover(spec)
     if spec.usesMacvlan {
       if let link = try netlink.link(named: name), link.kind == "macvlan" {
         try netlink.deleteLink(index: link.index)

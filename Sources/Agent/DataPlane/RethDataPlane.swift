@@ -141,6 +141,11 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
       if !state.names.contains(plan.name) { state.names.append(plan.name) }
       try controller.prepareDown(plan.name)
       logger.info("data plane: reset \(plan.summary)", metadata: ["RETH": "\(plan.name)"])
+      if let problem = controller.handoverProblems[plan.name] {
+        logger.warning(
+          "\(plan.name) cannot hand over through the fabric: a failover drops what is in flight",
+          metadata: ["RETH": "\(plan.name)", "ERROR": "\(problem)"])
+      }
     } catch {
       logger.error(
         "data plane: reset failed",
@@ -240,9 +245,18 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
   }
 
   /// The agent stops: every reth down and empty (whatever the core said last), sysctls back.
+  /// A reth handing over keeps forwarding through the fabric until its grace period ends
+  /// (at most `linkDownDelay`): the peer's reth is coming up meanwhile.
   func shutdown() {
-    let watchdog: RethWatchdog? = state.withLock { state in
+    let graceEnds: ContinuousClock.Instant? = state.withLock { state in
       state.stopping = true
+      return state.controller?.lastLinkDownDue
+    }
+    wakePipe.wake()
+    if let graceEnds, graceEnds > .now {
+      _ = poll(nil, 0, ICMPEchoSocket.milliseconds(ContinuousClock.now.duration(to: graceEnds)))
+    }
+    let watchdog: RethWatchdog? = state.withLock { state in
       if let controller = state.controller {
         for name in state.names where controller.isActive(name) || controller.isSilenced(name) {
           try? controller.deactivate(name)

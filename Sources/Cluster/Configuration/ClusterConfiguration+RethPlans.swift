@@ -13,7 +13,8 @@ extension ClusterConfiguration {
         mac: RethMAC.address(
           style: rethMAC, clusterID: clusterID, index: RedundantEthernet.index(of: name) ?? 0),
         addresses: reth.addresses,
-        gratuitousARPCount: redundancyGroups[group]?.gratuitousARPCount ?? 4)
+        gratuitousARPCount: redundancyGroups[group]?.gratuitousARPCount ?? 4,
+        fabricLink: fabricMembers[node].first, fabricAddress: nodes[node].fabricAddress)
     }
   }
 }

@@ -1,9 +1,10 @@
 /// What the data plane must do (DESIGN §10): the core decides, the shell's data-plane service
 /// carries it out, `simulate` prints it. Within one batch these come after the batch's commit
 /// (`SessionSyncAction.commit`) and before the heartbeat and the events. The shell carries a
-/// `deactivate` half out before the heartbeat goes (the reth sends nothing and holds no
-/// address: a node stops emitting the shared MAC before it announces that it gave an RG up;
-/// the link goes down a little later), and the others in this order on a worker of its own,
+/// `deactivate` half out before the heartbeat goes (the reth's frames leave through the
+/// peer's member from then on, or not at all: a node stops emitting the shared MAC on its own
+/// port before it announces that it gave an RG up; the addresses and the link go a little
+/// later), and the others in this order on a worker of its own,
 /// each `activate` after the batch's commit: the heartbeat may announce an RG taken while its
 /// reths are still coming up, never while the old primary's are still sending.
 public enum DataPlaneAction: Sendable, Equatable {
@@ -14,8 +15,9 @@ public enum DataPlaneAction: Sendable, Equatable {
   case reset([RethPlan])
   /// This node became the RG's primary: link up, addresses, then the GARP/NA bursts.
   case activate(RethPlan)
-  /// This node is no longer the RG's primary (or is stopping): nothing sent, addresses removed,
-  /// then the link down.
+  /// This node is no longer the RG's primary (or is stopping): a macvlan reth hands over (for
+  /// a grace period every frame it sends leaves through the peer's member over the fabric, and
+  /// it still forwards what reaches it: §10.4), then its addresses go and the link goes down.
   case deactivate(RethPlan)
   /// A fresh GARP/NA burst: the split brain was resolved in this node's favour.
   case announce(RethPlan)
@@ -33,10 +35,14 @@ public struct RethPlan: Sendable, Equatable, Codable {
   public var mac: [UInt8]?
   public var addresses: [RethAddress]
   public var gratuitousARPCount: Int
+  /// This node's fabric link, by name (`fab0 fabric-options member-interfaces`), else the link
+  /// that holds `fabricAddress`: where a withdrawn reth sends what still reaches it (§10.4).
+  public var fabricLink: String?
+  public var fabricAddress: String?
 
   public init(
     name: String, group: Int, members: [String], mac: [UInt8]?, addresses: [RethAddress],
-    gratuitousARPCount: Int
+    gratuitousARPCount: Int, fabricLink: String? = nil, fabricAddress: String? = nil
   ) {
     self.name = name
     self.group = group
@@ -44,6 +50,8 @@ public struct RethPlan: Sendable, Equatable, Codable {
     self.mac = mac
     self.addresses = addresses
     self.gratuitousARPCount = gratuitousARPCount
+    self.fabricLink = fabricLink
+    self.fabricAddress = fabricAddress
   }
 
   /// `00:10:db:ff:10:00`.
