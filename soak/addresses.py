@@ -72,28 +72,33 @@ class Addresses:
         self.lock = threading.Lock()
 
     def ipv4(self):
-        """{address: interface index} of every IPv4 address in the namespace."""
+        """{address: interface index} of every IPv4 address in the namespace (not deprecated)."""
+        return self.dump()[0]
+
+    def dump(self):
+        """({address: index} held, {address: index} deprecated: a reth handing over)."""
         with self.lock:
             self.sequence += 1
             body = IFADDRMSG.pack(socket.AF_INET, 0, 0, 0, 0)
             self.sock.send(NLMSG.pack(NLMSG.size + len(body), RTM_GETADDR,
                                       NLM_F_REQUEST | NLM_F_DUMP, self.sequence, 0) + body)
-            found = {}
+            found, deprecated = {}, {}
             while True:
                 data = self.sock.recv(1 << 16)
                 offset = 0
                 while offset + NLMSG.size <= len(data):
                     length, kind, _, sequence, _ = NLMSG.unpack_from(data, offset)
                     if length < NLMSG.size:
-                        return found
+                        return found, deprecated
                     if sequence == self.sequence:
                         if kind == NLMSG_DONE:
-                            return found
+                            return found, deprecated
                         if kind == NLMSG_ERROR:
                             code = struct.unpack_from("=i", data, offset + NLMSG.size)[0]
                             raise OSError(-code, f"RTM_GETADDR in {self.namespace}")
                         if kind == RTM_NEWADDR:
-                            self._parse(data[offset + NLMSG.size:offset + length], found)
+                            self._parse(data[offset + NLMSG.size:offset + length], found,
+                                        deprecated)
                     offset += (length + 3) & ~3
 
     @staticmethod

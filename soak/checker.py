@@ -13,6 +13,7 @@ SPLIT_BRAIN_ID = cclab.message_ids()["splitBrainDetected"]
 
 TRAP_RG_STATE_CHANGE = cclab.MIB_ROOT + ".0.1"
 LEAK_MIN_LIFE = 180                         # seconds a process must live for the leak check
+HANDOVER_BOUND = 2.0                        # seconds a reth may hand over (its grace: 0.5 s)
 # ccRgNodeState.<rg>.<node> (CHASSIS-CLUSTER-MIB) and its enumeration (cclab.STATE_NAME).
 TRAP_STATE_RE = re.compile(re.escape(cclab.MIB_ROOT + ".1.3.1.4.") + r"(\d+)\.(\d+) = INTEGER: (\d+)")
 
@@ -35,6 +36,8 @@ class Checker(threading.Thread):
         self.pss = collections.defaultdict(list)   # pid -> [(t, kB)] (smaps_rollup)
         self.anon = collections.defaultdict(list)  # pid -> [(t, kB)] anonymous pages (smaps_rollup)
         self.holder_samples = 0
+        self.handover_since = {}            # (node, reth) -> first time seen handing over
+        self.longest_handover = 0.0
         self.owners_seen = []               # (t, reth, excuse or None): both nodes held it
         self.last_rss = 0.0
         self.dual_seen = []                 # every dual primary seen, excused or not
@@ -131,6 +134,7 @@ class Checker(threading.Thread):
                 continue
             end = time.time()
             self.holder_samples += 1
+            self.check_handover(r, x["address"], start)
             if len(held) < 2:
                 continue
             dead = [n for n in (0, 1) if n in lab.awaiting_cleanup]
@@ -140,6 +144,27 @@ class Checker(threading.Thread):
             if excuse is None:
                 self.violation("dual-owner", f"reth{r} {x['address']} held by both nodes while "
                                f"{lab.paths_condition()} works; paths: {lab.describe_paths()}")
+
+    def check_handover(self, r, address, t):
+        """A reth hands over (addresses deprecated, frames through the peer) for its grace
+        period, 0.5 s: one seen doing so for longer than HANDOVER_BOUND is a violation."""
+        try:
+            over = self.lab.handing_over(address)
+        except OSError as e:
+            self.violation("owners", f"reading the nodes' addresses failed: {e}")
+            return
+        for n in (0, 1):
+            key = ("handover", n, r)
+            # A SIGKILLed agent's handover never ends: its clean-up takes the reth away.
+            if n not in over or n in self.lab.awaiting_cleanup or self.lab.agents[n] is None:
+                self.handover_since.pop(key, None)
+                continue
+            since = self.handover_since.setdefault(key, t)
+            self.longest_handover = max(self.longest_handover, t - since)
+            if t - since > HANDOVER_BOUND and key not in self.hang_reported:
+                self.hang_reported.add(key)
+                self.violation("handover", f"node{n} reth{r} {address} deprecated (handing over) "
+                                           f"for {t - since:.2f} s, beyond {HANDOVER_BOUND} s")
 
     def check_relay(self):
         lab = self.lab

@@ -604,6 +604,10 @@ class SoakLab:
             held.add(1)
         return held
 
+    def handing_over(self, address):
+        """The nodes whose namespace holds `address` deprecated (a reth handing over)."""
+        return {n for n in (0, 1) if address in self.addresses[n].dump()[1]}
+
     def delete_reth_address(self, r):
         """`ip addr del` of reth r's address on the node holding it (None if none or both)."""
         address = RETHS[r]["address"]

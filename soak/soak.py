@@ -67,6 +67,8 @@ def report(lab, checker, soak, res, episodes, elapsed, seed):
     print(f"reth owners: {checker.holder_samples} samples (node0, node1, node0 over netlink); "
           f"both nodes held an address in {len(owners)}, excused {sum(1 for o in owners if o[2])}: "
           f"{dict(collections.Counter(o[2] for o in owners if o[2]))}")
+    print(f"handovers: longest seen {checker.longest_handover:.2f} s (a reth's addresses "
+          f"deprecated while its frames leave through the peer; bound 2 s)")
     events = res["owner_events"]
     print(f"reth owners from {res['address_events']} address events: both nodes held an address "
           f"{len(events)} times, excused {sum(1 for e in events if e[3])}: "

@@ -78,11 +78,11 @@ private struct DataPlaneTestError: Error, CustomStringConvertible {
 
 /// Runs a command, returning its status and combined output.
 @discardableResult
-private func sh(_ arguments: String...) -> (status: Int32, output: String) { sh(arguments) }
+func sh(_ arguments: String...) -> (status: Int32, output: String) { sh(arguments) }
 
 /// A namespace `ccdp-PID-RANDOM` with a veth pair `lan0` (the member) — `lan1` (the LAN side),
 /// both up; deleted with everything in it when `body` ends, even on failure.
-private func withLAN<T>(_ body: (String) throws -> T) throws -> T {
+func withLAN<T>(_ body: (String) throws -> T) throws -> T {
   let name = "ccdp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
   let created = sh("ip", "netns", "add", name)
   guard created.status == 0 else { throw DataPlaneTestError(description: created.output) }
@@ -100,7 +100,7 @@ private func withLAN<T>(_ body: (String) throws -> T) throws -> T {
 }
 
 @discardableResult
-private func sh(_ arguments: [String]) -> (status: Int32, output: String) {
+func sh(_ arguments: [String]) -> (status: Int32, output: String) {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
   process.arguments = arguments
@@ -115,7 +115,7 @@ private func sh(_ arguments: [String]) -> (status: Int32, output: String) {
 
 /// Runs `body` on a fresh thread inside `namespace`: sockets and /proc/sys/net writes made there
 /// act in the namespace, the rest of the process stays outside.
-private func inNamespace<T: Sendable>(
+func inNamespace<T: Sendable>(
   _ namespace: String, _ body: @escaping @Sendable () throws -> T
 )
   throws -> T
@@ -157,7 +157,7 @@ extension PacketSocket {
   }
 
   /// Frames received within `window` that match `keep`, with their arrival times.
-  fileprivate func collect(for window: Duration, _ keep: ([UInt8]) -> Bool)
+  func collect(for window: Duration, _ keep: ([UInt8]) -> Bool)
     -> [(ContinuousClock.Instant, [UInt8])]
   {
     let end = ContinuousClock.now.advanced(by: window)
@@ -177,7 +177,7 @@ private func isAnnouncement(_ frame: [UInt8], from mac: [UInt8]) -> Bool {
   return frame[12] == 0x86 && frame[13] == 0xDD && frame[20] == 58 && frame[54] == 136
 }
 
-private let sharedMAC: [UInt8] = [0x02, 0xCC, 0xA5, 0x00, 0x07, 0x00]
+let sharedMAC: [UInt8] = [0x02, 0xCC, 0xA5, 0x00, 0x07, 0x00]
 
 // MARK: - Live tests
 

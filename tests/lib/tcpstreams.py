@@ -53,7 +53,7 @@ def client(host, port, count, duration):
         s = socket.create_connection((host, port), timeout=5)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.setblocking(False)
-        streams.append({"sock": s, "last": time.time(), "max_gap": 0.0, "echoes": 0,
+        streams.append({"sock": s, "last": time.time(), "max_gap": 0.0, "gap_at": 0.0, "echoes": 0,
                         "error": None, "pending": 0})
     start = time.time()
     print(json.dumps({"ready": True}), file=sys.stderr, flush=True)
@@ -89,14 +89,16 @@ def client(host, port, count, duration):
                 sel.unregister(key.fileobj)
                 continue
             now = time.time()
-            st["max_gap"] = max(st["max_gap"], now - st["last"])
+            if now - st["last"] > st["max_gap"]:
+                st["max_gap"], st["gap_at"] = now - st["last"], st["last"]
             st["last"] = now
             st["echoes"] += 1
     end = time.time()
     result = []
     for st in streams:
-        gap = max(st["max_gap"], end - st["last"])
-        result.append({"max_gap": round(gap, 3), "echoes": st["echoes"], "error": st["error"]})
+        gap, gap_at = max((st["max_gap"], st.get("gap_at", start)), (end - st["last"], st["last"]))
+        result.append({"max_gap": round(gap, 3), "gap_at": round(gap_at, 4), "echoes": st["echoes"],
+                       "error": st["error"]})
         st["sock"].close()
     print(json.dumps(result))
 

@@ -12,6 +12,8 @@ final class ActionPipeline: Sendable {
     /// `ticket`: the reth's withdrawal count when the job was queued (`DataPlaneExecutor`).
     case dataPlane(DataPlaneAction, ticket: UInt64)
     case sessionSync(SessionSyncAction)
+    /// The end of a batch with activations (`DataPlaneExecutor.takeTraffic`).
+    case takeTraffic
   }
 
   /// Far more than a batch holds: reths and commands come a few per role change.
@@ -33,6 +35,8 @@ final class ActionPipeline: Sendable {
         case .sessionSync(let action):
           // A commit returns once done or timed out: the activations queued after it wait.
           if let commit = sessionSync?.execute(action) { committed(commit) }
+        case .takeTraffic:
+          dataPlane.takeTraffic()
         }
       },
       reportDropped: { dropped in

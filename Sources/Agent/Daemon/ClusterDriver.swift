@@ -216,6 +216,7 @@ actor ClusterDriver {
         continue
       }
     }
+    if actions.contains(where: \.isActivation) { pipeline?.submit(.takeTraffic) }
     // One snapshot per batch, shared by every event of the batch and the publish below.
     for case .emit(let event) in actions {
       guard !event.isRejection else {
@@ -308,6 +309,12 @@ extension ClusterAction {
   /// A redundancy group changed state on this node.
   fileprivate var isRoleChange: Bool {
     if case .emit(.groupStateChanged) = self { return true }
+    return false
+  }
+
+  /// A reth comes up on this node.
+  fileprivate var isActivation: Bool {
+    if case .dataPlane(.activate) = self { return true }
     return false
   }
 }

@@ -14,4 +14,6 @@ protocol DataPlaneExecutor: Sendable {
   /// The reth's withdrawal count, taken when an action is queued and handed to `execute`.
   func ticket(for reth: String) -> UInt64
   func execute(_ action: DataPlaneAction, ticket: UInt64)
+  /// After a batch's activations: their reths take traffic together.
+  func takeTraffic()
 }

@@ -1,6 +1,6 @@
 import Cluster
 
-/// The handover over the fabric (DESIGN §10.4): what makes a planned failover lose nothing.
+/// The handover over the fabric (DESIGN §10; README, "Handover over the fabric"): what makes a planned failover lose nothing.
 ///
 /// A withdrawn reth keeps its addresses and keeps forwarding for the grace period
 /// (`linkDownDelay`), but every frame it sends leaves through the peer's member: its egress is
@@ -20,7 +20,7 @@ import Cluster
 /// - the reth's egress, during the grace period only: frames to the reth MAC pass (the
 ///   delivery above), everything else goes to the fabric;
 /// - the member's ingress, while the reth is not active: frames to the reth MAC go to the
-///   fabric;
+///   fabric, but for ARP replies and neighbour advertisements (the node asked for them);
 /// - the fabric's ingress, always: frames from the reth MAC go out of the member, frames to it
 ///   into the reth.
 ///
@@ -39,6 +39,12 @@ extension RethController {
   /// per reth index, far from the low numbers `tc` hands out by default.
   static func relayPreference(_ name: String) -> UInt16 {
     0xC000 &+ UInt16(truncatingIfNeeded: RedundantEthernet.index(of: name) ?? 0)
+  }
+
+  /// The member's exceptions to the relay for neighbour replies to the reth MAC (ARP, NA).
+  static func neighbourReplyPreferences(_ name: String) -> (arp: UInt16, advertisement: UInt16) {
+    let base = 0xBC00 &+ 2 &* UInt16(truncatingIfNeeded: RedundantEthernet.index(of: name) ?? 0)
+    return (base, base &+ 1)
   }
 
   static func fabricPreferences(_ name: String) -> (source: UInt16, destination: UInt16) {
@@ -74,6 +80,19 @@ extension RethController {
         index: fabric, hook: .ingress, preference: preferences.destination,
         match: .destination(mac), verdict: .redirect(to: reth))
       try netlink.ensureClsact(index: member)
+      // Neighbour replies to the shared MAC are never relayed: a node asks only for traffic
+      // it forwards, so the reply is its own. A new primary whose other reth still relayed
+      // sent its ARP request for a host out and had the reply relayed to the peer: a
+      // second-long stall of every stream (the ARP retry), seen with 1 000 streams. Copies
+      // to both nodes instead loop (a frame delivered from the fabric passes the member's
+      // ingress again).
+      let replies = Self.neighbourReplyPreferences(spec.name)
+      try netlink.setFilter(
+        index: member, hook: .ingress, preference: replies.arp, match: .arpTo(mac),
+        verdict: .pass)
+      try netlink.setFilter(
+        index: member, hook: .ingress, preference: replies.advertisement,
+        match: .neighbourAdvertisementTo(mac), verdict: .pass)
       handover[spec.name] = links
       handoverProblems[spec.name] = nil
       try relay(spec.name, on: true)
@@ -128,8 +147,10 @@ extension RethController {
     handover[spec.name] = nil
     guard spec.mac != nil else { return }
     if let member = try? netlink.link(named: spec.member)?.index {
-      try? netlink.deleteFilter(
-        index: member, hook: .ingress, preference: Self.relayPreference(spec.name))
+      let copies = Self.neighbourReplyPreferences(spec.name)
+      for preference in [Self.relayPreference(spec.name), copies.arp, copies.advertisement] {
+        try? netlink.deleteFilter(index: member, hook: .ingress, preference: preference)
+      }
     }
     if let fabric = try? fabricIndex(spec) {
       let preferences = Self.fabricPreferences(spec.name)

@@ -66,12 +66,15 @@ enum RethControllerError: Error, Equatable {
 /// `sendDueAnnouncements()` at `nextAnnouncementDue`, and `deactivate()` drops what is queued,
 /// so a node that lost primary in between never sends the second burst.
 ///
-/// Withdrawal in two halves: `silence()` before the node says it gave the RG up (a blackhole
-/// root qdisc, addresses removed: ≈ 0.3 ms), the link down `linkDownDelay` later
-/// (`finishDueDeactivations()`): `macvlan_stop` waits for an RCU grace period holding the rtnl
-/// lock (4–30 ms measured), which would stall the peer's activation when both nodes share a
-/// kernel (namespaces, the bench) and every other link change of this host. The packet socket
-/// stays open while the reth exists: closing one waits for a grace period too.
+/// Withdrawal in two halves: `silence()` before the node says it gave the RG up, the link down
+/// `linkDownDelay` (500 ms) later (`finishDueDeactivations()`). Silenced, a reth hands over
+/// (`RethController+Handover.swift`: its frames leave through the peer's member over the
+/// fabric, its addresses stay, deprecated, so what is still in flight towards this node is
+/// forwarded); without a fabric link it gets a blackhole root qdisc and loses its addresses
+/// (≈ 0.3 ms). The link goes down later because `macvlan_stop` waits for an RCU grace period
+/// holding the rtnl lock (4–30 ms measured), which would stall the peer's activation when both
+/// nodes share a kernel (namespaces, the bench) and every other link change of this host. The
+/// packet socket stays open while the reth exists: closing one waits for a grace period too.
 ///
 /// Not Sendable: one owner thread calls everything. Its sockets and /proc/sys writes act in the
 /// network namespace of the thread that created it.
@@ -96,6 +99,17 @@ final class RethController {
   var handoverProblems: [String: String] = [:]
   /// Silenced by handing over (addresses kept, deprecated), not by a blackhole.
   private var handingOver: Set<String> = []
+  /// Activated, not taking traffic yet (`activate(deferTraffic:)`).
+  private var awaitingTraffic: Set<String> = []
+  /// Reths whose neighbour queue is raised while they learn their neighbours, and until when.
+  private var neighbourQueueRaised: [String: ContinuousClock.Instant] = [:]
+  /// A new primary knows none of its neighbours (they went with the link when it was down)
+  /// and takes the traffic of every session at once: with 1 000 streams, bursts overflowed the
+  /// default queue (208 KiB) while the first ARP replies came back, and each lost segment cost
+  /// its stream ≥ 200 ms. Raised for the first second only, so that a flood towards absent
+  /// hosts cannot hold more than the default for long.
+  static let raisedNeighbourQueue = "8388608"
+  static let neighbourQueueWindow: Duration = .seconds(1)
 
   init(
     specs: [RethSpec], pacing: Duration = .milliseconds(50),
@@ -171,7 +185,14 @@ final class RethController {
   /// Link up, IPv6 addresses (no DAD, our link-local first), IPv4 addresses, then the first
   /// announcement round at once and the rest queued.
   /// On a reth already active: `restore()` (puts back what is missing, announces only then).
-  func activate(_ name: String, now: ContinuousClock.Instant = .now) throws {
+  /// `deferTraffic`: the relay to the peer stays on and nothing is announced until
+  /// `takeTraffic()`, so that the reths of one RG start taking traffic together, each with
+  /// its route and neighbours' answers in place (a reth that took traffic while another was
+  /// still relaying sent its ARP requests out and had the replies relayed to the peer: a
+  /// second-long stall of every stream through it, seen with 1 000 streams).
+  func activate(
+    _ name: String, now: ContinuousClock.Instant = .now, deferTraffic: Bool = false
+  ) throws {
     let spec = try spec(name)
     if active.contains(name) {
       try restore(name, now: now)
@@ -197,13 +218,35 @@ final class RethController {
       try addIfMissing(prefix, index: index)
     }
     active.insert(name)
-    // Last: until now what reached the member for the reth went to the peer.
-    try relay(name, on: false)
     watchList.watch(
       name, RethWatchList.Entry(index: index, addresses: Set(expectedAddresses(spec))))
     if sockets[name]?.interfaceIndex != index {
       sockets[name] = try PacketSocket(interfaceIndex: index)
     }
+    if deferTraffic {
+      awaitingTraffic.insert(name)
+    } else {
+      try startTraffic(name, now: now)
+    }
+  }
+
+  /// The reths activated with `deferTraffic` take their traffic: relays off, announcements.
+  func takeTraffic(now: ContinuousClock.Instant = .now) throws {
+    let names = awaitingTraffic.sorted()
+    awaitingTraffic.removeAll()
+    for name in names where active.contains(name) { try startTraffic(name, now: now) }
+  }
+
+  private func startTraffic(_ name: String, now: ContinuousClock.Instant) throws {
+    if let spec = specs[name] {
+      let paths = RethSysctls.neighbourQueue(
+        reth: name, ipv6: spec.addresses.contains { $0.family == .inet6 })
+      // Best effort: without it only the first burst may overflow.
+      try? sysctls.apply(paths.map { .init(path: $0, value: Self.raisedNeighbourQueue) })
+      neighbourQueueRaised[name] = now.advanced(by: Self.neighbourQueueWindow)
+    }
+    // Until now what reached the member for the reth went to the peer.
+    try relay(name, on: false)
     schedule(name, now: now, bursts: 2)
     sendDueAnnouncements(now: now)
   }
@@ -233,10 +276,12 @@ final class RethController {
   }
 
   /// The fast half of a deactivation, for a node about to say that it gave the RG up: when it
-  /// returns nothing leaves the reth (a blackhole root qdisc) and it holds no address; queued
+  /// returns nothing the reth sends leaves by its own member (it goes to the fabric, or with
+  /// no fabric link into a blackhole root qdisc, the addresses removed too); queued
   /// announcements are dropped. The link goes down at `finishDueDeactivations` after
-  /// `linkDownDelay`, unless an `activate` lifts the blackhole first. Member style: the
-  /// addresses go, which is all a deactivation does there. Nothing when inactive.
+  /// `linkDownDelay`, unless an `activate` ends the handover or lifts the blackhole first.
+  /// Member style: the addresses go, which is all a deactivation does there. Nothing when
+  /// inactive.
   func silence(_ name: String, now: ContinuousClock.Instant = .now) throws {
     let spec = try spec(name)
     guard active.contains(name) else { return }
@@ -251,7 +296,9 @@ final class RethController {
       // until the link goes down; every frame of it leaves through the peer's member.
       silenced[name] = now.advanced(by: linkDownDelay)
       handingOver.insert(name)
-      for prefix in expectedAddresses(spec) { try? netlink.setDeprecated(prefix, index: index, true) }
+      for prefix in expectedAddresses(spec) {
+        try? netlink.setDeprecated(prefix, index: index, true)
+      }
       return
     }
     do {
@@ -270,6 +317,22 @@ final class RethController {
   var nextLinkDownDue: ContinuousClock.Instant? { silenced.values.min() }
   /// When the last one is.
   var lastLinkDownDue: ContinuousClock.Instant? { silenced.values.max() }
+  /// When the next raised neighbour queue goes back (`lowerDueNeighbourQueues`).
+  var nextNeighbourQueueDue: ContinuousClock.Instant? { neighbourQueueRaised.values.min() }
+
+  /// Puts the neighbour queues raised at activation back to the values found, once due (all
+  /// of a reth's when it is deactivated).
+  func lowerDueNeighbourQueues(now: ContinuousClock.Instant = .now) {
+    for (name, due) in neighbourQueueRaised where due <= now { lowerNeighbourQueue(name) }
+  }
+
+  private func lowerNeighbourQueue(_ name: String) {
+    guard neighbourQueueRaised.removeValue(forKey: name) != nil else { return }
+    for path in RethSysctls.neighbourQueue(reth: name, ipv6: true) {
+      guard let original = sysctls.original(path) else { continue }
+      try? sysctls.apply([.init(path: path, value: original)])
+    }
+  }
 
   /// Takes down the links of the reths silenced `linkDownDelay` ago; the failures.
   func finishDueDeactivations(now: ContinuousClock.Instant = .now) -> [(
@@ -440,6 +503,8 @@ final class RethController {
     // Unwatch before the link goes down: link notifications carry no port id to tell ours.
     watchList.unwatch(name)
     active.remove(name)
+    awaitingTraffic.remove(name)
+    lowerNeighbourQueue(name)
     queue.removeAll { $0.reth == name }
   }
 

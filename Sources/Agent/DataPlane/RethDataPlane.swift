@@ -13,8 +13,8 @@ import Synchronization
 /// journal record and the trap); the counters go to the snapshot store, which merges them into
 /// what the views and the MIB read.
 ///
-/// The driver calls `withdraw` itself, before the batch's heartbeat (≈ 0.3 ms: the reth sends
-/// nothing and holds no address when it returns), and `execute` for `reset`; the action
+/// The driver calls `withdraw` itself, before the batch's heartbeat (≈ 0.3 ms: when it returns
+/// nothing the reth sends leaves by this node's member), and `execute` for `reset`; the action
 /// pipeline calls `execute` for the rest, in the core's order. The rounds after the first, the
 /// links going down and the repairs run on the "ccagent-reth" thread. One lock serialises
 /// every use of the controller (so a withdrawal that falls within another reth's link-down,
@@ -105,7 +105,7 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
         case .activate(let plan):
           name = plan.name
           state.plans[plan.name] = plan
-          try controller.activate(plan.name)
+          try controller.activate(plan.name, deferTraffic: true)
         case .deactivate:
           return  // withdraw(), above
         case .announce(let plan):
@@ -127,6 +127,20 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
         logger.error(
           "data plane: \(action.kind) failed",
           metadata: ["ERROR": "\(error)", "ACTION": "\(action)"])
+      }
+    }
+    wakePipe.wake()
+  }
+
+  /// The reths activated since the last call take their traffic together (the driver asks
+  /// after each batch with an activation: `RethController.activate(deferTraffic:)`).
+  func takeTraffic() {
+    let logger = self.logger
+    state.withLock { state in
+      do {
+        try state.controller?.takeTraffic()
+      } catch {
+        logger.error("data plane: taking traffic failed", metadata: ["ERROR": "\(error)"])
       }
     }
     wakePipe.wake()
@@ -183,6 +197,7 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
       let due: ContinuousClock.Instant? = state.withLock { state in
         guard !state.stopping, let controller = state.controller else { return nil }
         controller.sendDueAnnouncements()
+        controller.lowerDueNeighbourQueues()
         for failure in controller.finishDueDeactivations() {
           logger.error(
             "\(failure.reth) could not be set down",
@@ -201,7 +216,10 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
         }
         state.tampered.removeAll()
         publishCounters(controller, state: &state)
-        let next = [controller.nextAnnouncementDue, controller.nextLinkDownDue].compactMap { $0 }
+        let next = [
+          controller.nextAnnouncementDue, controller.nextLinkDownDue,
+          controller.nextNeighbourQueueDue,
+        ].compactMap { $0 }
         return next.min() ?? .now + .seconds(3600)
       }
       guard let due else { return }

@@ -84,6 +84,17 @@ final class RethSysctls {
     }
   }
 
+  /// The value `apply` found at `path` (relative to the root) before its first write.
+  func original(_ path: String) -> String? {
+    previous.first { $0.path == "\(root)/\(path)" }?.value
+  }
+
+  /// The neighbour-queue sysctls of a reth: how many bytes of packets wait for one neighbour
+  /// to be resolved (`unres_qlen_bytes`, 208 KiB by default, ~200 small packets).
+  static func neighbourQueue(reth: String, ipv6: Bool) -> [String] {
+    ["ipv4/neigh/\(reth)/unres_qlen_bytes"] + (ipv6 ? ["ipv6/neigh/\(reth)/unres_qlen_bytes"] : [])
+  }
+
   /// Writes back what `apply` found, newest first; paths that vanished with their interface
   /// (a deleted reth) are skipped. Returns the paths that could not be restored.
   @discardableResult
@@ -92,7 +103,9 @@ final class RethSysctls {
   /// `restore()` for the entries of these interfaces only.
   @discardableResult
   func restore(interfaces names: [String]) -> [String] {
-    restore { path in names.contains { path.contains("/conf/\($0)/") } }
+    restore { path in
+      names.contains { path.contains("/conf/\($0)/") || path.contains("/neigh/\($0)/") }
+    }
   }
 
   private func restore(where selected: (String) -> Bool) -> [String] {

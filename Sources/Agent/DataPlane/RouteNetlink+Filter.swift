@@ -24,6 +24,7 @@ extension RouteNetlinkCodec {
   static let mirredParameters: UInt16 = 2
   static let actionStolen: Int32 = 4
   static let egressRedirect: Int32 = 1
+
   static let ethernetAll: UInt16 = 0x0003
   static let u32Terminal: UInt8 = 1
 
@@ -43,6 +44,10 @@ extension RouteNetlinkCodec {
   enum FrameMatch: Equatable, Sendable {
     case destination([UInt8])
     case source([UInt8])
+    /// An ARP frame to this MAC (a reply to a request sent with it).
+    case arpTo([UInt8])
+    /// An IPv6 neighbour advertisement to this MAC (no extension headers, as ND sends them).
+    case neighbourAdvertisementTo([UInt8])
     case all
 
     /// struct tc_u32_key list: (mask, value, offset), mask and value big-endian words.
@@ -51,9 +56,21 @@ extension RouteNetlinkCodec {
       switch self {
       case .all: return [(0, 0, 0)]
       case .destination(let mac):
-        return [(0x0000_FFFF, word(Array(mac[0..<2])), -16), (0xFFFF_FFFF, word(Array(mac[2..<6])), -12)]
+        return [
+          (0x0000_FFFF, word(Array(mac[0..<2])), -16), (0xFFFF_FFFF, word(Array(mac[2..<6])), -12),
+        ]
       case .source(let mac):
-        return [(0xFFFF_FFFF, word(Array(mac[0..<4])), -8), (0xFFFF_0000, word(Array(mac[4..<6])) << 16, -4)]
+        return [
+          (0xFFFF_FFFF, word(Array(mac[0..<4])), -8),
+          (0xFFFF_0000, word(Array(mac[4..<6])) << 16, -4),
+        ]
+      case .arpTo(let mac):
+        return FrameMatch.destination(mac).keys + [(0x0000_FFFF, 0x0806, -4)]
+      case .neighbourAdvertisementTo(let mac):
+        // EtherType 0x86DD, next header 58 (ICMPv6), ICMPv6 type 136.
+        return FrameMatch.destination(mac).keys + [
+          (0x0000_FFFF, 0x86DD, -4), (0x0000_FF00, 58 << 8, 4), (0xFF00_0000, 136 << 24, 40),
+        ]
       }
     }
   }
@@ -101,7 +118,8 @@ extension RouteNetlinkCodec {
     bytes += integer(UInt16(0)) + integer(UInt16(0)) + integer(Int16(0)) + integer(Int16(0))
     bytes += integer(UInt32(0))
     for key in keys {
-      bytes += integer(key.mask.bigEndian) + integer(key.value.bigEndian) + integer(key.offset)
+      bytes +=
+        integer(key.mask.bigEndian) + integer(key.value.bigEndian) + integer(key.offset)
         + integer(Int32(0))
     }
     return bytes
@@ -123,10 +141,10 @@ extension RouteNetlinkCodec {
     case .pass:
       options += attribute(u32ClassID, integer(UInt32(0x0001_0001)))
     case .redirect(let target):
-      let mirred =
+      let action =
         attribute(actKind, Array("mirred".utf8) + [0])
         + attribute(actOptions, attribute(mirredParameters, mirredRedirect(to: target)))
-      options += attribute(u32Actions, attribute(1, mirred))
+      options += attribute(u32Actions, attribute(1, action))
     }
     return message(
       type: newFilter, flags: flagRequest | flagAck | flagCreate | flagExclusive,

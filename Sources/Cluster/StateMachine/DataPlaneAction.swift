@@ -17,7 +17,7 @@ public enum DataPlaneAction: Sendable, Equatable {
   case activate(RethPlan)
   /// This node is no longer the RG's primary (or is stopping): a macvlan reth hands over (for
   /// a grace period every frame it sends leaves through the peer's member over the fabric, and
-  /// it still forwards what reaches it: §10.4), then its addresses go and the link goes down.
+  /// it still forwards what reaches it: README, "Handover over the fabric"), then its addresses go and the link goes down.
   case deactivate(RethPlan)
   /// A fresh GARP/NA burst: the split brain was resolved in this node's favour.
   case announce(RethPlan)
@@ -36,7 +36,7 @@ public struct RethPlan: Sendable, Equatable, Codable {
   public var addresses: [RethAddress]
   public var gratuitousARPCount: Int
   /// This node's fabric link, by name (`fab0 fabric-options member-interfaces`), else the link
-  /// that holds `fabricAddress`: where a withdrawn reth sends what still reaches it (§10.4).
+  /// that holds `fabricAddress`: where a withdrawn reth sends what still reaches it (README, "Handover over the fabric").
   public var fabricLink: String?
   public var fabricAddress: String?
 
