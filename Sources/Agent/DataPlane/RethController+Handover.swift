@@ -80,6 +80,8 @@ extension RethController {
         index: fabric, hook: .ingress, preference: preferences.destination,
         match: .destination(mac), verdict: .redirect(to: reth))
       try netlink.ensureClsact(index: member)
+      // The reth is down here: its clsact costs no pause (see `beginHandover`).
+      try netlink.ensureClsact(index: reth)
       // Neighbour replies to the shared MAC are never relayed: a node asks only for traffic
       // it forwards, so the reply is its own. A new primary whose other reth still relayed
       // sent its ARP request for a host out and had the reply relayed to the peer: a
@@ -121,6 +123,9 @@ extension RethController {
   func beginHandover(_ name: String) -> Bool {
     guard let links = handover[name], let mac = specs[name]?.mac else { return false }
     do {
+      // In place since `prepareHandover` (EEXIST): grafting a qdisc on a link that is up
+      // stops its transmissions for an RCU grace period (`dev_deactivate`), which dropped
+      // every frame the old primary forwarded in that millisecond (found with 1 000 streams).
       try netlink.ensureClsact(index: links.reth)
       try netlink.setFilter(
         index: links.reth, hook: .egress, preference: 1, match: .destination(mac),
@@ -131,14 +136,15 @@ extension RethController {
       return true
     } catch {
       handoverProblems[name] = "\(error)"
-      try? netlink.deleteClsact(index: links.reth)
+      try? endHandover(reth: links.reth)
       return false
     }
   }
 
-  /// The reth's own clsact (only our egress filters sit there) goes.
+  /// The reth's egress filters go; its clsact stays (see `beginHandover`).
   func endHandover(reth index: Int32) throws {
-    try netlink.deleteClsact(index: index)
+    try netlink.deleteFilter(index: index, hook: .egress, preference: 2)
+    try netlink.deleteFilter(index: index, hook: .egress, preference: 1)
   }
 
   /// Our filters on the member and the fabric go (a removed reth; `--cleanup-reths`, which
