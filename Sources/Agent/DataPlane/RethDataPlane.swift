@@ -18,7 +18,7 @@ import Synchronization
 /// pipeline calls `execute` for the rest, in the core's order. The rounds after the first, the
 /// links going down and the repairs run on the "ccagent-reth" thread. One lock serialises
 /// every use of the controller (so a withdrawal that falls within another reth's link-down,
-/// 200 ms after that one's withdrawal, waits for its grace period).
+/// 500 ms after that one's withdrawal, waits for its RCU grace period).
 final class RethDataPlane: DataPlaneExecutor, Sendable {
   private struct State {
     var controller: RethController?
