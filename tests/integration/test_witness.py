@@ -98,7 +98,8 @@ class WitnessLab:
 
     def holds(self, n):
         out = sh(f"ip -n {self.c.ns[n]} -o addr show dev reth0", check=False).stdout
-        return "192.0.2.1/24" in out
+        # Deprecated: handing over, its frames leave by the peer's port (not an owner).
+        return any("192.0.2.1/24" in l and "deprecated" not in l for l in out.splitlines())
 
     def info(self, n):
         r = self.c.ccctl(n, "show", "information", "--json")
