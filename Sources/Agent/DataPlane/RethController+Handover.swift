@@ -72,14 +72,14 @@ extension RethController {
       }
       let links = HandoverLinks(reth: reth, member: member, fabric: fabric)
       let preferences = Self.fabricPreferences(spec.name)
-      try netlink.ensureClsact(index: fabric)
+      if try netlink.ensureClsact(index: fabric) { announceAddresses(of: fabric) }
       try netlink.setFilter(
         index: fabric, hook: .ingress, preference: preferences.source, match: .source(mac),
         verdict: .redirect(to: member))
       try netlink.setFilter(
         index: fabric, hook: .ingress, preference: preferences.destination,
         match: .destination(mac), verdict: .redirect(to: reth))
-      try netlink.ensureClsact(index: member)
+      if try netlink.ensureClsact(index: member) { announceAddresses(of: member) }
       // The reth is down here: its clsact costs no pause (see `beginHandover`).
       try netlink.ensureClsact(index: reth)
       // Neighbour replies to the shared MAC are never relayed: a node asks only for traffic
@@ -101,6 +101,30 @@ extension RethController {
     } catch {
       handover[spec.name] = nil
       handoverProblems[spec.name] = "\(error)"
+    }
+  }
+
+  /// Grafting a qdisc on a link that is up pauses its transmissions for a moment
+  /// (`dev_deactivate`, as the kernel does for every graft): an ARP reply sent then is lost,
+  /// and the peer waits a second (ARP's retry) to reach our fabric address, long enough to
+  /// call the fabric down at start-up (seen in the witness tests). So the link's own addresses
+  /// are announced once right after: a peer's pending resolution completes on it.
+  func announceAddresses(of index: Int32) {
+    guard let mac = (try? netlink.link(index: index))?.mac, mac.count == 6,
+      let records = try? netlink.addresses(index: index),
+      let socket = try? PacketSocket(interfaceIndex: index)
+    else { return }
+    defer { socket.close() }
+    for record in records where !record.deleted && !record.prefix.isLinkLocal {
+      let address = record.prefix.bytes
+      switch record.prefix.family {
+      case .inet:
+        try? socket.send(NeighbourAnnouncement.gratuitousARP(mac: mac, address: address))
+      case .inet6:
+        try? socket.send(
+          NeighbourAnnouncement.unsolicitedNA(
+            mac: mac, source: address, target: address, router: false))
+      }
     }
   }
 

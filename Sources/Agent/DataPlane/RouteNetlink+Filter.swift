@@ -166,15 +166,17 @@ extension RouteNetlinkCodec {
 }
 
 extension RouteNetlink {
-  /// A clsact qdisc on link `index`; one already there is kept.
-  func ensureClsact(index: Int32) throws {
+  /// A clsact qdisc on link `index`; one already there is kept. True when it was added.
+  @discardableResult
+  func ensureClsact(index: Int32) throws -> Bool {
     let seq = nextSequence()
     do {
       _ = try transact(
         RouteNetlinkCodec.addClsactRequest(index: index, sequence: seq), sequence: seq,
         operation: "add clsact on \(index)")
+      return true
     } catch RouteNetlinkError.kernel(_, let code) where code == EEXIST {
-      return
+      return false
     }
   }
 
