@@ -146,23 +146,34 @@ extension RethController {
   /// fabric. False when this reth cannot hand over (the caller uses the blackhole).
   func beginHandover(_ name: String) -> Bool {
     guard let links = handover[name], let mac = specs[name]?.mac else { return false }
+    // On the driver before the heartbeat, so two round trips only: the clsact has been there
+    // since `prepareHandover`, and `endHandover` left no filter behind. (Grafting a qdisc on a
+    // link that is up would stop its transmissions for an RCU grace period, `dev_deactivate`:
+    // that dropped every frame the old primary forwarded in that millisecond.)
     do {
-      // In place since `prepareHandover` (EEXIST): grafting a qdisc on a link that is up
-      // stops its transmissions for an RCU grace period (`dev_deactivate`), which dropped
-      // every frame the old primary forwarded in that millisecond (found with 1 000 streams).
-      try netlink.ensureClsact(index: links.reth)
-      try netlink.setFilter(
-        index: links.reth, hook: .egress, preference: 1, match: .destination(mac),
-        verdict: .pass)
-      try netlink.setFilter(
-        index: links.reth, hook: .egress, preference: 2, match: .all,
-        verdict: .redirect(to: links.fabric))
+      try addHandoverFilters(links, mac: mac)
       return true
     } catch {
-      handoverProblems[name] = "\(error)"
-      try? endHandover(reth: links.reth)
-      return false
+      // A clsact someone removed: put it back (with that pause) and try once more.
+      do {
+        try netlink.ensureClsact(index: links.reth)
+        try endHandover(reth: links.reth)
+        try addHandoverFilters(links, mac: mac)
+        return true
+      } catch {
+        handoverProblems[name] = "\(error)"
+        try? endHandover(reth: links.reth)
+        return false
+      }
     }
+  }
+
+  private func addHandoverFilters(_ links: HandoverLinks, mac: [UInt8]) throws {
+    try netlink.addFilter(
+      index: links.reth, hook: .egress, preference: 1, match: .destination(mac), verdict: .pass)
+    try netlink.addFilter(
+      index: links.reth, hook: .egress, preference: 2, match: .all,
+      verdict: .redirect(to: links.fabric))
   }
 
   /// The reth's egress filters go; its clsact stays (see `beginHandover`).

@@ -238,15 +238,16 @@ final class RethController {
   }
 
   private func startTraffic(_ name: String, now: ContinuousClock.Instant) throws {
+    // Until now what reached the member for the reth went to the peer.
+    try relay(name, on: false)
     if let spec = specs[name] {
+      // Right after: the first burst fits the default queue while the first replies come.
       let paths = RethSysctls.neighbourQueue(
         reth: name, ipv6: spec.addresses.contains { $0.family == .inet6 })
       // Best effort: without it only the first burst may overflow.
       try? sysctls.apply(paths.map { .init(path: $0, value: Self.raisedNeighbourQueue) })
       neighbourQueueRaised[name] = now.advanced(by: Self.neighbourQueueWindow)
     }
-    // Until now what reached the member for the reth went to the peer.
-    try relay(name, on: false)
     schedule(name, now: now, bursts: 2)
     sendDueAnnouncements(now: now)
   }

@@ -199,6 +199,14 @@ extension RouteNetlink {
     match: RouteNetlinkCodec.FrameMatch, verdict: RouteNetlinkCodec.FilterVerdict
   ) throws {
     try deleteFilter(index: index, hook: hook, preference: preference)
+    try addFilter(index: index, hook: hook, preference: preference, match: match, verdict: verdict)
+  }
+
+  /// Adds the filter at `preference` (one there already gets a second beside it).
+  func addFilter(
+    index: Int32, hook: RouteNetlinkCodec.FilterHook, preference: UInt16,
+    match: RouteNetlinkCodec.FrameMatch, verdict: RouteNetlinkCodec.FilterVerdict
+  ) throws {
     let seq = nextSequence()
     _ = try transact(
       RouteNetlinkCodec.addFilterRequest(
