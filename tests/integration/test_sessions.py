@@ -216,7 +216,7 @@ def test_a_manual_failover_hands_over_through_the_fabric_and_loses_nothing():
     primary keeps forwarding what reaches it for its grace period, through the peer's member,
     so a manual failover of 50 streams (a message every 10 ms each) retransmits nothing on
     either side. With the handover disabled every failover retransmitted 50-67 segments; with
-    it about one in eight still loses a few (10-24 seen, cause not found), so of three
+    it about one in six to eight still loses a few (10-24 seen, cause not found), so of three
     failovers back and forth at least one must be clean. While a node hands over its address
     is deprecated and its link up; then both go."""
     lab = FirewallPair(sync=True)
