@@ -37,19 +37,21 @@ struct HandoverLinks: Equatable, Sendable {
 extension RethController {
   /// Our tc preferences on links others may filter on too (member, fabric): a block of its own
   /// per reth index, far from the low numbers `tc` hands out by default.
-  static func relayPreference(_ name: String) -> UInt16 {
-    0xC000 &+ UInt16(truncatingIfNeeded: RedundantEthernet.index(of: name) ?? 0)
-  }
+  static func relayPreference(_ name: String) -> UInt16 { 0xC000 &+ rethIndex(name) }
 
   /// The member's exceptions to the relay for neighbour replies to the reth MAC (ARP, NA).
   static func neighbourReplyPreferences(_ name: String) -> (arp: UInt16, advertisement: UInt16) {
-    let base = 0xBC00 &+ 2 &* UInt16(truncatingIfNeeded: RedundantEthernet.index(of: name) ?? 0)
+    let base = 0xBC00 &+ 2 &* rethIndex(name)
     return (base, base &+ 1)
   }
 
   static func fabricPreferences(_ name: String) -> (source: UInt16, destination: UInt16) {
-    let base = 0xC400 &+ 2 &* UInt16(truncatingIfNeeded: RedundantEthernet.index(of: name) ?? 0)
+    let base = 0xC400 &+ 2 &* rethIndex(name)
     return (base, base &+ 1)
+  }
+
+  private static func rethIndex(_ name: String) -> UInt16 {
+    UInt16(truncatingIfNeeded: RedundantEthernet.index(of: name) ?? 0)
   }
 
   /// This node's fabric link for `spec`: the named one, else the one holding its address.

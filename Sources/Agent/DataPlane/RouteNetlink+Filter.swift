@@ -230,12 +230,7 @@ extension RouteNetlink {
 
   /// The link holding `address` (any prefix length), or nil.
   func index(holding address: [UInt8]) throws -> Int32? {
-    let seq = nextSequence()
-    let replies = try transact(
-      RouteNetlinkCodec.dumpAddressesRequest(sequence: seq), sequence: seq,
-      operation: "dump addresses", dump: true)
-    return replies.compactMap { RouteNetlinkCodec.address(in: $0.bytes, $0.message) }
-      .first { $0.prefix.bytes == address }?.index
+    try allAddresses().first { $0.prefix.bytes == address }?.index
   }
 }
 

@@ -16,8 +16,7 @@ extension RouteNetlinkCodec {
 
   /// struct tcmsg for the root qdisc of link `index` (handle 0: the kernel picks one).
   static func rootTC(index: Int32) -> [UInt8] {
-    [UInt8(AF_UNSPEC), 0, 0, 0] + integer(index) + integer(UInt32(0)) + integer(rootParent)
-      + integer(UInt32(0))
+    tcmsg(index: index, handle: 0, parent: rootParent, info: 0)
   }
 
   /// RTM_NEWQDISC replacing the root qdisc with `blackhole`.

@@ -483,12 +483,16 @@ final class RouteNetlink {
 
   /// The addresses of link `index` (both families).
   func addresses(index: Int32) throws -> [AddressRecord] {
+    try allAddresses().filter { $0.index == index }
+  }
+
+  /// Every address of every link.
+  func allAddresses() throws -> [AddressRecord] {
     let seq = nextSequence()
     let replies = try transact(
       RouteNetlinkCodec.dumpAddressesRequest(sequence: seq), sequence: seq,
       operation: "dump addresses", dump: true)
     return replies.compactMap { RouteNetlinkCodec.address(in: $0.bytes, $0.message) }
-      .filter { $0.index == index }
   }
 
   // MARK: Transport
