@@ -95,6 +95,12 @@ struct DataPlaneHandoverTests {
         try controller.silence("reth0")
         #expect(controller.isSilenced("reth0") && !controller.isActive("reth0"))
         #expect(try netlink.link(named: "reth0")?.isAdministrativelyUp == true)
+        // Deprecated after the heartbeat (the data-plane thread's next round), not before.
+        let undeprecated = try netlink.addresses(index: reth.index).filter {
+          $0.prefix == IPPrefix("192.0.2.1/24")
+        }
+        #expect(undeprecated.count == 1 && undeprecated.allSatisfy { $0.flags & 0x20 == 0 })
+        controller.deprecateHandingOver()
         let kept = try netlink.addresses(index: reth.index).filter {
           $0.prefix == IPPrefix("192.0.2.1/24")
         }
@@ -123,8 +129,10 @@ struct DataPlaneHandoverTests {
         #expect(again.count == 1 && again.allSatisfy { $0.flags & 0x20 == 0 })
         #expect(!lan.collect(for: .milliseconds(200), Self.fromReth).isEmpty)
 
-        // An activation during the grace period ends it: the address is an owner's again.
+        // An activation during the grace period ends it: the address is an owner's again,
+        // whether it had been deprecated yet or not.
         try controller.silence("reth0")
+        controller.deprecateHandingOver()
         try controller.activate("reth0")
         let lifted = try netlink.addresses(index: reth.index).filter {
           $0.prefix == IPPrefix("192.0.2.1/24")
@@ -132,6 +140,13 @@ struct DataPlaneHandoverTests {
         #expect(lifted.count == 1 && lifted.allSatisfy { $0.flags & 0x20 == 0 })
         try sender.send(garp)
         #expect(!lan.collect(for: .milliseconds(200), Self.same(garp)).isEmpty)
+        try controller.silence("reth0")
+        try controller.activate("reth0")
+        controller.deprecateHandingOver()  // nothing left to do: the activation came first
+        let early = try netlink.addresses(index: reth.index).filter {
+          $0.prefix == IPPrefix("192.0.2.1/24")
+        }
+        #expect(early.count == 1 && early.allSatisfy { $0.flags & 0x20 == 0 })
 
         // Removed: none of our filters is left on the member or the fabric.
         try controller.remove("reth0")

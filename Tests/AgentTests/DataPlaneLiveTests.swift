@@ -832,6 +832,7 @@ struct DataPlaneWithdrawalTests {
         #expect(reth.isAdministrativelyUp)
         #expect(try netlink.addresses(index: reth.index).count == 1)
         dataPlane.withdraw(plan)
+        dataPlane.withdrawalsAnnounced()  // as the driver does after the heartbeat
         #expect(try netlink.addresses(index: reth.index).isEmpty)
         #expect(waitFor { (try? netlink.link(named: "reth0"))?.isAdministrativelyUp == false })
       }

@@ -217,6 +217,7 @@ actor ClusterDriver {
       }
     }
     if actions.contains(where: \.isActivation) { pipeline?.submit(.takeTraffic) }
+    if actions.contains(where: \.isWithdrawal) { dataPlane?.withdrawalsAnnounced() }
     // One snapshot per batch, shared by every event of the batch and the publish below.
     for case .emit(let event) in actions {
       guard !event.isRejection else {
@@ -309,6 +310,12 @@ extension ClusterAction {
   /// A redundancy group changed state on this node.
   fileprivate var isRoleChange: Bool {
     if case .emit(.groupStateChanged) = self { return true }
+    return false
+  }
+
+  /// A reth is withdrawn on this node.
+  fileprivate var isWithdrawal: Bool {
+    if case .dataPlane(.deactivate) = self { return true }
     return false
   }
 

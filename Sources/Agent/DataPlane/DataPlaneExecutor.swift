@@ -11,6 +11,8 @@ protocol DataPlaneExecutor: Sendable {
   /// The fast half of `deactivate(plan)`; queued activations and bursts of the reth that were
   /// asked before it are dropped when their turn comes.
   func withdraw(_ plan: RethPlan)
+  /// After the heartbeat of a batch with withdrawals: their slower remainder may run now.
+  func withdrawalsAnnounced()
   /// The reth's withdrawal count, taken when an action is queued and handed to `execute`.
   func ticket(for reth: String) -> UInt64
   func execute(_ action: DataPlaneAction, ticket: UInt64)

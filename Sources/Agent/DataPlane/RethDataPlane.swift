@@ -14,7 +14,8 @@ import Synchronization
 /// what the views and the MIB read.
 ///
 /// The driver calls `withdraw` itself, before the batch's heartbeat (≈ 0.3 ms: when it returns
-/// nothing the reth sends leaves by this node's member), and `execute` for `reset`; the action
+/// nothing the reth sends leaves by this node's member; the deprecation of its addresses waits
+/// for `withdrawalsAnnounced`, after the heartbeat), and `execute` for `reset`; the action
 /// pipeline calls `execute` for the rest, in the core's order. The rounds after the first, the
 /// links going down and the repairs run on the "ccagent-reth" thread. One lock serialises
 /// every use of the controller (so a withdrawal that falls within another reth's link-down,
@@ -74,11 +75,20 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
           metadata: ["ERROR": "\(error)", "ACTION": "\(DataPlaneAction.deactivate(plan))"])
       }
     }
+  }
+
+  /// The thread's next round marks the handed-over addresses deprecated and sets the links'
+  /// down time. Woken here, not by `withdraw`: it would take the lock that the batch's next
+  /// withdrawal, still before the heartbeat, waits for.
+  func withdrawalsAnnounced() {
     wakePipe.wake()
   }
 
   func execute(_ action: DataPlaneAction, ticket: UInt64) {
-    if case .deactivate(let plan) = action { return withdraw(plan) }
+    if case .deactivate(let plan) = action {
+      withdraw(plan)
+      return withdrawalsAnnounced()
+    }
     let logger = self.logger
     state.withLock { state in
       // Made by the first reset, at start or by the reload that adds the first reth.
@@ -196,6 +206,7 @@ final class RethDataPlane: DataPlaneExecutor, Sendable {
     while true {
       let due: ContinuousClock.Instant? = state.withLock { state in
         guard !state.stopping, let controller = state.controller else { return nil }
+        controller.deprecateHandingOver()
         controller.sendDueAnnouncements()
         controller.lowerDueNeighbourQueues()
         for failure in controller.finishDueDeactivations() {
