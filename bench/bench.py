@@ -790,8 +790,9 @@ def phase_sessions(ctx, runs, counts, interval=100):
                         p = side.primary
                         q = 1 - p
                         try:
-                            results = labs[side.impl].streams(count, every, 8, lambda: side.fault(kind, p, q))
-                            res.setdefault(f"{side.impl}_{kind}_{count}", []).append(sessions.summary(results, every))
+                            results, lost = labs[side.impl].streams(count, every, 8, lambda: side.fault(kind, p, q))
+                            res.setdefault(f"{side.impl}_{kind}_{count}", []).append(
+                                sessions.summary(results, every, lost))
                             side.primary = side.restore(kind, p, q)
                             if side.impl == "cc":
                                 wait_cold_sync(cc)
@@ -827,7 +828,10 @@ def sessions_section(RESULTS):
           f"{r['interval']} ms heartbeats / adverts, {r['runs']} run(s) of each fault, alternating. "
           "`tests/lib/tcpstreams.py` streams: a stream survives when it never failed and never went 2 s "
           "without an echo; stall: the longest time without an echo among the survivors minus the message "
-          "interval (10 ms with 50 streams, 100 ms with 1000: the figure's resolution). conntrackd keeps "
+          "interval (10 ms with 50 streams, 100 ms with 1000: the figure's resolution). Lost: TCP segments "
+          "the client and the server had to retransmit in the run (nstat's TcpRetransSegs less "
+          "TCPDSACKRecv: a loss probe answered by a DSACK was spurious, an endpoint merely slow), largest "
+          "of the runs. conntrackd keeps "
           "running through every fault (the dead primary is its agent killed and its LAN ports downed).", "",
           "| fault | streams | ccagent + conntrackd: survived, longest stall | keepalived + conntrackd | "
           "target | met |", "|---|---|---|---|---|---|"]
@@ -835,16 +839,18 @@ def sessions_section(RESULTS):
     def cell(rows, count):
         if not rows:
             return "n/a"
-        worst = min(n for n, _ in rows)
-        stalls = [s for _, s in rows if s is not None]
-        return f"{worst}/{count} (worst run), {fmt(max(stalls), 0) if stalls else 'n/a'} ms"
+        worst = min(row[0] for row in rows)
+        stalls = [row[1] for row in rows if row[1] is not None]
+        lost = max(row[2] for row in rows)
+        return (f"{worst}/{count} (worst run), {fmt(max(stalls), 0) if stalls else 'n/a'} ms, "
+                f"lost {lost}")
 
     for kind in DP_FAULTS:
         for count in r["counts"]:
             cc, ka = r.get(f"cc_{kind}_{count}", []), r.get(f"ka_{kind}_{count}", [])
             bound = 20 if kind != "dead" else 3 * r["interval"] + 20
             target = f"100 %, stall ≤ {bound} ms" + (" (detection + 20 ms)" if kind == "dead" else "")
-            ok = bool(cc) and all(n == count and s is not None and s <= bound for n, s in cc)
+            ok = bool(cc) and all(n == count and s is not None and s <= bound for n, s, _ in cc)
             L.append(f"| {DP_FAULT_NAMES[kind]} | {count} | {cell(cc, count)} | "
                      f"{'no such request' if kind == 'manual' else cell(ka, count)} | {target} | {verdict(ok)} |")
     if r["failed"]:

@@ -70,14 +70,18 @@ class FirewallLab:
 
     def streams(self, count, interval, duration, fault, fault_at=3.0):
         """Runs `count` streams (a message every `interval` s each) for `duration` s; calls
-        fault() `fault_at` s after they are all up. Per stream: max_gap, echoes, error."""
-        return firewallpair.streams(self.client, count, interval, duration, fault, fault_at)
+        fault() `fault_at` s after they are all up. Per stream: max_gap, echoes, error; and the
+        segments lost on the way (client and server, `firewallpair.lost_segments`)."""
+        hosts = (self.client, self.server_ns)
+        before = sum(firewallpair.lost_segments(ns) for ns in hosts)
+        results = firewallpair.streams(self.client, count, interval, duration, fault, fault_at)
+        return results, sum(firewallpair.lost_segments(ns) for ns in hosts) - before
 
 
-def summary(results, interval, bound=2.0):
-    """(streams that survived, longest stall among them in ms): a stream survives when it never
-    failed and never went `bound` s without an echo; its stall is its longest time without an
-    echo minus the message interval (the figure's resolution)."""
+def summary(results, interval, lost, bound=2.0):
+    """(streams that survived, longest stall among them in ms, segments lost): a stream
+    survives when it never failed and never went `bound` s without an echo; its stall is its
+    longest time without an echo minus the message interval (the figure's resolution)."""
     ok = [r for r in results if r["error"] is None and r["max_gap"] <= bound]
     stall = max((r["max_gap"] - interval) * 1000 for r in ok) if ok else None
-    return len(ok), stall
+    return len(ok), stall, lost

@@ -205,17 +205,6 @@ def test_a_rejoining_node_refuses_manual_failover_until_its_cold_sync_is_done():
         lab.close()
 
 
-def lost_segments(namespace):
-    """The namespace's retransmissions so far that were needed: TcpRetransSegs less those the
-    receiver reported as duplicates (TCPDSACKRecv). A spurious one is a loss probe fired while
-    the other end was merely slow: a Python endpoint stalled 30 ms with no fault at all gives
-    50 retransmissions and 50 DSACKs; 5 ms of real drops gives 50-83 and none."""
-    out = sh(f"ip netns exec {namespace} nstat -az TcpRetransSegs TcpExtTCPDSACKRecv",
-             check=False).stdout
-    counts = {l.split()[0]: int(l.split()[1]) for l in out.splitlines() if len(l.split()) > 1}
-    return counts.get("TcpRetransSegs", 0) - counts.get("TcpExtTCPDSACKRecv", 0)
-
-
 def test_a_manual_failover_hands_over_through_the_fabric_and_loses_nothing():
     """Any segment lost while the reths move costs its stream a retransmission: the old
     primary keeps forwarding what reaches it for its grace period, through the peer's member,
@@ -223,7 +212,7 @@ def test_a_manual_failover_hands_over_through_the_fabric_and_loses_nothing():
     each), loses a segment on either side. With the handover disabled every failover
     retransmitted 50-67 segments. Spurious retransmissions (loss probes while an endpoint was
     slow, answered by a DSACK) are not losses: they come without any failover on a loaded
-    machine (`lost_segments`). While a node hands over its address is deprecated and its link
+    machine (`firewallpair.lost_segments`). While a node hands over its address is deprecated and its link
     up; then both go."""
     lab = FirewallPair(sync=True)
     c = lab.c
@@ -240,9 +229,9 @@ def test_a_manual_failover_hands_over_through_the_fabric_and_loses_nothing():
                 seen["address"] = sh(f"ip -n {c.ns[old]} -o addr show dev reth0",
                                      check=False).stdout
 
-            before = [lost_segments(ns) for ns in (lab.client, lab.server_ns)]
+            before = [firewallpair.lost_segments(ns) for ns in (lab.client, lab.server_ns)]
             results = firewallpair.streams(lab.client, STREAMS, 0.01, 5, failover, grace=60)
-            after = [lost_segments(ns) for ns in (lab.client, lab.server_ns)]
+            after = [firewallpair.lost_segments(ns) for ns in (lab.client, lab.server_ns)]
             counts.append([b - a for a, b in zip(before, after)])
             assert c.state(new, 1) == "primary"
             assert len(survived(results)) == STREAMS, results
