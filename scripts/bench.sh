@@ -80,6 +80,7 @@ args=(--bin "$BIN" --helper "$HELPER" --out "$OUT")
 [ -n "${BENCH_IDLE_SECONDS:-}" ] && args+=(--idle-seconds "$BENCH_IDLE_SECONDS")
 [ -n "${BENCH_DATAPLANE_RUNS:-}" ] && args+=(--dataplane-runs "$BENCH_DATAPLANE_RUNS")
 [ -n "${BENCH_SESSION_RUNS:-}" ] && args+=(--session-runs "$BENCH_SESSION_RUNS")
+[ -n "${BENCH_SESSION_COUNTS:-}" ] && args+=(--session-counts "$BENCH_SESSION_COUNTS")
 [ -n "${BENCH_INTERVALS:-}" ] && args+=(--intervals "$BENCH_INTERVALS")
 python3 bench/bench.py "${args[@]}" &
 py_pid=$!
