@@ -463,6 +463,14 @@ private func completeColdSync(_ pair: inout MachinePair, node: Int) {
       ConntrackdConfigCheck.warnings(Self.good, file: "ct.conf", cluster: try cluster()) == [])
   }
 
+  /// The socket ccagentd asks directly: General's UNIX Path only, not a Path elsewhere.
+  @Test func theDaemonSocketIsGeneralsUnixPath() {
+    #expect(ConntrackdConfigCheck.socketPath(Self.good) == "/run/conntrackd.ctl")
+    let elsewhere = Self.good.replacingAll("UNIX { Path", with: "Other { Path")
+    #expect(ConntrackdConfigCheck.socketPath(elsewhere) == nil)
+    #expect(ConntrackdConfigCheck.socketPath("General {\n\tUNIX {\n\t\tPath\n\t}\n}") == nil)
+  }
+
   @Test func wrongAddressesHexInterfaceNamesAndMissingIgnoresAreWarned() throws {
     let bad =
       Self.good.replacingAll("10.0.1.2", with: "10.0.0.2").replacingAll("fabric0", with: "fab0")

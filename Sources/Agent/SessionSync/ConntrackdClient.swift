@@ -1,9 +1,33 @@
+import Cluster
+
 /// `conntrackd -C FILE …`: the client side of the conntrackd the host runs (its own unit, or
 /// the test's daemon). The configuration file names the daemon's UNIX socket, so every
-/// command reaches that one daemon; ccagentd never starts one (`-d` is never passed).
+/// command reaches that one daemon; ccagentd never starts one (`-d` is never passed). With a
+/// conntrackd 1.4 and a socket named in the file, the commands it knows go straight to the
+/// socket (`ConntrackdSocket`); the others, and any other version, run the binary.
 struct ConntrackdClient: Sendable {
   var binary: String = "/usr/sbin/conntrackd"
   var config: String
+  /// Where requests go directly; nil: every command runs the binary.
+  var socketPath: String? = nil
+
+  /// A client for `config`, asking the socket directly when it can; why not when it cannot.
+  static func make(binary: String, config: String) -> (client: ConntrackdClient, why: String?) {
+    var client = ConntrackdClient(binary: binary, config: config)
+    guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+      return (client, "\(config) cannot be read")
+    }
+    guard let path = ConntrackdConfigCheck.socketPath(text) else {
+      return (client, "\(config) names no UNIX socket")
+    }
+    let version = ChildProcess.run([binary, "-v"], timeout: .seconds(2))
+    // "Connection tracking userspace daemon v1.4.7. Licensed under GPLv2."
+    guard version.succeeded, version.output.contains(" v1.4.") else {
+      return (client, "not a conntrackd 1.4 (\(version.output.prefix(80)))")
+    }
+    client.socketPath = path
+    return (client, nil)
+  }
 
   /// How one command ended.
   struct Outcome: Sendable, Equatable {
@@ -35,6 +59,9 @@ struct ConntrackdClient: Sendable {
   }
 
   func run(_ arguments: [String], timeout: Duration) -> Outcome {
-    ChildProcess.run([binary, "-C", config] + arguments, timeout: timeout)
+    if let socketPath, let code = ConntrackdSocket.requests[arguments] {
+      return ConntrackdSocket.request(code, path: socketPath, timeout: timeout)
+    }
+    return ChildProcess.run([binary, "-C", config] + arguments, timeout: timeout)
   }
 }

@@ -32,8 +32,15 @@ final class SessionSyncController: SessionSyncExecutor, Sendable {
   private let thread = Mutex<NamedThread?>(nil)
 
   init(configuration: SessionSyncConfiguration, logger: Logger, binary: String? = nil) throws {
-    let client = ConntrackdClient(
+    let (client, why) = ConntrackdClient.make(
       binary: binary ?? "/usr/sbin/conntrackd", config: configuration.conntrackdConfig)
+    if let path = client.socketPath {
+      logger.info("session sync: asking conntrackd on its socket \(path)")
+    } else {
+      logger.notice(
+        "session sync: running conntrackd -C \(configuration.conntrackdConfig) for each command",
+        metadata: ["REASON": "\(why ?? "")"])
+    }
     self.client = client
     self.logger = logger
     wakePipe = try WakePipe()

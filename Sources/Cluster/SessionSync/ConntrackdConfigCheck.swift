@@ -3,6 +3,13 @@
 /// the cluster's own addresses are not the firewall's to replicate). Only the few clauses
 /// that matter are read; conntrackd itself judges the rest.
 public enum ConntrackdConfigCheck {
+  /// The daemon's UNIX socket (`General { UNIX { Path … } }`), nil when the file names none.
+  public static func socketPath(_ text: String) -> String? {
+    ConntrackdStatement.parse(text).first {
+      $0.blocks == ["General", "UNIX"] && $0.key == "Path" && $0.values.count == 1
+    }?.values[0]
+  }
+
   /// Warnings about `text`, the conntrackd configuration at `file`.
   public static func warnings(
     _ text: String, file: String, cluster: ClusterConfiguration
