@@ -28,4 +28,23 @@ public enum SocketAddress {
     }
     return nil
   }
+
+  /// Connects `fd` (a `SOCK_STREAM` UNIX socket) to the socket at `path`: 0, or the errno
+  /// (`ENAMETOOLONG` for a path that does not fit `sun_path`).
+  public static func connect(_ fd: Int32, unixPath path: String) -> Int32 {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return ENAMETOOLONG }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      raw.copyBytes(from: bytes)
+      raw[bytes.count] = 0
+    }
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+      }
+    }
+    return connected == 0 ? 0 : errno
+  }
 }

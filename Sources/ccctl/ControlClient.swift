@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import ShellSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -13,23 +14,11 @@ enum ControlClient {
     let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw fail("socket: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let capacity = MemoryLayout.size(ofValue: address.sun_path)
-    guard path.utf8.count < capacity else { throw fail("\(path): socket path too long") }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-      raw[path.utf8.count] = 0
-    }
     var timeout = timeval(tv_sec: 10, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
-    }
-    guard connected == 0 else {
-      let reason = errno
+    let reason = SocketAddress.connect(fd, unixPath: path)
+    guard reason == 0 else {
+      if reason == ENAMETOOLONG { throw fail("\(path): socket path too long") }
       if reason == ENOENT || reason == ECONNREFUSED {
         throw fail("ccagentd is not running (no agent listens on \(path))")
       }

@@ -208,7 +208,7 @@ final class RethController {
       try netlink.deleteRootQdisc(index: index)
       try endHandover(reth: index)
     }
-    if stopHandingOver(name) == .deprecated {
+    if stopHandingOver(name) {
       for prefix in expectedAddresses(spec) {
         try? netlink.setDeprecated(prefix, index: index, false)
       }
@@ -329,13 +329,11 @@ final class RethController {
     deprecationDue.removeAll()
   }
 
-  private enum HandingOver { case no, pending, deprecated }
-
   /// Ends the reth's handover bookkeeping; whether its addresses had been deprecated.
   @discardableResult
-  private func stopHandingOver(_ name: String) -> HandingOver {
-    guard handingOver.remove(name) != nil else { return .no }
-    return deprecationDue.remove(name) != nil ? .pending : .deprecated
+  private func stopHandingOver(_ name: String) -> Bool {
+    let pending = deprecationDue.remove(name) != nil
+    return handingOver.remove(name) != nil && !pending
   }
 
   /// When the next silenced reth's link is due to go down; nil when none is silenced.

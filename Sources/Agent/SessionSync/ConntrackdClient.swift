@@ -1,4 +1,5 @@
 import Cluster
+import ShellSupport
 
 /// `conntrackd -C FILE …`: the client side of the conntrackd the host runs (its own unit, or
 /// the test's daemon). The configuration file names the daemon's UNIX socket, so every
@@ -14,7 +15,7 @@ struct ConntrackdClient: Sendable {
   /// A client for `config`, asking the socket directly when it can; why not when it cannot.
   static func make(binary: String, config: String) -> (client: ConntrackdClient, why: String?) {
     var client = ConntrackdClient(binary: binary, config: config)
-    guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+    guard let text = try? FileReader.readText(config) else {
       return (client, "\(config) cannot be read")
     }
     guard let path = ConntrackdConfigCheck.socketPath(text) else {

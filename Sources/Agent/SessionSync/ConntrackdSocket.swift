@@ -1,3 +1,5 @@
+import ShellSupport
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -38,24 +40,11 @@ enum ConntrackdSocket {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { return outcome(.notStarted(String(cString: strerror(errno)))) }
     defer { close(fd) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-      return outcome(.notStarted("socket path too long: \(path)"))
-    }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      raw.copyBytes(from: bytes)
-      raw[bytes.count] = 0
-    }
     // A blocking connect: a UNIX socket connects at once or fails (no daemon, full backlog).
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
-    }
-    guard connected == 0 else {
-      let why = String(cString: strerror(errno))
+    let reason = SocketAddress.connect(fd, unixPath: path)
+    if reason == ENAMETOOLONG { return outcome(.notStarted("socket path too long: \(path)")) }
+    guard reason == 0 else {
+      let why = String(cString: strerror(reason))
       return outcome(
         .exited(1),
         "[ERROR] can't connect: is conntrackd running? appropriate permissions? (\(why))"
