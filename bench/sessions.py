@@ -67,14 +67,20 @@ class FirewallLab:
             firewallpair.start_conntrackd(ctx.lab, ctx.lab.work, topo.ns[n], n, f"{tag}{n}", self.etc)
             for n in (0, 1)]
         self.server = ctx.spawn(firewallpair.server_argv(self.server_ns), f"streams-server-{tag}.log")
+        self.interactive_server = ctx.spawn(
+            firewallpair.server_argv(self.server_ns, firewallpair.NODELAY_PORT, nodelay=True),
+            f"streams-server-{tag}-nodelay.log")
 
-    def streams(self, count, interval, duration, fault, fault_at=3.0):
+    def streams(self, count, interval, duration, fault, fault_at=3.0, nodelay=False):
         """Runs `count` streams (a message every `interval` s each) for `duration` s; calls
-        fault() `fault_at` s after they are all up. Per stream: max_gap, echoes, error; and the
-        segments lost on the way (client and server, `firewallpair.lost_segments`)."""
+        fault() `fault_at` s after they are all up. nodelay: to the server whose streams have
+        TCP_NODELAY. Per stream: max_gap, echoes, error; and the segments lost on the way
+        (client and server, `firewallpair.lost_segments`)."""
         hosts = (self.client, self.server_ns)
+        port = firewallpair.NODELAY_PORT if nodelay else firewallpair.PORT
         before = sum(firewallpair.lost_segments(ns) for ns in hosts)
-        results = firewallpair.streams(self.client, count, interval, duration, fault, fault_at)
+        results = firewallpair.streams(self.client, count, interval, duration, fault, fault_at,
+                                       port=port)
         return results, sum(firewallpair.lost_segments(ns) for ns in hosts) - before
 
 

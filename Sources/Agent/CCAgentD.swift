@@ -50,6 +50,14 @@ struct CCAgentD: AsyncParsableCommand {
     name: .long, help: "Where logs go: auto (journal when its socket exists), journal or stderr.")
   var logTarget: LogTarget = .automatic
 
+  @Option(
+    name: .long,
+    help: """
+      SCHED_RR priority for the agent's threads (1-99; 0: the normal scheduler), so that \
+      heartbeats are not delayed behind other work; needs CAP_SYS_NICE.
+      """)
+  var realtimePriority: Int32 = 10
+
   @Flag(
     name: .long,
     help: """
@@ -62,6 +70,9 @@ struct CCAgentD: AsyncParsableCommand {
   func validate() throws {
     if let node, node != 0 && node != 1 {
       throw ValidationError("--node must be 0 or 1")
+    }
+    if !(0...99).contains(realtimePriority) {
+      throw ValidationError("--realtime-priority must be 0 (off) or 1-99")
     }
   }
 
@@ -134,6 +145,8 @@ struct CCAgentD: AsyncParsableCommand {
     }
     defer { withExtendedLifetime(locks) {} }
 
+    // Before the runtime starts its threads: they inherit it.
+    logScheduling(RealtimeScheduling.apply(priority: realtimePriority), logger: logger)
     let runtime = try await AgentRuntime.assemble(loaded: loaded, epoch: epoch, logger: logger)
     // Every handler exists before READY=1: systemd's ExecReload may send SIGHUP at once.
     let hangups = await UnixSignalsSequence(trapping: .sighup)
@@ -168,4 +181,25 @@ extension LogTarget: ExpressibleByArgument {
 func printStandardError(_ text: String) {
   var line = text + "\n"
   line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// One line at start: how the agent is scheduled, and what to change when it could not be.
+func logScheduling(_ outcome: RealtimeScheduling.Outcome, logger: Logger) {
+  switch outcome {
+  case .off:
+    logger.info("scheduling: normal (--realtime-priority 0)")
+  case .applied(let priority, _):
+    logger.info("scheduling: SCHED_RR priority \(priority) (--realtime-priority)")
+  case .inherited(let priority):
+    logger.info(
+      "scheduling: realtime priority \(priority), as started (the unit's CPUSchedulingPolicy)")
+  case .refused(let error):
+    logger.warning(
+      """
+      scheduling: normal, realtime refused (\(String(cString: strerror(error)))): heartbeats \
+      may be delayed behind other work and read as a lost peer at short intervals; start it \
+      realtime (the packaged unit's CPUSchedulingPolicy=rr), give it CAP_SYS_NICE, or pass \
+      --realtime-priority 0
+      """)
+  }
 }

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 
+import cclab
 from cluster import BIN, Cluster, sh
 
 
@@ -115,6 +116,48 @@ def test_hooks_survive_reloads_run_in_order_and_a_timeout_kills_their_group(tmp_
             assert not os.path.exists(f"/proc/{child}") or \
                 open(f"/proc/{child}/stat").read().split()[2] == "Z", \
                 f"the timed-out hook's child {child} is still running"
+    finally:
+        c.close()
+
+
+def scheduling(pid):
+    """{thread name: (policy, realtime priority)} of a process, from /proc (policy 2: RR)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+        except FileNotFoundError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[f"{name}/{tid}"] = (int(fields[38]), int(fields[37]))
+    return out
+
+
+def test_the_agent_runs_realtime_and_its_children_do_not(tmp_path):
+    """At 10 ms heartbeats conntrackd's resync after each failover delayed heartbeats past the
+    threshold (52 takeovers of a live peer in one bench phase): every thread of the agent runs
+    SCHED_RR 10 (`--realtime-priority`, the default), a notify script runs normally, and
+    `--realtime-priority 0` leaves the agent normal."""
+    seen = tmp_path / "sched"
+    hook = tmp_path / "notify.sh"
+    hook.write_text(f"#!/bin/sh\nchrt -p $$ >> {seen}\n")
+    hook.chmod(0o755)
+    c = Cluster(extra=f"set chassis cluster notify-script {hook}\n", start=False)
+    try:
+        c.start(0)
+        c.wait_state(0, 0, "primary", timeout=20)
+        threads = scheduling(c.procs[0].pid)
+        assert len(threads) > 3 and all(v == (2, 10) for v in threads.values()), threads
+        c.wait(lambda: seen.exists() and "SCHED_OTHER" in seen.read_text(), 15, "the hook's run")
+        assert "SCHED_RR" not in seen.read_text(), seen.read_text()
+        assert "scheduling: SCHED_RR priority 10" in open(c.logs[0]).read()
+        c.kill(0)
+        c.procs[0] = cclab.spawn_agent(c.lab, c.ns[0], 0, c.config_path, c.socket(0), c.agentx(0),
+                                       "node0.log", c.bin_dir, args=["--realtime-priority", "0"])
+        c.wait_state(0, 0, "primary", timeout=20)
+        threads = scheduling(c.procs[0].pid)
+        assert all(v == (0, 0) for v in threads.values()), threads
     finally:
         c.close()
 

@@ -292,15 +292,15 @@ def generate_key(path, bin_dir=DEBUG_BIN, force=False):
 
 
 def spawn_agent(lab, ns, node, config, control_socket, agentx_socket, log, bin_dir=DEBUG_BIN,
-                log_target="stderr", env=None, new_session=False, state_directory=None):
+                log_target="stderr", env=None, new_session=False, state_directory=None, args=()):
     """One ccagentd in namespace ns, output appended to work/log. agentx_socket None: the
     configuration's `set snmp agentx socket` applies. Its lock and boot epoch live in the
-    lab's state directory unless `state_directory` is given."""
+    lab's state directory unless `state_directory` is given. `args`: more options."""
     agentx = ["--agentx-socket", agentx_socket] if agentx_socket else []
     return lab.spawn(["ip", "netns", "exec", ns, os.path.join(bin_dir, "ccagentd"),
                       "--config", config, "--node", str(node), "--control-socket", control_socket,
                       *agentx, "--log-target", log_target,
-                      "--state-directory", state_directory or lab.state_directory()],
+                      "--state-directory", state_directory or lab.state_directory(), *args],
                      log=log, env=env, new_session=new_session)
 
 

@@ -15,6 +15,8 @@ CONNTRACKD_CONF = "/etc/conntrackd/conntrackd.conf"
 CLIENT, SERVER = "192.0.2.100", "198.51.100.100"
 CLIENT_GW, SERVER_GW = "192.0.2.1", "198.51.100.1"
 PORT = 5001
+# The same echo server with TCP_NODELAY (tcpstreams.server): the bench's interactive case.
+NODELAY_PORT = 5002
 # tcpstreams.py with more descriptors (1000 streams) and a message interval of our choosing.
 RUNNER = ("import resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192)); "
           "sys.path.insert(0, {lib!r}); import tcpstreams; tcpstreams.INTERVAL = {interval}; {call}")
@@ -70,15 +72,16 @@ def remove_etc(etc_dirs):
         shutil.rmtree(path, ignore_errors=True)
 
 
-def server_argv(ns):
+def server_argv(ns, port=PORT, nodelay=False):
     return ["ip", "netns", "exec", ns, "python3", "-c",
-            RUNNER.format(lib=cclab.HERE, interval=0.05, call=f"tcpstreams.server({PORT})")]
+            RUNNER.format(lib=cclab.HERE, interval=0.05, call=f"tcpstreams.server({port}, {nodelay})")]
 
 
-def streams(client_ns, count, interval, duration, fault, fault_at=3.0, grace=120):
-    """Runs `count` streams (a message every `interval` s each) for `duration` s and calls
-    fault() `fault_at` s after they are all up. Per stream: max_gap, echoes, error."""
-    call = f"tcpstreams.client({SERVER!r}, {PORT}, {count}, {duration})"
+def streams(client_ns, count, interval, duration, fault, fault_at=3.0, grace=120, port=PORT):
+    """Runs `count` streams (a message every `interval` s each) to the server's `port` for
+    `duration` s and calls fault() `fault_at` s after they are all up. Per stream: max_gap,
+    echoes, error."""
+    call = f"tcpstreams.client({SERVER!r}, {port}, {count}, {duration})"
     code = RUNNER.format(lib=cclab.HERE, interval=interval, call=call)
     proc = subprocess.Popen(["ip", "netns", "exec", client_ns, "python3", "-c", code],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -12,7 +12,8 @@ enum ChildProcess {
 
   /// Spawn attributes for a child of the agent: the agent ignores SIGPIPE and SIGHUP and its
   /// signal threads block others, so the child starts with the defaults and an empty mask, in
-  /// a process group of its own (a timeout kills the group). Destroy them after the spawn.
+  /// a process group of its own (a timeout kills the group), under the normal scheduler.
+  /// Destroy them after the spawn.
   static func attributes() -> posix_spawnattr_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
@@ -26,8 +27,15 @@ enum ChildProcess {
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     posix_spawnattr_setsigmask(&attributes, &emptyMask)
     posix_spawnattr_setpgroup(&attributes, 0)
+    // The agent may run at a realtime priority (`RealtimeScheduling`); its children do not.
+    var normal = sched_param(sched_priority: 0)
+    posix_spawnattr_setschedpolicy(&attributes, Int32(SCHED_OTHER))
+    posix_spawnattr_setschedparam(&attributes, &normal)
     posix_spawnattr_setflags(
-      &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+      &attributes,
+      Int16(
+        POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+          | POSIX_SPAWN_SETSCHEDULER))
     return attributes
   }
 
