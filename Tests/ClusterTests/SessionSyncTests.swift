@@ -61,6 +61,30 @@ func sessionConfiguration(_ extra: String = "") -> String {
       })
   }
 
+  @Test func aPeerDeclaredLostWithin100msIsWarnedAboutAtTheSessionSyncStatement() throws {
+    func warnings(_ extra: String) -> [ConfigurationDiagnostic] {
+      let text = baseConfiguration(
+        extra + "\nset chassis cluster session-sync conntrackd config /etc/c.conf")
+      let result = ConfigurationParser.parse(text, file: "c.conf")
+      return result.diagnostics.filter {
+        $0.severity == .warning && $0.message.contains("peer declared lost after")
+      }
+    }
+    let fast = warnings("set chassis cluster heartbeat-interval 10")
+    #expect(fast.count == 1, "\(fast)")
+    #expect(fast.first?.line == 10 && fast.first?.column == 34, "\(fast)")
+    #expect(fast.first?.message.contains("after 30 ms") == true, "\(fast)")
+    #expect(
+      warnings(
+        "set chassis cluster heartbeat-interval 30\nset chassis cluster heartbeat-threshold 4"
+      ).isEmpty)
+    #expect(warnings("set chassis cluster heartbeat-interval 100").isEmpty)
+    // No session sync, no warning.
+    let plain = ConfigurationParser.parse(
+      baseConfiguration("set chassis cluster heartbeat-interval 10"), file: "c.conf")
+    #expect(!plain.diagnostics.contains { $0.message.contains("peer declared lost after") })
+  }
+
   @Test func theDigestCoversTheBehaviourNotThePath() throws {
     func digest(_ text: String) throws -> UInt64 {
       ConfigurationDigest.digest(

@@ -6,8 +6,9 @@
 /// corosync does for its token: a heartbeat that waits behind other work for the CPU reads as
 /// a lost peer. Measured in the session bench at 10 ms heartbeats on two cores: the resync
 /// after each failover (conntrackd committing, dumping and bulk-sending ≈ 8 000 sessions on
-/// both nodes) delayed heartbeats past the 30 ms threshold, 52 takeovers of a peer that was
-/// alive and a split brain each; at RR 10, none. The agent uses little CPU, and the kernel's
+/// both nodes) delayed heartbeats past the 30 ms threshold: 46 takeovers of a peer that was
+/// alive, a split brain each; at RR 10, 17 (the kernel's packet processing waits too, hence
+/// `check-config`'s warning for session sync detected in under 100 ms). The agent uses little CPU, and the kernel's
 /// realtime throttling (`sched_rt_runtime_us`) leaves the rest of the host 5 % even so.
 /// Children (notify scripts, conntrackd) start as normal processes (`ChildProcess.attributes`).
 enum RealtimeScheduling {
