@@ -12,7 +12,8 @@ It reads the unit and applies, in a private mount namespace, what systemd would:
   StateDirectory= (likewise on an existing /var/lib/<name>), Environment=,
   ProtectHome=, PrivateTmp=, PrivateDevices= (a minimal /dev), ProtectKernelTunables=,
   ProtectControlGroups=, ProtectProc=/ProcSubset= (a new /proc with hidepid/subset);
-then Group= (setgid, no supplementary groups), UMask=, CapabilityBoundingSet= (root keeps
+CPUSchedulingPolicy= and CPUSchedulingPriority= (set before anything is dropped, as systemd
+does, so the command starts with them); then Group= (setgid, no supplementary groups), UMask=, CapabilityBoundingSet= (root keeps
 only those capabilities across exec), AmbientCapabilities= (must be empty),
 MemoryDenyWriteExecute= (the kernel's PR_SET_MDWE), NoNewPrivileges=, and a seccomp filter
 for SystemCallFilter= / SystemCallErrorNumber= / RestrictAddressFamilies= /
@@ -258,6 +259,24 @@ def load_seccomp(allowed, families, error_number):
         raise SystemExit("seccomp_load failed")
 
 
+SCHEDULING_POLICIES = {"other": os.SCHED_OTHER, "batch": os.SCHED_BATCH,
+                       "idle": os.SCHED_IDLE, "fifo": os.SCHED_FIFO, "rr": os.SCHED_RR}
+
+
+def apply_scheduling(settings):
+    """CPUSchedulingPolicy=/CPUSchedulingPriority= on this process, inherited across exec."""
+    name = last(settings, "CPUSchedulingPolicy")
+    if not name:
+        return
+    if name not in SCHEDULING_POLICIES:
+        raise SystemExit(f"CPUSchedulingPolicy={name} is not a policy systemd knows")
+    policy = SCHEDULING_POLICIES[name]
+    priority = int(last(settings, "CPUSchedulingPriority", "0"))
+    if policy in (os.SCHED_FIFO, os.SCHED_RR) and not 1 <= priority <= 99:
+        raise SystemExit(f"CPUSchedulingPriority={priority} is out of 1-99 for {name}")
+    os.sched_setscheduler(0, policy, os.sched_param(priority))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--unit", required=True)
@@ -284,6 +303,7 @@ def main():
     binds = [tuple(b.split(":", 1)) for b in args.bind_ro]
     setup_mounts(settings, args.runtime_dir, args.state_dir, args.scratch, gid, binds)
 
+    apply_scheduling(settings)
     os.setgroups([])
     os.setgid(gid)
     os.umask(int(last(settings, "UMask", "0022"), 8))

@@ -401,6 +401,9 @@ def test_ccagentd_works_inside_the_unit_sandbox(binaries, requirements, ccagent_
             stop(snmpd[0])
         notify.close()
     log = log0.read_text()
+    # systemd starts it SCHED_RR (CPUSchedulingPolicy=rr): RestrictRealtime=yes would refuse
+    # the agent's own call, so it must see the policy as inherited and not try.
+    assert "scheduling: realtime priority 10, as started" in log, log
     for bad in ("Operation not permitted", "Permission denied", "Read-only file system",
                 "EPERM", "EACCES", "Bad system call", "fatal", "Fatal", "Cannot ", "failed"):
         assert bad not in log, f"{bad!r} in the sandboxed daemon's log:\n{log}"
