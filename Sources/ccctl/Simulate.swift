@@ -26,7 +26,14 @@ struct Simulate: ParsableCommand {
         printError(diagnostic.description)
       }
       throw ExitCode(1)
-    case .success(let scenario):
+    case .success(var scenario):
+      // As ccagentd does: the conntrackd file decides whether a takeover commits.
+      if let file = scenario.configuration.sessionSync?.conntrackdConfig,
+        let conntrackd = try? readTextFile(file)
+      {
+        scenario.configuration = ConntrackdConfigCheck.applying(
+          conntrackd, to: scenario.configuration)
+      }
       for output in Simulator.run(scenario) {
         print(json ? JSONView.line(output) : output.text)
       }

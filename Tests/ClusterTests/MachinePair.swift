@@ -25,18 +25,22 @@ struct MachinePair {
   var held: Set<Int> = []
   private var inFlight: [(from: Int, message: HeartbeatMessage)] = []
 
-  init(configurations: [String]) {
+  /// `conntrackd`: the conntrackd file's text, applied as ccagentd applies it.
+  init(configurations: [String], conntrackd: String? = nil) {
     nodes = (0...1).map { node in
-      let configuration = ConfigurationParser.parse(configurations[node], file: "n.conf")
+      var configuration = ConfigurationParser.parse(configurations[node], file: "n.conf")
         .configuration!
+      if let conntrackd {
+        configuration = ConntrackdConfigCheck.applying(conntrackd, to: configuration)
+      }
       return ClusterStateMachine(
         configuration: configuration, localNode: node, bootEpoch: UInt64(1000 + node),
         configDigest: ConfigurationDigest.digest(of: configuration))
     }
   }
 
-  init(configuration: String) {
-    self.init(configurations: [configuration, configuration])
+  init(configuration: String, conntrackd: String? = nil) {
+    self.init(configurations: [configuration, configuration], conntrackd: conntrackd)
   }
 
   /// `node` reloads `text` (SIGHUP).

@@ -154,15 +154,19 @@ func sessionConfiguration(_ extra: String = "") -> String {
     #expect(kinds0 == ["deactivate", "stand-by"])
   }
 
-  @Test func anIneligibleNodeOnlyShortensTimers() {
-    var pair = MachinePair(configuration: sessionConfiguration())
+  /// With the external cache disabled (`injected`) it sends nothing: its kernel keeps the
+  /// primary's sessions for the next takeover.
+  @Test(arguments: [false, true]) func anIneligibleNodeOnlyShortensTimers(injected: Bool) {
+    var pair = MachinePair(
+      configuration: sessionConfiguration(),
+      conntrackd: injected ? DirectInjectionTests.conntrackd : nil)
     pair.start()
     pair.run(for: .seconds(1))
     pair.sessionActions = [[], []]
     pair.cut = [.control]
     pair.run(for: .seconds(1))
     #expect(pair.state(1, group: 1) == .ineligible)
-    #expect(pair.sessionActions[1] == [.fault(groups: [1])])
+    #expect(pair.sessionActions[1] == (injected ? [] : [.fault(groups: [1])]))
     #expect(pair.sessionActions[0].isEmpty)
   }
 
@@ -515,5 +519,84 @@ private func rgRow(_ status: ClusterStatus, group: Int, node: Int) -> NodeGroupS
 extension String {
   fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
     split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+  }
+}
+
+/// `DisableExternalCache On` in the conntrackd file: the peer's sessions are in the kernel as
+/// they arrive, so no commit holds the reths back and the backup keeps its kernel timers.
+@Suite struct DirectInjectionTests {
+  static let conntrackd = """
+    Sync {
+    \tMode FTFW {
+    \t\tDisableExternalCache On
+    \t}
+    \tUDP {
+    \t\tIPv4_address 10.0.1.1
+    \t}
+    }
+    """
+
+  @Test func theConntrackdFileDecides() throws {
+    #expect(ConntrackdConfigCheck.disablesExternalCache(Self.conntrackd))
+    #expect(
+      !ConntrackdConfigCheck.disablesExternalCache(
+        "Sync {\n Mode FTFW {\n  DisableExternalCache Off\n }\n}"))
+    // Outside a Sync Mode block it means nothing.
+    #expect(!ConntrackdConfigCheck.disablesExternalCache("General {\n DisableExternalCache on\n}"))
+    let parsed = try #require(
+      ConfigurationParser.parse(sessionConfiguration(), file: "c.conf").configuration)
+    #expect(parsed.sessionSync?.externalCache == true)
+    let applied = ConntrackdConfigCheck.applying(Self.conntrackd, to: parsed)
+    #expect(applied.sessionSync?.externalCache == false)
+  }
+
+  @Test func aTakeoverDoesNotCommitAndTheBackupOnlyAsksForTheSessions() {
+    var pair = MachinePair(configuration: sessionConfiguration(), conntrackd: Self.conntrackd)
+    pair.start()
+    pair.run(for: .seconds(1))
+    #expect(pair.state(0, group: 1) == .primary)
+    #expect(pair.sessionActions[0] == [.resync(groups: [1], flush: true)])
+    #expect(pair.sessionActions[1] == [.requestResync(groups: [1])])
+    #expect(SessionSyncAction.requestResync(groups: [1]).commands == [["-n"]])
+    completeColdSync(&pair, node: 1)
+    pair.sessionActions = [[], []]
+    pair.handle(pair.nodes[0].interfaceChanged("eth1", state: .down, now: pair.now), from: 0)
+    #expect(pair.state(1, group: 1) == .primary)
+    #expect(pair.sessionActions[0] == [.requestResync(groups: [1])])
+    #expect(pair.sessionActions[1] == [.resync(groups: [1], flush: true)])
+    let statistics = pair.nodes[1].snapshot(now: pair.now).statistics.sessionSync
+    #expect(statistics?.externalCache == false)
+    #expect(
+      statistics.map(SessionSyncView.statistics)?.contains("injected into the kernel") == true)
+  }
+
+  /// conntrackd 1.4.7's `-s` with the external cache disabled (as captured in a namespace):
+  /// "external inject:" with no active count where "cache external:" was.
+  static var statistics: String {
+    let lines = ConntrackdTextTests.statistics.split(
+      separator: "\n", omittingEmptySubsequences: false)
+    guard let at = lines.firstIndex(where: { $0.contains("cache external:") }) else { return "" }
+    let inject = [
+      "external inject:",
+      "connections created:\t\t        2000\tfailed:\t           0",
+      "connections updated:\t\t          17\tfailed:\t           0",
+      "connections destroyed:\t\t           3\tfailed:\t           0",
+    ]
+    return (lines[..<at].map(String.init) + inject + lines[(at + 5)...].map(String.init))
+      .joined(separator: "\n")
+  }
+
+  @Test func injectStatisticsParse() throws {
+    let s = try #require(ConntrackdStatistics.parse(Self.statistics))
+    #expect(s.injectsDirectly)
+    #expect(s.externalCache.created == 2000)
+    #expect(s.externalCache.updated == 17)
+    #expect(s.externalCache.destroyed == 3)
+    #expect(s.externalCache.active == 0)
+    #expect(s.externalProgress == 2020)
+    #expect((s.packetsSent, s.packetsReceived) == (115, 5))
+    #expect(
+      try #require(ConntrackdStatistics.parse(ConntrackdTextTests.statistics)).injectsDirectly
+        == false)
   }
 }

@@ -49,8 +49,9 @@ class FirewallPair:
     """The lab: a Cluster with lan2, a client and a server, forwarding and the firewall on both
     nodes, conntrackd in each node namespace when `sync`."""
 
-    def __init__(self, sync, start=(0, 1), commit_timeout=250):
+    def __init__(self, sync, start=(0, 1), commit_timeout=250, external_cache=True):
         self.sync = sync
+        self.external_cache = external_cache
         self.c = Cluster(extra=RETHS + (SESSION_SYNC.format(timeout=commit_timeout) if sync else ""),
                          interval=100, start=False)
         self.etc = []
@@ -75,7 +76,8 @@ class FirewallPair:
 
     def start_conntrackd(self, n):
         self.conntrackd[n] = firewallpair.start_conntrackd(
-            self.c.lab, self.c.work, self.c.ns[n], n, str(n), self.etc)
+            self.c.lab, self.c.work, self.c.ns[n], n, str(n), self.etc,
+            external_cache=self.external_cache)
 
     def statistics(self, n):
         r = self.c.ccctl(n, "show", "statistics", "--json", check=False)
@@ -151,6 +153,51 @@ def test_streams_survive_monitored_manual_and_dead_primary_failovers():
         assert c.state(1, 1) == "primary"
         ok = survived(results)
         assert len(ok) == STREAMS, f"dead primary: {len(ok)}/{STREAMS} survived: {results}"
+    finally:
+        lab.close()
+
+
+def kernel_sessions(ns):
+    """The streams' entries (to the server's port) in the namespace's conntrack table."""
+    out = sh(f"ip netns exec {ns} conntrack -L -p tcp --dport {firewallpair.PORT}",
+             check=False).stdout
+    return sum(1 for line in out.splitlines() if "ESTABLISHED" in line)
+
+
+def test_with_the_external_cache_disabled_nothing_is_committed_and_the_backup_keeps_its_sessions():
+    """conntrackd with DisableExternalCache On: the backup's kernel holds the primary's
+    sessions as they arrive, ccagentd commits nothing on a takeover and does not shorten the
+    backup's timers (with `-t` node0 would have lost the sessions PurgeTimeout, 5 s, after
+    it stood by, and the failover back would kill the streams)."""
+    lab = FirewallPair(sync=True, external_cache=False)
+    c = lab.c
+    try:
+        c.wait_state(0, 1, "primary", timeout=30)
+        c.wait_state(1, 1, "secondary", timeout=30)
+        c.wait(lambda: lab.failures(1) == [], 30, "node1's cold sync to end")
+
+        def pull_and_count():
+            c.wait(lambda: kernel_sessions(c.ns[1]) >= STREAMS, 5,
+                   "the streams' sessions in node1's kernel before the failover")
+            c.cable(0, 1, False)
+
+        results = lab.streams(10, pull_and_count)
+        assert c.state(1, 1) == "primary"
+        ok = survived(results)
+        assert len(ok) == STREAMS, f"monitored link: {len(ok)}/{STREAMS} survived: {results}"
+        stats = lab.sync_state(1)
+        assert stats["commits"] == 0 and stats["externalCache"] is False, stats
+        assert "injected into the kernel" in c.ccctl(1, "show", "statistics").stdout
+        c.cable(0, 1, True)
+        c.wait_state(0, 1, "secondary", timeout=20)
+        time.sleep(7)  # past conntrackd's PurgeTimeout (5 s) on node0, the backup now
+
+        results = lab.streams(
+            10, lambda: c.ccctl(1, "request", "failover", "redundancy-group", "1", "node", "0"))
+        assert c.state(0, 1) == "primary"
+        ok = survived(results)
+        assert len(ok) == STREAMS, f"manual: {len(ok)}/{STREAMS} survived: {results}"
+        assert lab.sync_state(0)["commits"] == 0
     finally:
         lab.close()
 

@@ -635,13 +635,14 @@ def add_host(lab, topo, name, bridge, address, gateway=None):
     return ns
 
 
-def conntrackd_config(path, work, n, local, peer, interface, ignore=()):
+def conntrackd_config(path, work, n, local, peer, interface, ignore=(), external_cache=True):
     """A conntrackd file for node n: FTFW over UDP from `local` to `peer` on `interface`, its
-    own lock, log and UNIX socket in `work`, TCP only, `ignore` addresses not synced."""
+    own lock, log and UNIX socket in `work`, TCP only, `ignore` addresses not synced;
+    `external_cache=False`: DisableExternalCache On (the peer's sessions go into the kernel)."""
     ignored = "".join(f"\t\t\tIPv4_address {a}\n" for a in ("127.0.0.1", *ignore))
     text = f"""Sync {{
 	Mode FTFW {{
-		DisableExternalCache Off
+		DisableExternalCache {"Off" if external_cache else "On"}
 		PurgeTimeout 5
 	}}
 	UDP {{

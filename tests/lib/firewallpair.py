@@ -41,7 +41,7 @@ def build(lab, topo, namespaces, rules_text, rules_path):
     return client, server
 
 
-def start_conntrackd(lab, work, ns, n, name, etc_dirs):
+def start_conntrackd(lab, work, ns, n, name, etc_dirs, external_cache=True):
     """conntrackd for node n in namespace ns, syncing over the fabric addresses and ignoring
     the node's own and the reth addresses; its /etc/netns folder is appended to etc_dirs (the
     caller removes them with remove_etc)."""
@@ -52,7 +52,7 @@ def start_conntrackd(lab, work, ns, n, name, etc_dirs):
         os.path.join(etc, "conntrackd.conf"), work, name, cclab.ADDRESS[("fab0", n)],
         cclab.ADDRESS[("fab0", 1 - n)], "fabric0",
         ignore=(cclab.ADDRESS[("ctl0", n)], cclab.ADDRESS[("fab0", n)], f"10.77.{2 + n}.1",
-                CLIENT_GW, SERVER_GW))
+                CLIENT_GW, SERVER_GW), external_cache=external_cache)
     return cclab.spawn_conntrackd(lab, ns, CONNTRACKD_CONF, f"conntrackd-{name}.out")
 
 

@@ -17,6 +17,14 @@ public struct SessionSyncConfiguration: Sendable, Equatable {
     case failure
   }
 
+  /// false when the conntrackd file says `DisableExternalCache On`: conntrackd puts the
+  /// peer's sessions into the kernel as they arrive, so becoming primary needs no commit
+  /// (none holds the reths back, whatever the table's size) and a backup's kernel timers must
+  /// not be shortened (`-t` would expire the sessions it holds for the primary). Not a
+  /// statement: the shell reads it from the conntrackd file
+  /// (`ConntrackdConfigCheck.disablesExternalCache`), so the two cannot disagree.
+  public var externalCache = true
+
   public init(conntrackdConfig: String) {
     self.conntrackdConfig = conntrackdConfig
   }

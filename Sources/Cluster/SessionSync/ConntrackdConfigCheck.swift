@@ -10,6 +10,25 @@ public enum ConntrackdConfigCheck {
     }?.values[0]
   }
 
+  /// `Sync { Mode … { DisableExternalCache On } }`: the peer's sessions go straight into
+  /// the kernel, there is no external cache to commit.
+  public static func disablesExternalCache(_ text: String) -> Bool {
+    ConntrackdStatement.parse(text).contains {
+      $0.blocks.first == "Sync" && $0.blocks.count == 2 && $0.blocks[1].hasPrefix("Mode ")
+        && $0.key.lowercased() == "disableexternalcache"
+        && ["on", "yes", "true"].contains($0.values.first?.lowercased() ?? "")
+    }
+  }
+
+  /// The session-sync configuration as the conntrackd file `text` makes it.
+  public static func applying(_ text: String, to cluster: ClusterConfiguration)
+    -> ClusterConfiguration
+  {
+    var cluster = cluster
+    cluster.sessionSync?.externalCache = !disablesExternalCache(text)
+    return cluster
+  }
+
   /// Warnings about `text`, the conntrackd configuration at `file`.
   public static func warnings(
     _ text: String, file: String, cluster: ClusterConfiguration

@@ -26,6 +26,10 @@ public struct ConntrackdStatistics: Sendable, Equatable, Codable {
 
   public var internalCache = Cache()
   public var externalCache = Cache()
+  /// `DisableExternalCache On`: conntrackd shows "external inject:" instead of "cache
+  /// external:", its counters (in `externalCache`) are the kernel entries it created, updated
+  /// and destroyed for the peer, and no count of them is kept (`active` stays 0).
+  public var injectsDirectly = false
   public var bytesSent: UInt64 = 0
   public var bytesReceived: UInt64 = 0
   public var packetsSent: UInt64 = 0
@@ -36,6 +40,14 @@ public struct ConntrackdStatistics: Sendable, Equatable, Codable {
   public var lostMessages: UInt64 = 0
 
   public init() {}
+
+  /// What grows while the peer's sessions arrive: the external cache's size, or with direct
+  /// injection the entries injected (the bulk sync is over when it stops growing).
+  public var externalProgress: UInt64 {
+    injectsDirectly
+      ? externalCache.created &+ externalCache.updated &+ externalCache.destroyed
+      : externalCache.active
+  }
 
   /// nil when the text has neither cache section (not conntrackd's statistics).
   public static func parse(_ text: String) -> ConntrackdStatistics? {
@@ -49,9 +61,10 @@ public struct ConntrackdStatistics: Sendable, Equatable, Codable {
         sawCache = true
         continue
       }
-      if line.hasPrefix("cache external") {
+      if line.hasPrefix("cache external") || line.hasPrefix("external inject") {
         section = "external"
         sawCache = true
+        stats.injectsDirectly = line.hasPrefix("external inject")
         continue
       }
       if line.hasSuffix(":") && !line.contains("\t") && !line.hasPrefix("current") {

@@ -16,6 +16,11 @@ public enum SessionSyncAction: Sendable, Equatable {
   case standBy(groups: [Int])
   /// Ineligible or disabled: only shorten the stale entries' timers (`-t`).
   case fault(groups: [Int])
+  /// A backup whose conntrackd injects the peer's sessions into the kernel
+  /// (`DisableExternalCache On`): only ask the primary for its sessions (`-n`). Its kernel
+  /// entries are the primary's sessions, kept for the next takeover: `-t` would expire them
+  /// (measured: all gone after PurgeTimeout, and the resync does not restore their timers).
+  case requestResync(groups: [Int])
 
   /// The conntrackd client commands, in order (each is `conntrackd -C FILE` plus these).
   public var commands: [[String]] {
@@ -24,14 +29,23 @@ public enum SessionSyncAction: Sendable, Equatable {
     case .resync(_, let flush): (flush ? [["-f"]] : []) + [["-R"], ["-B"]]
     case .standBy: [["-t"], ["-n"]]
     case .fault: [["-t"]]
+    case .requestResync: [["-n"]]
     }
   }
 
   public var groups: [Int] {
     switch self {
     case .commit(let groups, _), .resync(let groups, _), .standBy(let groups),
-      .fault(let groups):
+      .fault(let groups), .requestResync(let groups):
       groups
+    }
+  }
+
+  /// The primary is asked for its sessions (`-n`): the simulation delivers them a moment later.
+  public var asksForBulkSync: Bool {
+    switch self {
+    case .standBy, .requestResync: true
+    default: false
     }
   }
 
@@ -43,13 +57,14 @@ public enum SessionSyncAction: Sendable, Equatable {
 }
 
 extension SessionSyncAction: CustomStringConvertible {
-  /// `commit`, `resync`, `stand-by` or `fault`.
+  /// `commit`, `resync`, `stand-by`, `fault` or `request-resync`.
   public var kind: String {
     switch self {
     case .commit: "commit"
     case .resync: "resync"
     case .standBy: "stand-by"
     case .fault: "fault"
+    case .requestResync: "request-resync"
     }
   }
 

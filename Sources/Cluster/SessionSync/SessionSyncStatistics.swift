@@ -6,6 +6,8 @@ public struct SessionSyncStatistics: Sendable, Equatable, Codable {
   public var healthDetail: String?
   /// `CS` is raised (this node waits for the primary's bulk sync).
   public var coldSync: Bool
+  /// false: `DisableExternalCache On`, the peer's sessions go straight into the kernel.
+  public var externalCache: Bool = true
   /// conntrackd's counters at the latest poll; nil before the first answer.
   public var counters: ConntrackdStatistics?
   public var lastCommit: SessionCommit?

@@ -17,9 +17,15 @@ enum SessionSyncView {
     out += "Session sync:\n"
     out += "    Health: \(s.health.rawValue)" + (s.healthDetail.map { " (\($0))" } ?? "") + "\n"
     out += "    Cold sync: " + (s.coldSync ? "in progress (CS)" : "no") + "\n"
-    out +=
-      "    Sessions: \(number(c?.internalCache.active)) local, "
-      + "\(number(c?.externalCache.active)) synced from the peer\n"
+    if c?.injectsDirectly == true || !s.externalCache {
+      out +=
+        "    Sessions: \(number(c?.internalCache.active)) local; the peer's are injected into "
+        + "the kernel as they arrive (DisableExternalCache on: no commit)\n"
+    } else {
+      out +=
+        "    Sessions: \(number(c?.internalCache.active)) local, "
+        + "\(number(c?.externalCache.active)) synced from the peer\n"
+    }
     out +=
       "    Messages sent: \(number(c?.packetsSent)), received: \(number(c?.packetsReceived)), "
       + "lost: \(number(c?.lostMessages)), malformed: \(number(c?.malformedMessages))\n"

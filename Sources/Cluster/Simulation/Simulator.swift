@@ -307,7 +307,7 @@ public struct Simulator {
         schedule(at: now + Self.linkLatency, .toWitness(request, from: node))
       case .sessionSync(let action):
         outputs.append(.sessionSync(time: now, node: node, action: action))
-        if case .standBy = action, let epoch = nodes[node].machine?.bootEpoch {
+        if action.asksForBulkSync, let epoch = nodes[node].machine?.bootEpoch {
           schedule(at: now + Self.bulkSyncLatency, .bulkSync(node: node, epoch: epoch))
         }
       }

@@ -92,7 +92,11 @@ extension ClusterStateMachine {
     var before: [SessionSyncAction] = []
     var after: [SessionSyncAction] = []
     if !fresh.isEmpty {
-      before.append(.commit(groups: fresh, timeoutMilliseconds: sync.commitTimeoutMilliseconds))
+      // With the external cache disabled the sessions are in the kernel already.
+      if sync.externalCache {
+        before.append(
+          .commit(groups: fresh, timeoutMilliseconds: sync.commitTimeoutMilliseconds))
+      }
       // Active/active: the peer still forwards other RGs' sessions, which live in this node's
       // external cache; flushing it would lose them.
       let peerForwards = rethGroups.contains {
@@ -114,12 +118,14 @@ extension ClusterStateMachine {
     if role != sessionSync.role {
       switch role {
       case .backup?:
-        after.append(.standBy(groups: others))
+        after.append(
+          sync.externalCache ? .standBy(groups: others) : .requestResync(groups: others))
         sessionSync.resyncRequestedAt = now
         sessionSync.resyncBaseline = sessionSync.lastSample?.packetsReceived
         sessionSync.samplesSinceRequest = 0
       case .fault?:
-        after.append(.fault(groups: others))
+        // Injected sessions are kept for when this node forwards again.
+        if sync.externalCache { after.append(.fault(groups: others)) }
       case .primary?, nil:
         break
       }
@@ -189,14 +195,14 @@ extension ClusterStateMachine {
     else { return }
     guard let baseline = sessionSync.resyncBaseline else {
       sessionSync.resyncBaseline = sample.packetsReceived
-      sessionSync.previousExternal = sample.externalCache.active
+      sessionSync.previousExternal = sample.externalProgress
       return
     }
     guard sample.packetsReceived > baseline else { return }
     sessionSync.samplesSinceRequest += 1
-    defer { sessionSync.previousExternal = sample.externalCache.active }
+    defer { sessionSync.previousExternal = sample.externalProgress }
     guard sessionSync.samplesSinceRequest >= 2,
-      sessionSync.previousExternal == sample.externalCache.active
+      sessionSync.previousExternal == sample.externalProgress
     else { return }
     endColdSync(
       .coldSyncCompleted(
@@ -232,6 +238,7 @@ extension ClusterStateMachine {
       conntrackdConfig: sync.conntrackdConfig, health: sessionSync.health,
       healthDetail: sessionSync.healthDetail,
       coldSync: sessionSyncGroups.contains(where: coldSyncActive),
+      externalCache: sync.externalCache,
       counters: sessionSync.lastSample, lastCommit: sessionSync.lastCommit,
       commits: sessionSync.commits, commitTimeouts: sessionSync.commitTimeouts)
   }
