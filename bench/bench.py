@@ -782,8 +782,11 @@ def phase_sessions(ctx, runs, counts, intervals):
     """Long-lived TCP streams through a firewall pair across each fault: ccagent + conntrackd
     (session-sync) beside keepalived + conntrackd with the stock primary-backup.sh, alternating
     run by run, at each of `intervals` ms heartbeats / adverts (one lab, a pair per interval)."""
-    labs = {"cc": sessions.FirewallLab(ctx, "cs"), "ka": sessions.FirewallLab(ctx, "ks")}
-    ctx.results["sessions"] = {"runs": runs, "counts": counts, "intervals": []}
+    external_cache = ctx.args.session_external_cache == "on"
+    labs = {"cc": sessions.FirewallLab(ctx, "cs", external_cache=external_cache),
+            "ka": sessions.FirewallLab(ctx, "ks")}
+    ctx.results["sessions"] = {"runs": runs, "counts": counts, "intervals": [],
+                               "external_cache": external_cache}
     for interval in intervals:
         res = sessions_at(ctx, labs, runs, counts, interval)
         ctx.results["sessions"][interval] = res
@@ -859,7 +862,11 @@ def sessions_section(RESULTS):
           f"VMACs, one RG / one instance), the nodes forwarding through a stateful nftables ruleset that "
           f"drops mid-stream packets without a conntrack entry (`nf_conntrack_tcp_loose=0`), conntrackd "
           f"(FTFW over UDP on the fabric link) on both nodes. ccagent: `set chassis cluster session-sync "
-          f"conntrackd config ...` (commit before the reths come up). keepalived: `notify_master/backup/"
+          + ("conntrackd config ...` (commit before the reths come up). "
+             if r.get("external_cache", True) else
+             "conntrackd config ...` with **`DisableExternalCache On`** in ccagent's conntrackd files "
+             "(the peer's sessions go into the backup's kernel as they arrive: no commit). ")
+          + f"keepalived: `notify_master/backup/"
           f"fault` run Debian's stock `{sessions.STOCK_SCRIPT}` (after the VIPs are up). "
           f"Heartbeats / adverts at {', '.join(str(i) for i in r['intervals'])} ms, {r['runs']} run(s) of "
           "each fault, alternating. "
@@ -1546,6 +1553,10 @@ def main():
                     "per stream count (default 3, smoke 1)")
     ap.add_argument("--session-counts", default=None, help="comma-separated stream counts for the "
                     "session-survival faults (default 50,1000, smoke 50)")
+    ap.add_argument("--session-external-cache", choices=("on", "off"), default="on",
+                    help="ccagent's conntrackd in the sessions phase: the external cache (committed on "
+                         "a takeover, the default) or off (DisableExternalCache On: sessions go into "
+                         "the backup's kernel as they arrive); keepalived's keeps the stock cache")
     ap.add_argument("--idle-seconds", type=float, default=None, help="footprint window (default 60, smoke 5)")
     ap.add_argument("--intervals", default="1000,100,10", help="comma-separated heartbeat intervals (ms) "
                     "for the phases that run at each")

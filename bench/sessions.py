@@ -56,7 +56,7 @@ def ka_hook(ctx, n, stamp_file):
 
 
 class FirewallLab:
-    def __init__(self, ctx, tag):
+    def __init__(self, ctx, tag, external_cache=True):
         self.ctx = ctx
         self.topo = topo = ctx.topology(tag)
         self.etc = []
@@ -64,7 +64,8 @@ class FirewallLab:
         self.client, self.server_ns = firewallpair.build(
             ctx.lab, topo, topo.ns, FIREWALL, ctx.path(f"firewall-{tag}.nft"))
         self.conntrackd = [
-            firewallpair.start_conntrackd(ctx.lab, ctx.lab.work, topo.ns[n], n, f"{tag}{n}", self.etc)
+            firewallpair.start_conntrackd(ctx.lab, ctx.lab.work, topo.ns[n], n, f"{tag}{n}", self.etc,
+                                          external_cache=external_cache)
             for n in (0, 1)]
         self.server = ctx.spawn(firewallpair.server_argv(self.server_ns), f"streams-server-{tag}.log")
         self.interactive_server = ctx.spawn(

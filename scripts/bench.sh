@@ -82,6 +82,7 @@ args=(--bin "$BIN" --helper "$HELPER" --out "$OUT")
 [ -n "${BENCH_SESSION_RUNS:-}" ] && args+=(--session-runs "$BENCH_SESSION_RUNS")
 [ -n "${BENCH_SESSION_COUNTS:-}" ] && args+=(--session-counts "$BENCH_SESSION_COUNTS")
 [ -n "${BENCH_INTERVALS:-}" ] && args+=(--intervals "$BENCH_INTERVALS")
+[ -n "${BENCH_SESSION_EXTERNAL_CACHE:-}" ] && args+=(--session-external-cache "$BENCH_SESSION_EXTERNAL_CACHE")
 python3 bench/bench.py "${args[@]}" &
 py_pid=$!
 wait "$py_pid"
