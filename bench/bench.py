@@ -575,9 +575,10 @@ class DataPlaneSide:
     """One implementation in the data-plane phase: its pair, topology, LAN and prober, which
     node is primary now, and how each fault is made and undone."""
 
-    def __init__(self, ctx, impl, pair, topo, prober, primary, lans=(1,)):
+    def __init__(self, ctx, impl, pair, topo, prober, primary, lans=(1,), key=None):
         self.ctx, self.impl, self.pair, self.topo, self.prober = ctx, impl, pair, topo, prober
         self.primary, self.lans = primary, lans
+        self.key = key or impl  # its results' name: ccagent runs in two session-sync modes
 
     def new_primary(self, node, t0, timeout):
         if self.impl == "cc":
@@ -778,45 +779,62 @@ def session_timing(interval):
     return 8 + 6 * interval / 1000, 2 + 6 * interval / 1000
 
 
+# The session phase's ccagent pairs, by results key: conntrackd with its external cache
+# (committed before the reths come up) and with DisableExternalCache On (nothing to commit).
+CC_SESSION_MODES = {"cc": True, "cn": False}
+
+
 def phase_sessions(ctx, runs, counts, intervals):
     """Long-lived TCP streams through a firewall pair across each fault: ccagent + conntrackd
-    (session-sync) beside keepalived + conntrackd with the stock primary-backup.sh, alternating
-    run by run, at each of `intervals` ms heartbeats / adverts (one lab, a pair per interval)."""
-    external_cache = ctx.args.session_external_cache == "on"
-    labs = {"cc": sessions.FirewallLab(ctx, "cs", external_cache=external_cache),
-            "ka": sessions.FirewallLab(ctx, "ks")}
-    ctx.results["sessions"] = {"runs": runs, "counts": counts, "intervals": [],
-                               "external_cache": external_cache}
+    (session-sync, with and/or without conntrackd's external cache) beside keepalived +
+    conntrackd with the stock primary-backup.sh, taking turns run by run, at each of
+    `intervals` ms heartbeats / adverts (one lab per implementation, a pair per interval)."""
+    mode = ctx.args.session_external_cache
+    keys = [k for k, cache in CC_SESSION_MODES.items() if mode == "both" or cache == (mode == "on")]
+    labs = {k: sessions.FirewallLab(ctx, {"cc": "cs", "cn": "cn"}[k], external_cache=CC_SESSION_MODES[k])
+            for k in keys}
+    labs["ka"] = sessions.FirewallLab(ctx, "ks")
+    ctx.results["sessions"] = {"runs": runs, "counts": counts, "intervals": [], "cc_keys": keys,
+                               "external_cache": keys == ["cc"]}
     for interval in intervals:
-        res = sessions_at(ctx, labs, runs, counts, interval)
+        res = sessions_at(ctx, labs, keys, runs, counts, interval)
         ctx.results["sessions"][interval] = res
         ctx.results["sessions"]["intervals"].append(interval)
 
 
-def sessions_at(ctx, labs, runs, counts, interval):
+def session_faults(ctx):
+    wanted = ctx.args.session_faults
+    return [k for k in SESSION_FAULTS if not wanted or k in wanted.split(",")]
+
+
+def sessions_at(ctx, labs, keys, runs, counts, interval):
     log(f"sessions: {counts} streams, {runs} runs of each fault at {interval} ms")
-    name = f"ss{interval}"
-    cc = CcPair(ctx, labs["cc"].topo, cc_sessions_config(ctx, interval), name)
-    ka = KaPair(ctx, labs["ka"].topo, name, f"{interval / 1000:g}", track=lambda i: ["lan1", "lan2"],
+    pairs = {k: CcPair(ctx, labs[k].topo, cc_sessions_config(ctx, interval), f"{k}{interval}")
+             for k in keys}
+    ka = KaPair(ctx, labs["ka"].topo, f"ss{interval}", f"{interval / 1000:g}", track=lambda i: ["lan1", "lan2"],
                 vip=sessions.ka_vips, hook=lambda n, stamps: sessions.ka_hook(ctx, n, stamps))
     res = {"failed": [], "interval": interval}
     duration, bound = session_timing(interval)
-    cc.start_both()
+    for pair in pairs.values():
+        pair.start_both()
     ka.start_both()
     try:
-        cc.wait_states({(0, 1): "primary", (1, 1): "secondary"}, timeout=60)
+        for pair in pairs.values():
+            pair.wait_states({(0, 1): "primary", (1, 1): "secondary"}, timeout=60)
         ka.wait_settled(timeout=60)
-        wait_cold_sync(cc)
-        sides = [DataPlaneSide(ctx, "cc", cc, labs["cc"].topo, None, 0, lans=(1, 2)),
-                 DataPlaneSide(ctx, "ka", ka, labs["ka"].topo, None, 0 if ka.last_state(0) == "MASTER" else 1,
-                               lans=(1, 2))]
+        for pair in pairs.values():
+            wait_cold_sync(pair)
+        sides = [DataPlaneSide(ctx, "cc", pair, labs[k].topo, None, 0, lans=(1, 2), key=k)
+                 for k, pair in pairs.items()]
+        sides.append(DataPlaneSide(ctx, "ka", ka, labs["ka"].topo, None,
+                                   0 if ka.last_state(0) == "MASTER" else 1, lans=(1, 2)))
         time.sleep(2)
         for count in counts:
             # The stall's resolution is the message interval: 10 ms for 50 streams, 100 ms for
             # 1000 (10 000 messages/s from one Python client).
             every = 0.01 if count <= 50 else 0.1
             res[f"every{count}"] = every
-            for kind in SESSION_FAULTS:
+            for kind in session_faults(ctx):
                 if kind == "link_nodelay" and count > 50:
                     continue  # at a 100 ms resolution the difference does not show
                 for r in range(runs):
@@ -828,24 +846,28 @@ def sessions_at(ctx, labs, runs, counts, interval):
                         q = 1 - p
                         fault = "link" if kind == "link_nodelay" else kind
                         try:
-                            results, lost = labs[side.impl].streams(
+                            results, lost, dropped = labs[side.key].streams(
                                 count, every, duration, lambda: side.fault(fault, p, q),
-                                nodelay=kind == "link_nodelay")
-                            res.setdefault(f"{side.impl}_{kind}_{count}", []).append(
-                                sessions.summary(results, every, lost, bound))
+                                nodelay=kind == "link_nodelay", backup=q)
+                            row = sessions.summary(results, every, lost, bound, dropped)
+                            res.setdefault(f"{side.key}_{kind}_{count}", []).append(row)
+                            if row[0] < count:
+                                log(f"  sessions {side.key} {kind} {count} run {r + 1}: {row[0]}/{count} "
+                                    f"survived; {sessions.loss_text(row[3])}")
                             side.primary = side.restore(fault, p, q)
                             if side.impl == "cc":
-                                wait_cold_sync(cc)
+                                wait_cold_sync(side.pair)
                             time.sleep(1)
                         except RuntimeError as e:
-                            log(f"  sessions {side.impl} {kind} {count} run {r + 1}: {e}")
-                            res["failed"].append(f"{side.impl} {kind} {count} streams run {r + 1}: {e}")
+                            log(f"  sessions {side.key} {kind} {count} run {r + 1}: {e}")
+                            res["failed"].append(f"{side.key} {kind} {count} streams run {r + 1}: {e}")
                             side.primary = side.settled()
     except Exception as e:
         log(f"sessions at {interval} ms failed: {e}")
         ctx.error(f"sessions at {interval} ms: {e}")
     finally:
-        cc.stop_all()
+        for pair in pairs.values():
+            pair.stop_all()
         ka.stop_all()
         for lab in labs.values():
             for n in (0, 1):
@@ -858,18 +880,21 @@ def sessions_section(RESULTS):
     L = ["## 9. Session survival and stall", ""]
     if not r or not r.get("intervals"):
         return L + ["not measured", ""]
+    keys = r.get("cc_keys") or (["cc"] if r.get("external_cache", True) else ["cn"])
+    modes = {"cc": "`conntrackd config ...` (commit before the reths come up)",
+             "cn": "the same with **`DisableExternalCache On`** in its conntrackd files (the peer's "
+                   "sessions go into the backup's kernel as they arrive: no commit)"}
+    names = {"cc": "ccagent + conntrackd", "cn": "ccagent + conntrackd, DisableExternalCache On"}
+    short = {"cc": "cache", "cn": "no cache"}
     L += [f"A client and a server on either side of the pair (reth0/reth1 or keepalived's two VIPs in "
           f"VMACs, one RG / one instance), the nodes forwarding through a stateful nftables ruleset that "
           f"drops mid-stream packets without a conntrack entry (`nf_conntrack_tcp_loose=0`), conntrackd "
-          f"(FTFW over UDP on the fabric link) on both nodes. ccagent: `set chassis cluster session-sync "
-          + ("conntrackd config ...` (commit before the reths come up). "
-             if r.get("external_cache", True) else
-             "conntrackd config ...` with **`DisableExternalCache On`** in ccagent's conntrackd files "
-             "(the peer's sessions go into the backup's kernel as they arrive: no commit). ")
+          f"(FTFW over UDP on the fabric link) on both nodes. ccagent: `set chassis cluster session-sync` "
+          + "; ".join(modes[k] for k in keys) + (" (two pairs, the same run). " if len(keys) > 1 else ". ")
           + f"keepalived: `notify_master/backup/"
           f"fault` run Debian's stock `{sessions.STOCK_SCRIPT}` (after the VIPs are up). "
           f"Heartbeats / adverts at {', '.join(str(i) for i in r['intervals'])} ms, {r['runs']} run(s) of "
-          "each fault, alternating. "
+          "each fault, taking turns. "
           "`tests/lib/tcpstreams.py` streams: a stream survives when it never failed (reset, closed) and "
           "resumed within the bound (2 s plus six heartbeat intervals: three to detect a dead primary, and "
           "TCP's doubled retransmission timer); stall: the longest time without an echo among the "
@@ -879,7 +904,11 @@ def sessions_section(RESULTS):
           "TCPDSACKRecv: a loss probe answered by a DSACK was spurious, an endpoint merely slow), run "
           "by run. The echo server leaves Nagle on, as many servers do; the TCP_NODELAY row is the same "
           "cable pull with streams to a second server that sets it, as its client does. conntrackd keeps "
-          "running through every fault (the dead primary is its agent killed and its LAN ports downed).", ""]
+          "running through every fault (the dead primary is its agent killed and its LAN ports downed). "
+          "Where a stream did not survive, the run is listed under the table with why: how it ended, "
+          "whether the node taking over held its session just before the fault (in its external cache, "
+          "or without one in its kernel) and in which TCP state, and how many packets the nodes' "
+          "rulesets dropped as without a conntrack entry.", ""]
 
     def cell(rows, count):
         if not rows:
@@ -893,18 +922,34 @@ def sessions_section(RESULTS):
     for interval in r["intervals"]:
         res = r.get(interval, {})
         L += [f"### At {interval} ms", "",
-              "| fault | streams | ccagent + conntrackd: survived, longest stall | keepalived + conntrackd | "
-              "target | met |", "|---|---|---|---|---|---|"]
+              "| fault | streams | " + " | ".join(f"{names[k]}: survived, longest stall" for k in keys)
+              + " | keepalived + conntrackd | target | met |",
+              "|---|---|" + "---|" * len(keys) + "---|---|---|"]
+        losses = []
         for kind in SESSION_FAULTS:
             for count in r["counts"]:
-                cc, ka = res.get(f"cc_{kind}_{count}", []), res.get(f"ka_{kind}_{count}", [])
-                if not cc and not ka:
+                rows = {k: res.get(f"{k}_{kind}_{count}", []) for k in keys + ["ka"]}
+                if not any(rows.values()):
                     continue
                 bound = 20 if kind != "dead" else 3 * interval + 20
                 target = f"100 %, stall ≤ {bound} ms" + (" (detection + 20 ms)" if kind == "dead" else "")
-                ok = bool(cc) and all(n == count and s is not None and s <= bound for n, s, _ in cc)
-                L.append(f"| {SESSION_FAULT_NAMES[kind]} | {count} | {cell(cc, count)} | "
-                         f"{'no such request' if kind == 'manual' else cell(ka, count)} | {target} | {verdict(ok)} |")
+                met = []
+                for k in keys:
+                    ok = bool(rows[k]) and all(row[0] == count and row[1] is not None and row[1] <= bound
+                                               for row in rows[k])
+                    met.append(verdict(ok) if len(keys) == 1 else f"{short[k]}: {verdict(ok)}")
+                for k in keys + ["ka"]:
+                    for run, row in enumerate(rows[k]):
+                        if row[0] < count and len(row) > 3:
+                            losses.append(f"{names.get(k, 'keepalived')}, {SESSION_FAULT_NAMES[kind]}, "
+                                          f"{count} streams, run {run + 1}: {row[0]}/{count}; "
+                                          f"{sessions.loss_text(row[3])}")
+                L.append(f"| {SESSION_FAULT_NAMES[kind]} | {count} | "
+                         + " | ".join(cell(rows[k], count) for k in keys) + " | "
+                         + f"{'no such request' if kind == 'manual' else cell(rows['ka'], count)} | {target} | "
+                         + ", ".join(met) + " |")
+        if losses:
+            L += ["", "Streams that did not survive:", ""] + [f"- {line}" for line in losses]
         if res.get("failed"):
             L += ["", "Runs that did not complete: " + "; ".join(res["failed"]) + "."]
         L.append("")
@@ -1553,10 +1598,14 @@ def main():
                     "per stream count (default 3, smoke 1)")
     ap.add_argument("--session-counts", default=None, help="comma-separated stream counts for the "
                     "session-survival faults (default 50,1000, smoke 50)")
-    ap.add_argument("--session-external-cache", choices=("on", "off"), default="on",
+    ap.add_argument("--session-faults", default=None,
+                    help="comma-separated faults of the sessions phase (default all: "
+                         + ",".join(SESSION_FAULTS) + ")")
+    ap.add_argument("--session-external-cache", choices=("on", "off", "both"), default="both",
                     help="ccagent's conntrackd in the sessions phase: the external cache (committed on "
-                         "a takeover, the default) or off (DisableExternalCache On: sessions go into "
-                         "the backup's kernel as they arrive); keepalived's keeps the stock cache")
+                         "a takeover), off (DisableExternalCache On: sessions go into the backup's "
+                         "kernel as they arrive) or both, two pairs in the same run (the default); "
+                         "keepalived's keeps the stock cache")
     ap.add_argument("--idle-seconds", type=float, default=None, help="footprint window (default 60, smoke 5)")
     ap.add_argument("--intervals", default="1000,100,10", help="comma-separated heartbeat intervals (ms) "
                     "for the phases that run at each")

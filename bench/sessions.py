@@ -10,6 +10,9 @@ as tests/integration/test_sessions.py builds it, for either implementation.
                a fault in the middle; per stream the longest time without an echo and how it ended
 """
 import os
+import re
+import subprocess
+import time
 
 import firewallpair
 
@@ -59,6 +62,7 @@ class FirewallLab:
     def __init__(self, ctx, tag, external_cache=True):
         self.ctx = ctx
         self.topo = topo = ctx.topology(tag)
+        self.external_cache = external_cache
         self.etc = []
         ctx.cleanups.append(lambda: firewallpair.remove_etc(self.etc))
         self.client, self.server_ns = firewallpair.build(
@@ -72,23 +76,111 @@ class FirewallLab:
             firewallpair.server_argv(self.server_ns, firewallpair.NODELAY_PORT, nodelay=True),
             f"streams-server-{tag}-nodelay.log")
 
-    def streams(self, count, interval, duration, fault, fault_at=3.0, nodelay=False):
+    def streams(self, count, interval, duration, fault, fault_at=3.0, nodelay=False, backup=None):
         """Runs `count` streams (a message every `interval` s each) for `duration` s; calls
         fault() `fault_at` s after they are all up. nodelay: to the server whose streams have
-        TCP_NODELAY. Per stream: max_gap, echoes, error; and the segments lost on the way
-        (client and server, `firewallpair.lost_segments`)."""
+        TCP_NODELAY. Per stream: max_gap, echoes, error, and with `backup` (the node taking
+        over) `held`: the stream's TCP state in what that node held just before the fault (its
+        external cache, or its kernel without one), None when it held nothing, and `events`:
+        that node's kernel conntrack events for the stream, as (seconds from the fault, type,
+        TCP state). Returns (streams, TCP segments lost on the way (client and server), packets
+        the nodes' rulesets dropped as without a conntrack entry)."""
         hosts = (self.client, self.server_ns)
         port = firewallpair.NODELAY_PORT if nodelay else firewallpair.PORT
         before = sum(firewallpair.lost_segments(ns) for ns in hosts)
-        results = firewallpair.streams(self.client, count, interval, duration, fault, fault_at,
-                                       port=port)
-        return results, sum(firewallpair.lost_segments(ns) for ns in hosts) - before
+        dropped = sum(firewallpair.dropped(ns) for ns in self.topo.ns)
+        held = {}
+        fault_time = []
+        trace = None
+        if backup is not None:
+            # Why a stream the backup held dies: its entry's history in the new primary.
+            trace = subprocess.Popen(
+                ["ip", "netns", "exec", self.topo.ns[backup], "conntrack", "-E", "-p", "tcp",
+                 "--dport", str(port), "-o", "timestamp"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+        def snapshot_and_fault():
+            if backup is not None:
+                held.update(firewallpair.held_sessions(self.topo.ns[backup], self.external_cache, port))
+            fault_time.append(time.time())
+            return fault()
+
+        try:
+            results = firewallpair.streams(self.client, count, interval, duration,
+                                           snapshot_and_fault, fault_at, port=port)
+        finally:
+            events = {}
+            if trace is not None:
+                time.sleep(0.2)
+                trace.terminate()
+                out, _ = trace.communicate(timeout=10)
+                events = conntrack_events(out, port, fault_time[0] if fault_time else 0.0)
+        if backup is not None:
+            for r in results:
+                r["held"] = held.get(r.get("port"))
+                r["events"] = events.get(r.get("port"), [])
+        return (results, sum(firewallpair.lost_segments(ns) for ns in hosts) - before,
+                sum(firewallpair.dropped(ns) for ns in self.topo.ns) - dropped)
 
 
-def summary(results, interval, lost, bound=2.0):
-    """(streams that survived, longest stall among them in ms, segments lost): a stream
-    survives when it never failed and never went `bound` s without an echo; its stall is its
-    longest time without an echo minus the message interval (the figure's resolution)."""
+EVENT = re.compile(r"^\[(\d+\.\d+)\]\s+\[(\w+)\]\s+tcp\s+\d+\s+(?:\d+\s+)?([A-Z_]+)?.*?sport=(\d+)")
+
+
+def conntrack_events(text, port, since):
+    """{client port: [(seconds from `since`, NEW/UPDATE/DESTROY, TCP state)]} from the output
+    of `conntrack -E -o timestamp` (a DESTROY line has no state)."""
+    events = {}
+    for line in text.splitlines():
+        m = EVENT.match(line)
+        if not m or f"dport={port} " not in line + " ":
+            continue
+        at, kind, state, sport = m.groups()
+        events.setdefault(int(sport), []).append(
+            (round(float(at) - since, 3), kind, state or "-"))
+    return events
+
+
+def summary(results, interval, lost, bound=2.0, dropped=None):
+    """(streams that survived, longest stall among them in ms, segments lost, why the others
+    did not): a stream survives when it never failed and never went `bound` s without an echo;
+    its stall is its longest time without an echo minus the message interval (the figure's
+    resolution). Why: {failed: {error: n}, stalled: n (no echo for `bound` s), unheld: n
+    (lost streams the backup did not hold), held: {TCP state: n} (lost ones it did), dropped:
+    packets dropped without a conntrack entry in the run}."""
     ok = [r for r in results if r["error"] is None and r["max_gap"] <= bound]
+    lost_streams = [r for r in results if not (r["error"] is None and r["max_gap"] <= bound)]
+    why = {"failed": {}, "stalled": 0, "unheld": 0, "held": {}, "dropped": dropped,
+           "histories": {}}
+    for r in lost_streams:
+        if r["error"] is not None:
+            why["failed"][r["error"]] = why["failed"].get(r["error"], 0) + 1
+        else:
+            why["stalled"] += 1
+        if "held" in r:
+            if r["held"] is None:
+                why["unheld"] += 1
+            else:
+                why["held"][r["held"]] = why["held"].get(r["held"], 0) + 1
+        if "events" in r:
+            # After the fault only: what happened to the entry while the stream was silent.
+            history = " ".join(f"{kind}({state})@{at:+.2f}s" for at, kind, state in r["events"]
+                               if at >= -0.5) or "no event"
+            why["histories"][history] = why["histories"].get(history, 0) + 1
     stall = max((r["max_gap"] - interval) * 1000 for r in ok) if ok else None
-    return len(ok), stall, lost
+    return len(ok), stall, lost, why
+
+
+def loss_text(why):
+    """The lost streams of a summary, in words."""
+    parts = [f"{n} {error}" for error, n in sorted(why.get("failed", {}).items())]
+    if why.get("stalled"):
+        parts.append(f"{why['stalled']} silent past the bound")
+    held = ", ".join(f"{n} {state}" for state, n in sorted(why.get("held", {}).items()))
+    parts.append(f"not held by the backup {why.get('unheld', 0)}" + (f", held {held}" if held else ""))
+    if why.get("dropped") is not None:
+        parts.append(f"{why['dropped']} packets dropped without an entry")
+    histories = sorted(why.get("histories", {}).items(), key=lambda kv: -kv[1])
+    if histories:
+        parts.append("the new primary's kernel conntrack events for them from the fault on: "
+                     + "; ".join(f"{n}× {h}" for h, n in histories[:3]))
+    return "; ".join(parts)

@@ -83,6 +83,7 @@ args=(--bin "$BIN" --helper "$HELPER" --out "$OUT")
 [ -n "${BENCH_SESSION_COUNTS:-}" ] && args+=(--session-counts "$BENCH_SESSION_COUNTS")
 [ -n "${BENCH_INTERVALS:-}" ] && args+=(--intervals "$BENCH_INTERVALS")
 [ -n "${BENCH_SESSION_EXTERNAL_CACHE:-}" ] && args+=(--session-external-cache "$BENCH_SESSION_EXTERNAL_CACHE")
+[ -n "${BENCH_SESSION_FAULTS:-}" ] && args+=(--session-faults "$BENCH_SESSION_FAULTS")
 python3 bench/bench.py "${args[@]}" &
 py_pid=$!
 wait "$py_pid"

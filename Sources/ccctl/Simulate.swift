@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import ShellSupport
 
 struct Simulate: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -28,12 +29,7 @@ struct Simulate: ParsableCommand {
       throw ExitCode(1)
     case .success(var scenario):
       // As ccagentd does: the conntrackd file decides whether a takeover commits.
-      if let file = scenario.configuration.sessionSync?.conntrackdConfig,
-        let conntrackd = try? readTextFile(file)
-      {
-        scenario.configuration = ConntrackdConfigCheck.applying(
-          conntrackd, to: scenario.configuration)
-      }
+      scenario.configuration = ConntrackdFile.applied(to: scenario.configuration)
       for output in Simulator.run(scenario) {
         print(json ? JSONView.line(output) : output.text)
       }

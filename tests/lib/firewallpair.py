@@ -67,6 +67,38 @@ def lost_segments(namespace):
     return counts.get("TcpRetransSegs", 0) - counts.get("TcpExtTCPDSACKRecv", 0)
 
 
+def dropped(namespace):
+    """Packets the ruleset's last rule dropped so far (no conntrack entry, or one the packet
+    did not fit: both are ct state invalid with nf_conntrack_tcp_loose=0)."""
+    out = cclab.sh(f"ip netns exec {namespace} nft list chain inet ccfw forward", check=False).stdout
+    for line in out.splitlines():
+        if "no conntrack entry" in line and "packets" in line:
+            words = line.split()
+            return int(words[words.index("packets") + 1])
+    return 0
+
+
+def held_sessions(namespace, external_cache, port=PORT):
+    """{client port: TCP state} of the streams to `port` the node in `namespace` holds: in its
+    conntrackd's external cache (-e), or with the external cache disabled, in its kernel."""
+    if external_cache:
+        cmd = f"ip netns exec {namespace} conntrackd -C {CONNTRACKD_CONF} -e"
+    else:
+        cmd = f"ip netns exec {namespace} conntrack -L -p tcp --dport {port}"
+    held = {}
+    for line in cclab.sh(cmd, check=False).stdout.splitlines():
+        words = line.split()
+        fields = {}
+        for w in words:  # the original direction's tuple comes first
+            if "=" in w:
+                fields.setdefault(*w.split("=", 1))
+        if fields.get("dport") != str(port) or "sport" not in fields:
+            continue
+        state = next((w for w in words if w.isupper() and w.isalpha()), "?")
+        held[int(fields["sport"])] = state
+    return held
+
+
 def remove_etc(etc_dirs):
     for path in etc_dirs:
         shutil.rmtree(path, ignore_errors=True)

@@ -60,7 +60,7 @@ def client(host, port, count, duration):
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.setblocking(False)
         streams.append({"sock": s, "last": time.time(), "max_gap": 0.0, "gap_at": 0.0, "echoes": 0,
-                        "error": None, "pending": 0})
+                        "error": None, "pending": 0, "port": s.getsockname()[1]})
     start = time.time()
     print(json.dumps({"ready": True}), file=sys.stderr, flush=True)
     sel = selectors.DefaultSelector()
@@ -104,7 +104,7 @@ def client(host, port, count, duration):
     for st in streams:
         gap, gap_at = max((st["max_gap"], st.get("gap_at", start)), (end - st["last"], st["last"]))
         result.append({"max_gap": round(gap, 3), "gap_at": round(gap_at, 4), "echoes": st["echoes"],
-                       "error": st["error"]})
+                       "error": st["error"], "port": st["port"]})
         st["sock"].close()
     print(json.dumps(result))
 

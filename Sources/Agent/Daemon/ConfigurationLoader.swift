@@ -43,14 +43,9 @@ enum ConfigurationLoader {
       throw ConfigurationLoadError(lines: result.errors.map(\.description))
     }
     if let controlSocket { configuration.controlSocketPath = controlSocket }
-    // conntrackd's own file says whether there is an external cache to commit; unreadable,
-    // the commit is kept (the safe side: a commit of nothing costs one request).
-    if let file = configuration.sessionSync?.conntrackdConfig,
-      let conntrackd = try? FileReader.readText(file)
-    {
-      configuration = ConntrackdConfigCheck.applying(conntrackd, to: configuration)
-    }
     if let agentXSocket { configuration.agentXSocket = agentXSocket }
+    // conntrackd's own file says whether there is an external cache to commit.
+    configuration = ConntrackdFile.applied(to: configuration)
     let missing = DaemonRequirements.warnings(for: configuration, file: path)
     if !missing.isEmpty {
       throw ConfigurationLoadError(
