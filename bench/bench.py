@@ -93,7 +93,7 @@ class Bench:
         return int(out.stdout.strip())
 
     def close(self):
-        for fn in self.cleanups:
+        for fn in reversed(self.cleanups):  # last made, first undone (nf_log_all_netns)
             try:
                 fn()
             except Exception:

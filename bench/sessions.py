@@ -67,6 +67,7 @@ class FirewallLab:
         ctx.cleanups.append(lambda: firewallpair.remove_etc(self.etc))
         self.client, self.server_ns = firewallpair.build(
             ctx.lab, topo, topo.ns, FIREWALL, ctx.path(f"firewall-{tag}.nft"))
+        log_invalid(ctx, topo.ns)
         self.conntrackd = [
             firewallpair.start_conntrackd(ctx.lab, ctx.lab.work, topo.ns[n], n, f"{tag}{n}", self.etc,
                                           external_cache=external_cache)
@@ -92,16 +93,22 @@ class FirewallLab:
         held = {}
         fault_time = []
         trace = None
+        trace_path = self.ctx.path(f"conntrack-events-{self.topo.ns[0]}.txt")
         if backup is not None:
-            # Why a stream the backup held dies: its entry's history in the new primary.
-            trace = subprocess.Popen(
-                ["ip", "netns", "exec", self.topo.ns[backup], "conntrack", "-E", "-p", "tcp",
-                 "--dport", str(port), "-o", "timestamp"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            # Why a stream the backup held dies: its entry's history in the new primary. To a
+            # file: a pipe read only at the end would hold conntrack back after 64 KiB.
+            with open(trace_path, "w") as out:
+                trace = subprocess.Popen(
+                    ["ip", "netns", "exec", self.topo.ns[backup], "conntrack", "-E", "-p", "tcp",
+                     "--dport", str(port), "-o", "timestamp", "-b", str(64 << 20)],
+                    stdout=out, stderr=subprocess.PIPE, text=True)
+
+        kmsg = KernelLog()
 
         def snapshot_and_fault():
             if backup is not None:
                 held.update(firewallpair.held_sessions(self.topo.ns[backup], self.external_cache, port))
+            kmsg.skip_to_end()
             fault_time.append(time.time())
             return fault()
 
@@ -113,14 +120,92 @@ class FirewallLab:
             if trace is not None:
                 time.sleep(0.2)
                 trace.terminate()
-                out, _ = trace.communicate(timeout=10)
-                events = conntrack_events(out, port, fault_time[0] if fault_time else 0.0)
+                _, err = trace.communicate(timeout=10)
+                with open(trace_path) as f:
+                    events = conntrack_events(f.read(), port, fault_time[0] if fault_time else 0.0)
+                # An event burst past the socket's buffer: "no event" then proves nothing.
+                self.trace_overran = "ENOBUFS" in err
+        invalid = kmsg.invalid_by_client_port(port)
+        after = {}
         if backup is not None:
+            after = firewallpair.held_sessions(self.topo.ns[backup], False, port, lines=True)
             for r in results:
                 r["held"] = held.get(r.get("port"))
                 r["events"] = events.get(r.get("port"), [])
+                r["entry_after"] = after.get(r.get("port"))
+                r["trace_overran"] = getattr(self, "trace_overran", False)
+                r["traced_streams"] = len(events)
+        for r in results:
+            r["invalid"] = invalid.get(r.get("port"), {})
         return (results, sum(firewallpair.lost_segments(ns) for ns in hosts) - before,
                 sum(firewallpair.dropped(ns) for ns in self.topo.ns) - dropped)
+
+
+def log_invalid(ctx, namespaces):
+    """The kernel logs why conntrack found a TCP packet invalid (nf_conntrack_log_invalid) in
+    the nodes' namespaces; outside the initial namespace only with nf_log_all_netns, which is
+    put back when the lab goes."""
+    path = "/proc/sys/net/netfilter/nf_log_all_netns"
+    try:
+        with open(path) as f:
+            old = f.read().strip()
+        with open(path, "w") as f:
+            f.write("1")
+    except OSError:
+        return
+    def restore():
+        with open(path, "w") as f:
+            f.write(old)
+    ctx.cleanups.append(restore)
+    for ns in namespaces:
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
+                        "net.netfilter.nf_conntrack_log_invalid=6"], check=False)
+
+
+INVALID = re.compile(r"nf_ct_proto_6: (.*?) IN=.*? SPT=(\d+) DPT=(\d+)")
+
+
+class KernelLog:
+    """The kernel's log from a point on (/dev/kmsg, each read one record)."""
+
+    def __init__(self):
+        try:
+            self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            self.fd = None
+
+    def skip_to_end(self):
+        if self.fd is not None:
+            os.lseek(self.fd, 0, os.SEEK_END)
+
+    def records(self):
+        if self.fd is None:
+            return []
+        out = []
+        while True:
+            try:
+                out.append(os.read(self.fd, 8192).decode(errors="replace"))
+            except BrokenPipeError:  # overwritten before we read it
+                continue
+            except BlockingIOError:
+                break
+        os.close(self.fd)
+        self.fd = None
+        return out
+
+    def invalid_by_client_port(self, port):
+        """{client port: {reason: packets}} of conntrack's invalid TCP packets for `port`."""
+        found = {}
+        for record in self.records():
+            m = INVALID.search(record)
+            if not m:
+                continue
+            reason, spt, dpt = m.group(1), int(m.group(2)), int(m.group(3))
+            client = spt if dpt == port else dpt if spt == port else None
+            if client is not None:
+                counts = found.setdefault(client, {})
+                counts[reason] = counts.get(reason, 0) + 1
+        return found
 
 
 EVENT = re.compile(r"^\[(\d+\.\d+)\]\s+\[(\w+)\]\s+tcp\s+\d+\s+(?:\d+\s+)?([A-Z_]+)?.*?sport=(\d+)")
@@ -150,7 +235,8 @@ def summary(results, interval, lost, bound=2.0, dropped=None):
     ok = [r for r in results if r["error"] is None and r["max_gap"] <= bound]
     lost_streams = [r for r in results if not (r["error"] is None and r["max_gap"] <= bound)]
     why = {"failed": {}, "stalled": 0, "unheld": 0, "held": {}, "dropped": dropped,
-           "histories": {}}
+           "histories": {}, "reasons": {}, "after": {},
+           "timeouts": []}
     for r in lost_streams:
         if r["error"] is not None:
             why["failed"][r["error"]] = why["failed"].get(r["error"], 0) + 1
@@ -165,7 +251,22 @@ def summary(results, interval, lost, bound=2.0, dropped=None):
             # After the fault only: what happened to the entry while the stream was silent.
             history = " ".join(f"{kind}({state})@{at:+.2f}s" for at, kind, state in r["events"]
                                if at >= -0.5) or "no event"
+            why["traced"] = max(why.get("traced", 0), r.get("traced_streams", 0))
+            if r.get("trace_overran"):
+                history += " (the trace overran: events missing)"
             why["histories"][history] = why["histories"].get(history, 0) + 1
+        for reason, n in r.get("invalid", {}).items():
+            why["reasons"][reason] = why["reasons"].get(reason, 0) + n
+        if "entry_after" in r:
+            entry = r["entry_after"]
+            if entry is None:
+                key = "none"
+            else:  # the entry without its tuples and timeout: state, flags
+                words = entry.split()
+                key = " ".join(w for w in words[3:] if "=" not in w)
+                if len(words) > 2 and words[2].isdigit():
+                    why["timeouts"].append(int(words[2]))
+            why["after"][key] = why["after"].get(key, 0) + 1
     stall = max((r["max_gap"] - interval) * 1000 for r in ok) if ok else None
     return len(ok), stall, lost, why
 
@@ -179,8 +280,19 @@ def loss_text(why):
     parts.append(f"not held by the backup {why.get('unheld', 0)}" + (f", held {held}" if held else ""))
     if why.get("dropped") is not None:
         parts.append(f"{why['dropped']} packets dropped without an entry")
+    reasons = sorted(why.get("reasons", {}).items(), key=lambda kv: -kv[1])
+    if reasons:
+        parts.append("the kernel's reasons for their invalid packets: "
+                     + "; ".join(f"{n}× {r}" for r, n in reasons[:3]))
+    after = sorted(why.get("after", {}).items(), key=lambda kv: -kv[1])
+    if after:
+        timeouts = why.get("timeouts") or [0]
+        parts.append("their entries in the new primary's kernel after the run: "
+                     + "; ".join(f"{n}× {e}" for e, n in after[:3])
+                     + f" (timeouts {min(timeouts)}–{max(timeouts)} s)")
     histories = sorted(why.get("histories", {}).items(), key=lambda kv: -kv[1])
     if histories:
-        parts.append("the new primary's kernel conntrack events for them from the fault on: "
+        parts.append(f"the new primary's kernel conntrack events (it traced {why.get('traced', 0)} "
+                     "streams) for them from the fault on: "
                      + "; ".join(f"{n}× {h}" for h, n in histories[:3]))
     return "; ".join(parts)

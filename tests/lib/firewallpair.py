@@ -78,9 +78,10 @@ def dropped(namespace):
     return 0
 
 
-def held_sessions(namespace, external_cache, port=PORT):
+def held_sessions(namespace, external_cache, port=PORT, lines=False):
     """{client port: TCP state} of the streams to `port` the node in `namespace` holds: in its
-    conntrackd's external cache (-e), or with the external cache disabled, in its kernel."""
+    conntrackd's external cache (-e), or with the external cache disabled, in its kernel;
+    lines: the whole entry instead of its state."""
     if external_cache:
         cmd = f"ip netns exec {namespace} conntrackd -C {CONNTRACKD_CONF} -e"
     else:
@@ -95,7 +96,7 @@ def held_sessions(namespace, external_cache, port=PORT):
         if fields.get("dport") != str(port) or "sport" not in fields:
             continue
         state = next((w for w in words if w.isupper() and w.isalpha()), "?")
-        held[int(fields["sport"])] = state
+        held[int(fields["sport"])] = line.strip() if lines else state
     return held
 
 
