@@ -63,6 +63,7 @@ class FirewallLab:
         self.ctx = ctx
         self.topo = topo = ctx.topology(tag)
         self.external_cache = external_cache
+        self.tag = tag
         self.etc = []
         ctx.cleanups.append(lambda: firewallpair.remove_etc(self.etc))
         self.client, self.server_ns = firewallpair.build(
@@ -89,7 +90,7 @@ class FirewallLab:
         hosts = (self.client, self.server_ns)
         port = firewallpair.NODELAY_PORT if nodelay else firewallpair.PORT
         before = sum(firewallpair.lost_segments(ns) for ns in hosts)
-        dropped = sum(firewallpair.dropped(ns) for ns in self.topo.ns)
+        dropped = [firewallpair.dropped(ns) for ns in self.topo.ns]
         held = {}
         fault_time = []
         trace = None
@@ -104,11 +105,14 @@ class FirewallLab:
                     stdout=out, stderr=subprocess.PIPE, text=True)
 
         kmsg = KernelLog()
+        logs = [os.path.join(self.ctx.lab.work, f"conntrackd{self.tag}{n}.log") for n in (0, 1)]
+        log_sizes = []
 
         def snapshot_and_fault():
             if backup is not None:
                 held.update(firewallpair.held_sessions(self.topo.ns[backup], self.external_cache, port))
             kmsg.skip_to_end()
+            log_sizes[:] = [os.path.getsize(p) if os.path.exists(p) else 0 for p in logs]
             fault_time.append(time.time())
             return fault()
 
@@ -135,10 +139,40 @@ class FirewallLab:
                 r["entry_after"] = after.get(r.get("port"))
                 r["trace_overran"] = getattr(self, "trace_overran", False)
                 r["traced_streams"] = len(events)
+        said = conntrackd_said(logs, log_sizes, backup) if backup is not None else ""
         for r in results:
             r["invalid"] = invalid.get(r.get("port"), {})
-        return (results, sum(firewallpair.lost_segments(ns) for ns in hosts) - before,
-                sum(firewallpair.dropped(ns) for ns in self.topo.ns) - dropped)
+            r["conntrackd"] = said
+        dropped = [firewallpair.dropped(ns) - d for ns, d in zip(self.topo.ns, dropped)]
+        if backup is not None:
+            where = f"new primary {dropped[backup]}, old primary {dropped[1 - backup]}"
+            for r in results:
+                r["dropped_where"] = where
+        return (results, sum(firewallpair.lost_segments(ns) for ns in hosts) - before, sum(dropped))
+
+
+LOG_STAMP = re.compile(r"^\[[^\]]*\]\s*(\([^)]*\)\s*)?")
+
+
+def conntrackd_said(logs, sizes, backup):
+    """What the two conntrackd logs gained from the fault on, as 'new primary: N× message; …
+    / old: …' (timestamps and entries cut, so that the same message counts once)."""
+    parts = []
+    for n, path in enumerate(logs):
+        if not os.path.exists(path):
+            continue
+        with open(path, errors="replace") as f:
+            f.seek(sizes[n] if n < len(sizes) else 0)
+            lines = [LOG_STAMP.sub("", line).strip() for line in f]
+        counts = {}
+        for line in lines:
+            if not line or "src=" in line:  # an entry printed after its error line
+                continue
+            key = re.sub(r"\d+", "N", line)[:80]
+            counts[key] = counts.get(key, 0) + 1
+        top = "; ".join(f"{c}× {k}" for k, c in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
+        parts.append(f"{'new primary' if n == backup else 'old primary'}: {top or 'nothing'}")
+    return " / ".join(parts)
 
 
 def log_invalid(ctx, namespaces):
@@ -255,6 +289,10 @@ def summary(results, interval, lost, bound=2.0, dropped=None):
             if r.get("trace_overran"):
                 history += " (the trace overran: events missing)"
             why["histories"][history] = why["histories"].get(history, 0) + 1
+        if r.get("conntrackd"):
+            why["conntrackd"] = r["conntrackd"]
+        if r.get("dropped_where"):
+            why["dropped_where"] = r["dropped_where"]
         for reason, n in r.get("invalid", {}).items():
             why["reasons"][reason] = why["reasons"].get(reason, 0) + n
         if "entry_after" in r:
@@ -279,7 +317,8 @@ def loss_text(why):
     held = ", ".join(f"{n} {state}" for state, n in sorted(why.get("held", {}).items()))
     parts.append(f"not held by the backup {why.get('unheld', 0)}" + (f", held {held}" if held else ""))
     if why.get("dropped") is not None:
-        parts.append(f"{why['dropped']} packets dropped without an entry")
+        where = f" ({why['dropped_where']})" if why.get("dropped_where") else ""
+        parts.append(f"{why['dropped']} packets dropped without an entry{where}")
     reasons = sorted(why.get("reasons", {}).items(), key=lambda kv: -kv[1])
     if reasons:
         parts.append("the kernel's reasons for their invalid packets: "
@@ -290,6 +329,8 @@ def loss_text(why):
         parts.append("their entries in the new primary's kernel after the run: "
                      + "; ".join(f"{n}× {e}" for e, n in after[:3])
                      + f" (timeouts {min(timeouts)}–{max(timeouts)} s)")
+    if why.get("conntrackd"):
+        parts.append(f"conntrackd logged from the fault on: {why['conntrackd']}")
     histories = sorted(why.get("histories", {}).items(), key=lambda kv: -kv[1])
     if histories:
         parts.append(f"the new primary's kernel conntrack events (it traced {why.get('traced', 0)} "
