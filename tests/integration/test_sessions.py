@@ -280,11 +280,11 @@ def test_a_manual_failover_hands_over_through_the_fabric_and_loses_nothing():
                                      check=False).stdout
 
             before = [firewallpair.lost_segments(ns) for ns in (lab.client, lab.server_ns)]
-            dropped = firewall_drops(c.ns[new])
+            dropped = firewallpair.dropped(c.ns[new])
             results = firewallpair.streams(lab.client, STREAMS, 0.01, 5, failover, grace=60)
             after = [firewallpair.lost_segments(ns) for ns in (lab.client, lab.server_ns)]
             counts.append([b - a for a, b in zip(before, after)])
-            drops.append(firewall_drops(c.ns[new]) - dropped)
+            drops.append(firewallpair.dropped(c.ns[new]) - dropped)
             assert c.state(new, 1) == "primary"
             assert len(survived(results)) == STREAMS, results
             assert "192.0.2.1/24" in seen["address"] and "deprecated" in seen["address"], seen
@@ -299,13 +299,6 @@ def test_a_manual_failover_hands_over_through_the_fabric_and_loses_nothing():
         assert "cannot hand over" not in open(c.logs[0]).read() + open(c.logs[1]).read()
     finally:
         lab.close()
-
-
-def firewall_drops(namespace):
-    """Packets the node's firewall dropped for want of a conntrack entry, so far."""
-    out = sh(f"ip netns exec {namespace} nft list chain inet ccfw forward", check=False).stdout
-    return next((int(l.split("packets")[1].split()[0]) for l in out.splitlines()
-                 if "no conntrack entry" in l), 0)
 
 
 def holds(c, n, address="192.0.2.1/24", reth="reth0"):
